@@ -1,0 +1,7 @@
+"""``python -m skactive``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,300 @@
+"""Query strategies: callables that pick rows of a pool to label.
+
+Every strategy is a small scikit-learn-style object (parameters stored in
+``__init__``, ``get_params``/``set_params``, :func:`sklearn.base.clone`) and is
+called with the modAL protocol::
+
+    indices = strategy(estimator, X_pool, n_instances=1, **kwargs)
+
+``estimator`` may be a modAL learner (its ``.estimator`` is used), a fitted
+scikit-learn classifier or a skactive net. The strategy validates its inputs,
+optionally draws a candidate subsample of ``R`` pool rows, scores or embeds the
+candidates, and hands the values to a selector.
+
+Return convention
+-----------------
+``strategy.select(...)`` always returns ``(indices, scores)``: unique int64
+indices into ``X_pool`` in selection order, and the score of each selected row
+(``None`` for strategies without scores). Calling the strategy returns what its
+caller expects, so the strategy runs exactly once per query:
+
+* a genuine ``modAL`` learner whose ``query`` takes ``return_metrics``
+  (modAL-python >= 0.4.2) unpacks two values, so it receives
+  ``(indices, scores)``;
+* modAL-python 0.4.1, :class:`skactive.ActiveLearner`, and direct calls
+  receive the ``indices`` array alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+from . import scores as _scores
+from ._inference import predict_proba_pool
+from ._validation import (
+    _is_modal_learner,
+    check_fitted,
+    check_has_method,
+    check_n_instances,
+    check_pool,
+    n_rows,
+    take_rows,
+    unwrap_estimator,
+)
+from .selection import subsample_candidates, top_k
+
+__all__ = [
+    "QueryStrategy",
+    "ScoreStrategy",
+    "RandomSampling",
+    "UncertaintySampling",
+    "random_sampling",
+    "least_confidence_sampling",
+    "margin_sampling",
+    "entropy_sampling",
+]
+
+
+@functools.lru_cache(maxsize=64)
+def _query_unpacks_two(learner_class) -> bool:
+    """Whether ``learner_class.query`` unpacks ``(indices, metrics)``.
+
+    modAL-python >= 0.4.2 added ``return_metrics`` to ``query`` together with
+    that convention; 0.4.1 expects the indices alone.
+    """
+    if getattr(learner_class, "_skactive_learner", False):
+        return False
+    try:
+        params = inspect.signature(learner_class.query).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return "return_metrics" in params
+
+
+def expects_scores(caller) -> bool:
+    """Whether a strategy called with ``caller`` must return ``(indices, scores)``."""
+    return _is_modal_learner(caller) and _query_unpacks_two(type(caller))
+
+
+class QueryStrategy(BaseEstimator, metaclass=ABCMeta):
+    """Base class of skactive query strategies.
+
+    Subclasses implement :meth:`_select` on the candidate rows; this class
+    validates inputs, unwraps modAL learners, draws the candidate subsample
+    and maps indices back into the full pool.
+
+    Parameters
+    ----------
+    R : int or None, default=None
+        Candidate subsample size: draw ``R`` pool rows at random, select among
+        them, and return indices into the full pool (DAST-AL and Beluch et al.
+        use ``R = 10000``). ``None`` scores the whole pool.
+    random_state : int, RandomState instance or None, default=None
+        Controls the candidate subsample, tie-breaking and any sampling done by
+        the strategy. Pass an int for reproducible output across multiple
+        function calls.
+    """
+
+    #: Whether :meth:`_select` needs a fitted estimator.
+    _requires_fit = True
+
+    def __init__(self, *, R=None, random_state=None):
+        self.R = R
+        self.random_state = random_state
+
+    def select(self, estimator, X_pool, n_instances=1, **kwargs):
+        """Select ``n_instances`` rows of ``X_pool``.
+
+        Parameters
+        ----------
+        estimator : modAL learner, fitted classifier or skactive net
+            The model the strategy asks for probabilities or embeddings.
+        X_pool : array-like of shape (n_pool, ...)
+            Unlabeled rows: a 2-D feature matrix or an image batch
+            (``N x H x W``, ``N x H x W x C`` or ``N x C x H x W``), as numpy
+            array, torch tensor, scipy sparse matrix or pandas DataFrame.
+        n_instances : int, default=1
+            Number of rows to select.
+        **kwargs : dict
+            Strategy-specific keyword arguments.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_instances,)
+            Unique int64 indices into ``X_pool``, in selection order.
+        scores : ndarray of shape (n_instances,) or None
+            The score of each selected row, or ``None`` for strategies that do
+            not score rows.
+        """
+        model = unwrap_estimator(estimator)
+        if self._requires_fit:
+            check_fitted(model)
+        X_pool = check_pool(X_pool, estimator=model if self._requires_fit else None)
+        n_pool = n_rows(X_pool)
+        n_instances = check_n_instances(n_instances, n_pool)
+        rng = check_random_state(self.random_state)
+        candidates = subsample_candidates(n_pool, self.R, n_instances, rng)
+        X = X_pool if candidates is None else take_rows(X_pool, candidates)
+        indices, scores = self._select(
+            model, X, n_instances, rng, learner=estimator, **kwargs
+        )
+        indices = np.asarray(indices, dtype=np.int64)
+        if candidates is not None:
+            indices = candidates[indices]
+        return indices, scores
+
+    def __call__(self, estimator, X_pool, n_instances=1, **kwargs):
+        """Select rows with the modAL query-strategy protocol.
+
+        Returns ``indices`` (or ``(indices, scores)`` for a modAL >= 0.4.2
+        learner, which unpacks two values); see :meth:`select`.
+        """
+        indices, scores = self.select(estimator, X_pool, n_instances, **kwargs)
+        if expects_scores(estimator):
+            return indices, scores
+        return indices
+
+    @abstractmethod
+    def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        """Select ``n_instances`` rows of the candidates ``X``.
+
+        Returns ``(indices into X, scores of the selected rows or None)``.
+        """
+
+    @staticmethod
+    def _reject_kwargs(kwargs, name):
+        if kwargs:
+            raise TypeError(
+                f"{name} got unexpected keyword argument(s): "
+                f"{', '.join(sorted(kwargs))}."
+            )
+
+
+class ScoreStrategy(QueryStrategy):
+    """A strategy that scores every candidate and takes the ``n`` best.
+
+    Subclasses implement :meth:`score`, returning one value per row where
+    higher is more informative; ties are broken through ``random_state``.
+    """
+
+    def score(self, estimator, X_pool):
+        """Informativeness of every row of ``X_pool`` (higher is better).
+
+        Parameters
+        ----------
+        estimator : modAL learner, fitted classifier or skactive net
+        X_pool : array-like of shape (n_pool, ...)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_pool,)
+        """
+        model = unwrap_estimator(estimator)
+        check_fitted(model)
+        X_pool = check_pool(X_pool, estimator=model)
+        return self._score(model, X_pool)
+
+    def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        self._reject_kwargs(kwargs, type(self).__name__)
+        scores = np.asarray(self._score(estimator, X))
+        indices = top_k(scores, n_instances, random_state=rng)
+        return indices, scores[indices]
+
+    @abstractmethod
+    def _score(self, estimator, X):
+        """Scores of every row of ``X`` (higher is more informative)."""
+
+
+class RandomSampling(QueryStrategy):
+    """Uniform random sampling without replacement (the baseline).
+
+    Parameters
+    ----------
+    R : int or None, default=None
+        Candidate subsample size (see :class:`QueryStrategy`); has no effect on
+        the distribution of picks.
+    random_state : int, RandomState instance or None, default=None
+        Pass an int for reproducible output across multiple function calls.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.strategies import RandomSampling
+    >>> X_pool = np.arange(20.0).reshape(10, 2)
+    >>> RandomSampling(random_state=0)(None, X_pool, n_instances=3)
+    array([2, 8, 4])
+    """
+
+    _requires_fit = False
+
+    def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        self._reject_kwargs(kwargs, type(self).__name__)
+        indices = rng.choice(n_rows(X), size=n_instances, replace=False)
+        return indices.astype(np.int64), None
+
+
+_MEASURES = {
+    "least_confidence": _scores.least_confidence,
+    "margin": _scores.margin,
+    "entropy": _scores.entropy,
+}
+
+
+class UncertaintySampling(ScoreStrategy):
+    """Pick the rows whose predicted class distribution is most uncertain.
+
+    Parameters
+    ----------
+    measure : {"entropy", "margin", "least_confidence"}, default="entropy"
+        ``"least_confidence"``: ``1 - max_c p``; ``"margin"``: the smallest
+        ``p_1 - p_2`` first; ``"entropy"``: ``-sum_c p log p``.
+    batch_size : int or None, default=None
+        Rows per ``predict_proba`` call for estimators that are not skorch nets
+        (skorch nets use their own iterator's batch size).
+    R : int or None, default=None
+        Candidate subsample size (see :class:`QueryStrategy`).
+    random_state : int, RandomState instance or None, default=None
+        Breaks ties and draws the candidate subsample. Pass an int for
+        reproducible output across multiple function calls.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactive.strategies import UncertaintySampling
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=500).fit(X[::10], y[::10])
+    >>> strategy = UncertaintySampling("margin", random_state=0)
+    >>> strategy(clf, X, n_instances=3).shape
+    (3,)
+    """
+
+    def __init__(
+        self, measure="entropy", *, batch_size=None, R=None, random_state=None
+    ):
+        super().__init__(R=R, random_state=random_state)
+        self.measure = measure
+        self.batch_size = batch_size
+
+    def _score(self, estimator, X):
+        if self.measure not in _MEASURES:
+            raise ValueError(
+                f"measure must be one of {sorted(_MEASURES)}, got {self.measure!r}."
+            )
+        check_has_method(estimator, "predict_proba", purpose=type(self).__name__)
+        proba = predict_proba_pool(estimator, X, batch_size=self.batch_size)
+        return _MEASURES[self.measure](proba)
+
+
+#: Ready-made strategies for the common cases. They hold no fitted state, so
+#: sharing them is safe; ``clone`` one to change its parameters.
+random_sampling = RandomSampling()
+least_confidence_sampling = UncertaintySampling("least_confidence")
+margin_sampling = UncertaintySampling("margin")
+entropy_sampling = UncertaintySampling("entropy")
