@@ -1,0 +1,25 @@
+"""Pure-torch training losses used by the active-learning strategies.
+
+* :class:`ISDALoss` / :func:`isda_lambda` -- implicit semantic data
+  augmentation (DAST-AL).
+* :class:`BarlowTwinsLoss` -- redundancy reduction (DALBT).
+* :class:`NTXentLoss` -- SimCLR contrastive loss.
+* :class:`MixMatchLoss`, :func:`sharpen`, :func:`mixup`,
+  :func:`linear_rampup` -- MixMatch semi-supervised training.
+"""
+
+from .barlow_twins import BarlowTwinsLoss
+from .isda import ISDALoss, isda_lambda
+from .mixmatch import MixMatchLoss, linear_rampup, mixup, sharpen
+from .nt_xent import NTXentLoss
+
+__all__ = [
+    "BarlowTwinsLoss",
+    "ISDALoss",
+    "MixMatchLoss",
+    "NTXentLoss",
+    "isda_lambda",
+    "linear_rampup",
+    "mixup",
+    "sharpen",
+]
