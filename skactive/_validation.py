@@ -116,6 +116,11 @@ def _all_finite(X) -> bool:
             ) from exc
     if not np.issubdtype(arr.dtype, np.inexact):
         return True
+    # Fast path (as scikit-learn does): a finite sum means every entry is
+    # finite; only an overflowing or non-finite sum needs the full scan.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum(dtype=np.float64)):
+            return True
     return bool(np.isfinite(arr).all())
 
 
