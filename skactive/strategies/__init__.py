@@ -1,0 +1,29 @@
+"""Query strategies: callables that pick rows of a pool to label.
+
+Every strategy is a small scikit-learn-style object (parameters stored in
+``__init__``, ``get_params``/``set_params``, :func:`sklearn.base.clone`) called
+with the modAL protocol ``strategy(estimator, X_pool, n_instances=1, **kwargs)``;
+see :class:`QueryStrategy` for the return convention.
+"""
+
+from ._base import QueryStrategy, ScoreStrategy, expects_scores
+from .uncertainty import (
+    RandomSampling,
+    UncertaintySampling,
+    entropy_sampling,
+    least_confidence_sampling,
+    margin_sampling,
+    random_sampling,
+)
+
+__all__ = [
+    "QueryStrategy",
+    "ScoreStrategy",
+    "expects_scores",
+    "RandomSampling",
+    "UncertaintySampling",
+    "random_sampling",
+    "least_confidence_sampling",
+    "margin_sampling",
+    "entropy_sampling",
+]
