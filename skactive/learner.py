@@ -43,7 +43,10 @@ def learns_from_unlabeled(estimator) -> bool:
     declared = getattr(estimator, "_learns_from_unlabeled", None)
     if declared is not None:
         return bool(declared)
-    return type(estimator).__module__.startswith("sklearn.semi_supervised")
+    return any(
+        klass.__module__.startswith("sklearn.semi_supervised")
+        for klass in type(estimator).__mro__
+    )
 
 
 def _stack(a, b):
@@ -344,10 +347,19 @@ class ActiveLearner(_ModalActiveLearner):
             )
         indices = _check_indices(indices, n_rows(self.X_pool), "indices")
         X = take_rows(self.X_pool, indices)
+        y = _check_labels(y, len(indices))
         keep = np.ones(n_rows(self.X_pool), dtype=bool)
         keep[indices] = False
-        self.X_pool = take_rows(self.X_pool, np.flatnonzero(keep))
-        self.teach(X, y, **fit_kwargs)
+        remaining = take_rows(self.X_pool, np.flatnonzero(keep))
+        previous = (self.X_pool, self.X_training, self.y_training, len(self.history_))
+        self.X_pool = remaining
+        try:
+            self.teach(X, y, **fit_kwargs)
+        except Exception:
+            # nothing lost or duplicated when the labels or the refit fail
+            self.X_pool, self.X_training, self.y_training, n_history = previous
+            del self.history_[n_history:]
+            raise
 
     def _record_labels(self, y):
         last = self.history_[-1] if self.history_ else None
@@ -434,7 +446,8 @@ class ActiveLearner(_ModalActiveLearner):
             if second is None:
                 return indices, None
             second_ndim = len(getattr(second, "shape", np.shape(second)))
-            if second_ndim == len(X_pool.shape) and second_ndim > 1:
+            pool_ndim = len(getattr(X_pool, "shape", np.shape(X_pool)))
+            if second_ndim == pool_ndim and second_ndim > 1:
                 # modAL < 0.4 convention: (indices, rows)
                 return indices, None
             return indices, second
