@@ -1,37 +1,33 @@
-"""The ``skactive`` command line."""
+"""The ``skactive`` command line.
+
+``skactive simulate`` runs an active-learning simulation and writes its results;
+``skactive strategies`` lists the strategies known by name.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "STRATEGIES", "ESTIMATORS"]
-
-STRATEGIES = {
-    "random": "uniform random sampling (baseline)",
-    "least_confidence": "1 - max_c p(c|x)",
-    "margin": "smallest gap between the two most probable classes",
-    "entropy": "highest predictive entropy",
-}
+__all__ = ["main", "build_parser", "load_dataset", "ESTIMATORS"]
 
 ESTIMATORS = {
-    "logreg": "scikit-learn LogisticRegression on flattened pixels",
+    "logreg": "scikit-learn LogisticRegression on standardised, flattened pixels",
     "mlp": "skactive DeepClassifier with an MLP",
     "cnn": "skactive DeepClassifier with a small CNN on the images",
 }
 
-
-def _strategy(name, seed):
-    from .strategies import RandomSampling, UncertaintySampling
-
-    if name == "random":
-        return RandomSampling(random_state=seed)
-    return UncertaintySampling(name, random_state=seed)
+_NPZ_ARRAYS = ("X_train", "y_train", "X_test", "y_test")
 
 
-def _estimator(name, seed):
+def _flatten(X):
+    return np.asarray(X).reshape(len(X), -1)
+
+
+def _estimator(name, classes):
     if name == "logreg":
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -44,55 +40,111 @@ def _estimator(name, seed):
         )
     from .nets import MLP, DeepClassifier, SmallCNN
 
-    module = MLP if name == "mlp" else SmallCNN
     return DeepClassifier(
-        module, max_epochs=20, lr=2e-3, random_state=seed, classes=np.arange(10)
+        MLP if name == "mlp" else SmallCNN,
+        max_epochs=30,
+        batch_size=16,
+        lr=2e-3,
+        classes=classes,
     )
 
 
-def _flatten(X):
-    return np.asarray(X).reshape(len(X), -1)
+def load_dataset(data, *, seed=0):
+    """``(X_pool, y_pool, X_test, y_test)`` for ``--data``.
 
+    ``"digits"`` is scikit-learn's ``load_digits`` as 8x8 uint8 images with a
+    stratified 25% test split; a path names an ``.npz`` archive with the arrays
+    ``X_train``, ``y_train``, ``X_test`` and ``y_test`` (as in
+    ``../shared/data``).
+    """
+    if data == "digits":
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
 
-def _load_digits_images():
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    images = np.round(X.reshape(-1, 8, 8) * (255 / 16)).astype(np.uint8)
-    return images, y
+        X, y = load_digits(return_X_y=True)
+        images = np.round(X.reshape(-1, 8, 8) * (255 / 16)).astype(np.uint8)
+        X_pool, X_test, y_pool, y_test = train_test_split(
+            images, y, test_size=0.25, random_state=seed, stratify=y
+        )
+        return X_pool, y_pool, X_test, y_test
+    path = Path(data)
+    if not path.exists():
+        raise ValueError(f"--data {data!r}: no such file (or use 'digits').")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except Exception as exc:  # zip/format errors
+        raise ValueError(
+            f"--data {data!r} is not a readable .npz archive: {exc}"
+        ) from exc
+    with archive:
+        missing = [k for k in _NPZ_ARRAYS if k not in archive.files]
+        if missing:
+            raise ValueError(
+                f"--data {data!r} lacks the array(s) {', '.join(missing)}; an "
+                f"archive needs {', '.join(_NPZ_ARRAYS)} (it has "
+                f"{', '.join(archive.files) or 'none'})."
+            )
+        return tuple(archive[k] for k in _NPZ_ARRAYS)
 
 
 def _simulate(args):
-    from sklearn.model_selection import train_test_split
+    from .experiment import plot_learning_curves, simulate
+    from .strategies import make_strategy
 
-    from .experiment import simulate
-
-    X, y = _load_digits_images()
-    X_pool, X_test, y_pool, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=args.seed, stratify=y
-    )
-    results = simulate(
-        _estimator(args.estimator, args.seed),
-        _strategy(args.strategy, args.seed),
+    names = args.strategy or ["entropy"]
+    strategies = {name: make_strategy(name) for name in dict.fromkeys(names)}
+    X_pool, y_pool, X_test, y_test = load_dataset(args.data, seed=args.seed)
+    classes = np.unique(y_pool)
+    result = simulate(
+        _estimator(args.estimator, classes),
+        strategies,
         X_pool,
         y_pool,
         X_test=X_test,
         y_test=y_test,
-        n_initial=args.initial,
+        initial=args.initial,
         n_rounds=args.rounds,
         batch_size=args.batch_size,
+        n_repeats=args.repeats,
         random_state=args.seed,
+        checkpoint=args.checkpoint,
         progress=not args.no_progress,
     )
-    print(f"strategy={args.strategy} estimator={args.estimator} data=digits")
-    print(f"{'round':>5} {'labels':>6} {'accuracy':>8}")
-    for r in results:
-        print(f"{r['round']:>5} {r['n_labels']:>6} {r['accuracy']:>8.4f}")
+    print(
+        f"data={args.data} estimator={args.estimator} repeats={args.repeats} "
+        f"(accuracy: mean over repeats)"
+    )
+    print(f"{'strategy':<18} {'round':>5} {'labels':>6} {'accuracy':>8}")
+    for name, (labels, values) in result.curves().items():
+        for r, (n, acc) in enumerate(zip(labels, values.mean(axis=0), strict=True)):
+            print(f"{name:<18} {r:>5} {n:>6} {acc:>8.4f}")
+    print(f"{'strategy':<18} {'AUC':>8} {'+-sem':>7}  paired AUC - random [95% CI]")
+    for row in result.summary():
+        diff = ""
+        if "diff_mean" in row:
+            diff = (
+                f"  {row['diff_mean']:+.4f} "
+                f"[{row['diff_low']:+.4f}, {row['diff_high']:+.4f}]"
+            )
+        auc = f"{row['auc_mean']:>8.4f} {row['auc_sem']:>7.4f}"
+        print(f"{row['strategy']:<18} {auc}{diff}")
+    if args.out is not None:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        result.to_csv(out / "results.csv")
+        result.to_json(out / "results.json")
+        import matplotlib
+
+        matplotlib.use("Agg")
+        plot_learning_curves(result, path=out / "learning_curves.png")
+        print(f"wrote {out / 'results.csv'}, results.json, learning_curves.png")
     return 0
 
 
 def _list_strategies(_args):
-    for name, text in STRATEGIES.items():
+    from .strategies import available_strategies
+
+    for name, text in available_strategies().items():
         print(f"{name:<18} {text}")
     return 0
 
@@ -106,20 +158,39 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     sim = sub.add_parser(
         "simulate",
-        help="simulate active learning on scikit-learn's digits",
-        description="Simulate pool-based active learning on load_digits: a random "
-        "initial set, then rounds of query -> reveal labels -> refit; prints test "
-        "accuracy and labels per round.",
+        help="simulate active learning on a labeled dataset",
+        description="Simulate pool-based active learning: a random initial set, "
+        "then rounds of query -> reveal labels -> refit -> test; prints the "
+        "accuracy and labels per round and the area under the learning curve.",
     )
-    sim.add_argument("--strategy", choices=sorted(STRATEGIES), default="entropy")
-    sim.add_argument("--estimator", choices=sorted(ESTIMATORS), default="logreg")
-    sim.add_argument("--initial", type=int, default=20, help="initial labels")
+    sim.add_argument(
+        "--data",
+        default="digits",
+        help="'digits' (scikit-learn's, as 8x8 images) or an .npz file with "
+        "X_train, y_train, X_test, y_test",
+    )
+    sim.add_argument(
+        "--estimator",
+        choices=sorted(ESTIMATORS),
+        default="logreg",
+        help="; ".join(f"{k}: {v}" for k, v in ESTIMATORS.items()),
+    )
+    sim.add_argument(
+        "--strategy",
+        action="append",
+        help="strategy name (repeat to compare several; see 'skactive "
+        "strategies'); default entropy",
+    )
+    sim.add_argument("--initial", type=int, default=20, help="initial random labels")
     sim.add_argument("--rounds", type=int, default=5, help="query rounds")
     sim.add_argument("--batch-size", type=int, default=10, help="labels per round")
+    sim.add_argument("--repeats", type=int, default=1, help="repeats (paired)")
     sim.add_argument("--seed", type=int, default=0, help="random seed")
+    sim.add_argument("--out", help="folder for results.csv, results.json and a plot")
+    sim.add_argument("--checkpoint", help="JSON checkpoint to write and resume from")
     sim.add_argument("--no-progress", action="store_true", help="hide progress bar")
     sim.set_defaults(func=_simulate)
-    lst = sub.add_parser("strategies", help="list the available strategies")
+    lst = sub.add_parser("strategies", help="list the strategies known by name")
     lst.set_defaults(func=_list_strategies)
     return parser
 
@@ -129,6 +200,6 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         print(f"skactive: error: {exc}", file=sys.stderr)
         return 2

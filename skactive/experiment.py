@@ -1,25 +1,350 @@
-"""Simulate active learning on a labeled dataset."""
+"""Simulate active learning on a labeled dataset: curves, summaries, checkpoints.
+
+:func:`simulate` runs rounds of query → reveal labels → refit → test for one
+or several strategies over repeats, with the same initial sets and seeds for
+every strategy (a paired comparison), and returns a :class:`SimulationResult`
+with one row per strategy × repeat × round. With ``checkpoint=path`` the state
+is written atomically after every round and a rerun resumes where it stopped.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import numbers
+import os
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+from scipy import stats
 from sklearn.base import clone
-from sklearn.utils import check_random_state
+from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
 
-from ._validation import check_n_instances, n_rows, take_rows
+from ._inference import embed_pool
+from ._validation import check_pool, n_rows, take_rows
 from .learner import ActiveLearner
 
-__all__ = ["simulate"]
+__all__ = [
+    "simulate",
+    "SimulationResult",
+    "learning_curve_auc",
+    "class_distribution_distance",
+    "plot_learning_curves",
+]
+
+_TIMING_KEYS = ("fit_seconds", "query_seconds")
+_CHECKPOINT_VERSION = 1
 
 
+# ---------------------------------------------------------------- metrics
+def class_distribution_distance(y_selected, y_reference):
+    """Class-distribution distance ``max_c |p~_c - p_c|`` (Buchert et al., eq. 6).
+
+    Parameters
+    ----------
+    y_selected : array-like of shape (n_selected,)
+        Labels of the selected rows (``p~``).
+    y_reference : array-like of shape (n_reference,)
+        Labels of the reference set, e.g. the whole pool (``p``).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skactive.experiment import class_distribution_distance
+    >>> class_distribution_distance([0, 0, 1, 1], [0, 1, 1, 1])
+    0.25
+    """
+    y_selected = np.asarray(y_selected)
+    y_reference = np.asarray(y_reference)
+    if y_selected.size == 0 or y_reference.size == 0:
+        raise ValueError("y_selected and y_reference must be non-empty.")
+    classes = np.union1d(y_selected, y_reference)
+    p_sel = np.array([(y_selected == c).mean() for c in classes])
+    p_ref = np.array([(y_reference == c).mean() for c in classes])
+    return float(np.abs(p_sel - p_ref).max())
+
+
+def learning_curve_auc(n_labels, scores):
+    """Normalised area under a learning curve (trapezoidal over the label budget).
+
+    The area is divided by the width of the budget axis, so a constant curve at
+    accuracy ``a`` has AUC ``a``.
+
+    Parameters
+    ----------
+    n_labels : array-like of shape (n_points,)
+        Strictly increasing label counts.
+    scores : array-like of shape (n_points,)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skactive.experiment import learning_curve_auc
+    >>> round(learning_curve_auc([10, 20, 30], [0.5, 0.7, 0.9]), 6)
+    0.7
+    """
+    x = np.asarray(n_labels, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    if x.ndim != 1 or x.shape != s.shape or x.size < 2:
+        raise ValueError(
+            "n_labels and scores must be 1-D of the same length, at least 2."
+        )
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("n_labels must be strictly increasing.")
+    area = float(np.sum((s[1:] + s[:-1]) * np.diff(x)) / 2.0)
+    return float(area / (x[-1] - x[0]))
+
+
+# ----------------------------------------------------------------- result
+class SimulationResult:
+    """Rows of a simulation (one per strategy × repeat × round) and summaries.
+
+    Attributes
+    ----------
+    records : list of dict
+        ``strategy``, ``repeat``, ``round``, ``n_labels``, ``accuracy``,
+        ``macro_f1``, ``fit_seconds``, ``query_seconds``, ``class_distance``
+        (of the batch queried in that round, vs the pool's classes; ``nan`` for
+        round 0) and ``diversity`` (mean pairwise embedding distance within the
+        batch; ``nan`` for round 0 or a one-row batch).
+    """
+
+    def __init__(self, records):
+        self.records = list(records)
+
+    def __len__(self):
+        return len(self.records)
+
+    def __repr__(self):
+        names = sorted({r["strategy"] for r in self.records})
+        return f"SimulationResult({len(self.records)} rows, strategies={names})"
+
+    @property
+    def strategies(self):
+        """Strategy names, in order of appearance."""
+        return list(dict.fromkeys(r["strategy"] for r in self.records))
+
+    def to_frame(self):
+        """The rows as a :class:`pandas.DataFrame` (pandas must be installed)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records)
+
+    def curves(self, metric="accuracy"):
+        """``{strategy: (n_labels, array (n_repeats, n_points))}``."""
+        out = {}
+        for name in self.strategies:
+            rows = [r for r in self.records if r["strategy"] == name]
+            repeats = sorted({r["repeat"] for r in rows})
+            labels = sorted({r["n_labels"] for r in rows})
+            values = np.full((len(repeats), len(labels)), np.nan)
+            for r in rows:
+                values[repeats.index(r["repeat"]), labels.index(r["n_labels"])] = r[
+                    metric
+                ]
+            out[name] = (np.asarray(labels), values)
+        return out
+
+    def auc(self, metric="accuracy"):
+        """``{strategy: array of per-repeat normalised AUCs}``."""
+        return {
+            name: np.array([learning_curve_auc(x, row) for row in values])
+            for name, (x, values) in self.curves(metric).items()
+        }
+
+    def summary(self, metric="accuracy", baseline="random", confidence=0.95):
+        """Per strategy: AUC mean ± standard error, and the paired difference to
+        ``baseline`` (mean and a ``confidence`` interval from Student's t).
+
+        Returns
+        -------
+        list of dict
+            ``strategy``, ``auc_mean``, ``auc_sem``, ``final_mean``, and when the
+            baseline is present ``diff_mean``, ``diff_low``, ``diff_high``.
+        """
+        aucs = self.auc(metric)
+        curves = self.curves(metric)
+        rows = []
+        for name, values in aucs.items():
+            n = len(values)
+            row = {
+                "strategy": name,
+                "auc_mean": float(values.mean()),
+                "auc_sem": float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
+                "final_mean": float(curves[name][1][:, -1].mean()),
+            }
+            if baseline in aucs and name != baseline:
+                diff = values - aucs[baseline]
+                mean = float(diff.mean())
+                if n > 1:
+                    half = float(
+                        stats.t.ppf(0.5 + confidence / 2, n - 1)
+                        * diff.std(ddof=1)
+                        / np.sqrt(n)
+                    )
+                else:
+                    half = float("nan")
+                row.update(diff_mean=mean, diff_low=mean - half, diff_high=mean + half)
+            rows.append(row)
+        return rows
+
+    def to_csv(self, path):
+        """Write the rows as CSV (atomically)."""
+        keys = list(self.records[0]) if self.records else []
+        lines = [",".join(keys)]
+        for r in self.records:
+            lines.append(",".join(_csv_cell(r[k]) for k in keys))
+        _atomic_write_text(Path(path), "\n".join(lines) + "\n")
+
+    def to_json(self, path):
+        """Write the rows and the summary as JSON (atomically)."""
+        payload = {"records": self.records, "summary": self.summary()}
+        _atomic_write_text(Path(path), json.dumps(payload, indent=1, default=float))
+
+
+def _csv_cell(value):
+    text = str(value)
+    return f'"{text}"' if "," in text else text
+
+
+def plot_learning_curves(result, *, metric="accuracy", ax=None, path=None):
+    """Plot mean learning curves with a shaded standard error, one per strategy.
+
+    Parameters
+    ----------
+    result : SimulationResult
+    metric : str, default="accuracy"
+    ax : matplotlib Axes or None
+        Drawn on a new figure when None.
+    path : str or Path or None
+        Save the figure there.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for name, (x, values) in result.curves(metric).items():
+        mean = np.nanmean(values, axis=0)
+        n = np.sum(~np.isnan(values), axis=0)
+        sem = (
+            np.nanstd(values, axis=0, ddof=1) / np.sqrt(n) if values.shape[0] > 1 else 0
+        )
+        (line,) = ax.plot(x, mean, marker="o", ms=3, label=name)
+        ax.fill_between(x, mean - sem, mean + sem, alpha=0.2, color=line.get_color())
+    ax.set_xlabel("labels")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.legend()
+    ax.grid(alpha=0.3)
+    if path is not None:
+        ax.figure.savefig(path, bbox_inches="tight", dpi=120)
+    return ax
+
+
+# ------------------------------------------------------------ checkpoints
+def _atomic_write_text(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _fingerprint(array):
+    a = np.ascontiguousarray(np.asarray(array))
+    h = hashlib.sha256()
+    h.update(str((a.shape, a.dtype.str)).encode())
+    h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def _load_checkpoint(path, config):
+    path = Path(path)
+    if not path.exists():
+        return None
+    state = json.loads(path.read_text())
+    old = state.get("config", {})
+    differ = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
+    if differ:
+        details = "; ".join(
+            f"{k}: checkpoint {old.get(k)!r} vs now {config.get(k)!r}" for k in differ
+        )
+        raise ValueError(
+            f"checkpoint {str(path)!r} was written by a different configuration "
+            f"({details}); use another checkpoint path or remove it."
+        )
+    return state
+
+
+# --------------------------------------------------------------- simulate
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def _resolve_budgets(n_initial, budgets, n_rounds, batch_size, n_pool):
+    if budgets is not None:
+        if n_rounds is not None or batch_size is not None:
+            raise ValueError(
+                "give either budgets or n_rounds and batch_size, not both."
+            )
+        budgets = [int(b) for b in np.atleast_1d(budgets)]
+    else:
+        n_rounds = _positive_int(5 if n_rounds is None else n_rounds, "n_rounds")
+        batch_size = _positive_int(
+            10 if batch_size is None else batch_size, "batch_size"
+        )
+        budgets = [n_initial + batch_size * (r + 1) for r in range(n_rounds)]
+    steps = np.diff([n_initial, *budgets])
+    if len(budgets) == 0 or np.any(steps <= 0):
+        raise ValueError(
+            f"budgets must be strictly increasing and above n_initial={n_initial}, "
+            f"got {budgets}."
+        )
+    if budgets[-1] > n_pool:
+        raise ValueError(
+            f"the last budget ({budgets[-1]} labels) is larger than the pool, which "
+            f"has {n_pool} rows."
+        )
+    return budgets
+
+
+def _round_seed(random_state, *keys):
+    base = 0 if random_state is None else int(random_state)
+    return int(np.random.SeedSequence([base, *keys]).generate_state(1)[0])
+
+
+def _with_seed(obj, seed):
+    """A clone of ``obj`` whose ``random_state`` (if it has one) is ``seed``.
+
+    Plain functions (modAL's strategies, say) are used as they are.
+    """
+    if not hasattr(obj, "get_params"):
+        return obj
+    obj = clone(obj)
+    if "random_state" in obj.get_params(deep=False):
+        obj.set_params(random_state=seed)
+    return obj
 
 
 def simulate(
@@ -30,110 +355,271 @@ def simulate(
     *,
     X_test,
     y_test,
-    n_initial=20,
-    n_rounds=5,
-    batch_size=10,
-    random_state=None,
+    initial=20,
+    budgets=None,
+    n_rounds=None,
+    batch_size=None,
+    n_repeats=1,
+    random_state=0,
+    checkpoint=None,
     progress=True,
+    batch_metrics=True,
 ):
     """Simulate pool-based active learning on a fully labeled dataset.
 
-    A random initial set of ``n_initial`` rows is labeled, then for each of
-    ``n_rounds`` rounds the strategy picks ``batch_size`` rows of the remaining
-    pool, their labels are revealed and the estimator is refitted. Test
-    accuracy is measured before the first query and after every round.
+    For each repeat, an initial set is labeled (the same for every strategy),
+    then each strategy runs rounds of query → reveal labels → refit → test
+    until the label budget is spent. Strategies and estimators are cloned with
+    a ``random_state`` derived from ``(random_state, repeat, round)``, so runs
+    are reproducible and strategies are compared on paired repeats.
 
     Parameters
     ----------
     estimator : classifier
-        Cloned before use; the argument is left untouched.
-    strategy : callable
-        A query strategy (``strategy(learner, X_pool, n_instances)``).
+        Cloned (and refitted from scratch) every round.
+    strategy : query strategy or dict of name -> strategy
+        Several strategies are compared in one call when a dict is given.
     X, y : array-like
-        The pool with its hidden labels.
+        The pool and its hidden labels.
     X_test, y_test : array-like
-        Held-out rows for accuracy.
-    n_initial : int, default=20
-        Size of the random initial labeled set.
-    n_rounds : int, default=5
-        Number of query rounds.
-    batch_size : int, default=10
-        Rows queried per round.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial set. Pass an int for reproducible output across
-        multiple function calls.
+        Held-out rows; every test class must occur in ``y``.
+    initial : int or (strategy, int), default=20
+        An int draws that many random rows (seeded per repeat). A pair
+        ``(strategy, n)`` asks a strategy that needs no fitted model
+        (``RandomSampling``, an initial-selection strategy) for ``n`` rows.
+        Either way every strategy starts from the same initial set.
+    budgets : list of int or None
+        Total labels after each round (strictly increasing).
+    n_rounds, batch_size : int or None
+        Alternative to ``budgets``: ``n_rounds`` rounds of ``batch_size``
+        (defaults 5 and 10).
+    n_repeats : int, default=1
+    random_state : int, default=0
+        Seeds everything (initial sets, strategies, estimators).
+    checkpoint : str or Path or None
+        A JSON file written atomically (temporary file + rename) after every
+        round; if it exists, the run resumes from it, refusing one written by a
+        different configuration. It holds the labeled indices of every round
+        and the result rows; since estimators are refitted from scratch every
+        round with a seed derived from ``(random_state, repeat, round)``, no
+        model object is pickled, and a resumed run reproduces an uninterrupted
+        one exactly (timings aside).
     progress : bool, default=True
-        Show a tqdm progress bar over rounds.
+        tqdm progress bar over all rounds.
+    batch_metrics : bool, default=True
+        Record the class-distribution distance and diversity of each batch
+        (diversity needs embeddings: one extra pass over the batch).
 
     Returns
     -------
-    results : list of dict
-        One entry per evaluation: ``round`` (0 = initial model), ``n_labels``,
-        ``accuracy``, ``fit_seconds`` and ``query_seconds``, and ``indices``
-        (positions in ``X`` labeled in that round).
+    SimulationResult
 
     Examples
     --------
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skactive.experiment import simulate
-    >>> from skactive.strategies import entropy_sampling
+    >>> from skactive.strategies import RandomSampling, UncertaintySampling
     >>> X, y = load_digits(return_X_y=True)
-    >>> res = simulate(LogisticRegression(max_iter=1000), entropy_sampling,
+    >>> strategies = {"random": RandomSampling(),
+    ...               "margin": UncertaintySampling("margin")}
+    >>> res = simulate(LogisticRegression(max_iter=1000), strategies,
     ...                X[:1500], y[:1500], X_test=X[1500:], y_test=y[1500:],
-    ...                n_rounds=2, random_state=0, progress=False)
-    >>> [r["n_labels"] for r in res]
-    [20, 30, 40]
+    ...                n_rounds=2, n_repeats=2, progress=False)
+    >>> len(res), sorted(res.auc())
+    (12, ['margin', 'random'])
     """
-    n_pool = n_rows(X)
-    n_initial = _positive_int(n_initial, "n_initial")
-    n_rounds = _positive_int(n_rounds, "n_rounds")
-    batch_size = _positive_int(batch_size, "batch_size")
-    check_n_instances(n_initial + n_rounds * batch_size, n_pool, name="label budget")
-    y = np.asarray(y)
-    rng = check_random_state(random_state)
-    initial = rng.choice(n_pool, n_initial, replace=False)
-    unlabeled = np.setdiff1d(np.arange(n_pool), initial)
-
-    t0 = time.perf_counter()
-    learner = ActiveLearner(
-        clone(estimator),
-        strategy,
-        X_training=take_rows(X, initial),
-        y_training=y[initial],
-        X_pool=take_rows(X, unlabeled),
+    strategies = (
+        strategy if isinstance(strategy, dict) else {type(strategy).__name__: strategy}
     )
-    fit_seconds = time.perf_counter() - t0
-    results = [
-        {
-            "round": 0,
-            "n_labels": n_initial,
-            "accuracy": float(learner.score(X_test, y_test)),
-            "fit_seconds": fit_seconds,
-            "query_seconds": 0.0,
-            "indices": initial,
-        }
-    ]
-    bar = tqdm(range(1, n_rounds + 1), disable=not progress, desc="rounds")
-    for r in bar:
+    if not strategies:
+        raise ValueError("strategy must be a strategy or a non-empty dict of them.")
+    for name, s in strategies.items():
+        if not callable(s):
+            raise TypeError(f"strategy {name!r} is not callable: {s!r}.")
+    X = check_pool(X, name="X")
+    y = np.asarray(y)
+    n_pool = n_rows(X)
+    if y.shape[0] != n_pool:
+        raise ValueError(f"y has {y.shape[0]} labels but X has {n_pool} rows.")
+    X_test = check_pool(X_test, name="X_test")
+    y_test = np.asarray(y_test)
+    unseen = np.setdiff1d(y_test, y)
+    if unseen.size:
+        raise ValueError(
+            f"y_test has classes {unseen.tolist()} that never occur in y: the "
+            "simulation could never learn them."
+        )
+    initial_strategy = None
+    if isinstance(initial, tuple):
+        initial_strategy, initial = initial
+    n_initial = _positive_int(initial, "initial")
+    budgets = _resolve_budgets(n_initial, budgets, n_rounds, batch_size, n_pool)
+    n_repeats = _positive_int(n_repeats, "n_repeats")
+    if random_state is not None and not isinstance(random_state, numbers.Integral):
+        raise TypeError(f"random_state must be an int or None, got {random_state!r}.")
+
+    config = {
+        "version": _CHECKPOINT_VERSION,
+        "estimator": repr(estimator),
+        "strategies": {k: repr(v) for k, v in strategies.items()},
+        "initial": repr(initial_strategy) + f"/{n_initial}",
+        "budgets": budgets,
+        "n_repeats": n_repeats,
+        "random_state": random_state,
+        "X": _fingerprint(X if not hasattr(X, "numpy") else X.numpy()),
+        "y": _fingerprint(y),
+        "X_test": _fingerprint(
+            X_test if not hasattr(X_test, "numpy") else X_test.numpy()
+        ),
+        "y_test": _fingerprint(y_test),
+    }
+    state = _load_checkpoint(checkpoint, config) if checkpoint is not None else None
+    if state is None:
+        state = {"config": config, "runs": {}}
+
+    total = len(strategies) * n_repeats * (len(budgets) + 1)
+    done = sum(len(run["records"]) for run in state["runs"].values())
+    bar = tqdm(total=total, initial=done, disable=not progress, desc="simulate")
+    try:
+        for repeat in range(n_repeats):
+            initial_idx = _initial_set(
+                initial_strategy, n_initial, X, random_state, repeat
+            )
+            for name, strat in strategies.items():
+                key = f"{name}/{repeat}"
+                run = state["runs"].setdefault(
+                    key, {"labeled": [initial_idx.tolist()], "records": []}
+                )
+                _run_strategy(
+                    run,
+                    name,
+                    strat,
+                    estimator,
+                    X,
+                    y,
+                    X_test,
+                    y_test,
+                    budgets,
+                    repeat,
+                    random_state,
+                    batch_metrics,
+                    bar,
+                    lambda: (
+                        checkpoint is not None
+                        and _atomic_write_text(Path(checkpoint), json.dumps(state))
+                    ),
+                )
+    finally:
+        bar.close()
+    records = [r for run in state["runs"].values() for r in run["records"]]
+    return SimulationResult(records)
+
+
+def _initial_set(initial_strategy, n_initial, X, random_state, repeat):
+    seed = _round_seed(random_state, repeat, 0, 0)
+    if initial_strategy is None:
+        rng = np.random.RandomState(seed % (2**32))
+        return np.sort(rng.choice(n_rows(X), n_initial, replace=False))
+    s = _with_seed(initial_strategy, seed % (2**32))
+    idx = s(None, X, n_initial)
+    return np.asarray(idx, dtype=np.int64)
+
+
+def _evaluate(learner, X_test, y_test):
+    pred = learner.predict(X_test)
+    return (
+        float(accuracy_score(y_test, pred)),
+        float(f1_score(y_test, pred, average="macro")),
+    )
+
+
+def _run_strategy(
+    run,
+    name,
+    strategy,
+    estimator,
+    X,
+    y,
+    X_test,
+    y_test,
+    budgets,
+    repeat,
+    random_state,
+    batch_metrics,
+    bar,
+    save,
+):
+    labeled = [np.asarray(idx, dtype=np.int64) for idx in run["labeled"]]
+    start_round = len(run["records"])
+    all_labeled = np.concatenate(labeled)
+    if start_round == 0 or start_round < len(budgets) + 1:
+        # (re)build the learner on the labels acquired so far
+        est_seed = _round_seed(random_state, repeat, max(start_round - 1, 0), 1)
         t0 = time.perf_counter()
-        idx, _ = learner.query(n_instances=batch_size)
+        unlabeled = np.setdiff1d(np.arange(n_rows(X)), all_labeled)
+        learner = ActiveLearner(
+            _with_seed(estimator, est_seed % (2**32)),
+            strategy,
+            X_training=take_rows(X, all_labeled),
+            y_training=y[all_labeled],
+            X_pool=take_rows(X, unlabeled),
+        )
+        fit_seconds = time.perf_counter() - t0
+    if start_round == 0:
+        acc, f1 = _evaluate(learner, X_test, y_test)
+        run["records"].append(
+            _record(name, repeat, 0, len(all_labeled), acc, f1, fit_seconds, 0.0)
+        )
+        save()
+        bar.update(1)
+    for r in range(max(start_round, 1), len(budgets) + 1):
+        n_new = budgets[r - 1] - len(all_labeled)
+        seed = _round_seed(random_state, repeat, r, 2) % (2**32)
+        learner.query_strategy = _with_seed(strategy, seed)
+        t0 = time.perf_counter()
+        idx, _ = learner.query(n_instances=n_new)
         query_seconds = time.perf_counter() - t0
         picked = unlabeled[idx]
+        distance, diversity = float("nan"), float("nan")
+        if batch_metrics:
+            distance = class_distribution_distance(y[picked], y)
+            if len(picked) > 1:
+                from .diversity import batch_diversity
+
+                emb = embed_pool(learner.estimator, take_rows(X, picked))
+                diversity = float(batch_diversity(emb))
         unlabeled = np.delete(unlabeled, idx)
+        learner.estimator = _with_seed(
+            estimator, _round_seed(random_state, repeat, r, 1) % (2**32)
+        )
         t0 = time.perf_counter()
         learner.label(idx, y[picked])
         fit_seconds = time.perf_counter() - t0
-        acc = float(learner.score(X_test, y_test))
-        results.append(
-            {
-                "round": r,
-                "n_labels": n_initial + r * batch_size,
-                "accuracy": acc,
-                "fit_seconds": fit_seconds,
-                "query_seconds": query_seconds,
-                "indices": picked,
-            }
+        all_labeled = np.concatenate([all_labeled, picked])
+        acc, f1 = _evaluate(learner, X_test, y_test)
+        run["labeled"].append(picked.tolist())
+        rec = _record(
+            name, repeat, r, len(all_labeled), acc, f1, fit_seconds, query_seconds
         )
-        bar.set_postfix(labels=results[-1]["n_labels"], accuracy=f"{acc:.3f}")
-    return results
+        rec["class_distance"] = distance
+        rec["diversity"] = diversity
+        run["records"].append(rec)
+        save()
+        bar.update(1)
+        bar.set_postfix(strategy=name, labels=len(all_labeled), accuracy=f"{acc:.3f}")
+
+
+def _record(name, repeat, r, n_labels, acc, f1, fit_seconds, query_seconds):
+    return {
+        "strategy": name,
+        "repeat": repeat,
+        "round": r,
+        "n_labels": int(n_labels),
+        "accuracy": acc,
+        "macro_f1": f1,
+        "fit_seconds": fit_seconds,
+        "query_seconds": query_seconds,
+        "class_distance": float("nan"),
+        "diversity": float("nan"),
+    }

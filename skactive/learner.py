@@ -321,12 +321,18 @@ class ActiveLearner(_ModalActiveLearner):
             Passed to ``estimator.fit``.
         """
         X, y = self._check_data(X, y)
+        previous = (self.X_training, self.y_training)
         self._append(X, y)
+        try:
+            if only_new:
+                self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
+            else:
+                self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
+        except Exception:
+            # the model never saw these rows: do not keep them as taught
+            self.X_training, self.y_training = previous
+            raise
         self._record_labels(y)
-        if only_new:
-            self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
-        else:
-            self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 
     def label(self, indices, y, **fit_kwargs):
         """Label rows of the learner's pool: move them to the training set and refit.
@@ -351,14 +357,12 @@ class ActiveLearner(_ModalActiveLearner):
         keep = np.ones(n_rows(self.X_pool), dtype=bool)
         keep[indices] = False
         remaining = take_rows(self.X_pool, np.flatnonzero(keep))
-        previous = (self.X_pool, self.X_training, self.y_training, len(self.history_))
+        previous = self.X_pool
         self.X_pool = remaining
         try:
             self.teach(X, y, **fit_kwargs)
         except Exception:
-            # nothing lost or duplicated when the labels or the refit fail
-            self.X_pool, self.X_training, self.y_training, n_history = previous
-            del self.history_[n_history:]
+            self.X_pool = previous  # teach restored the training rows itself
             raise
 
     def _record_labels(self, y):

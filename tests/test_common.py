@@ -6,15 +6,15 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
-import skactive
+import skactive.strategies as strategies_module
 from skactive import ActiveLearner
 from skactive.strategies import QueryStrategy
 
 
 def _exported_strategy_classes():
     classes = []
-    for name in skactive.__all__:
-        obj = getattr(skactive, name)
+    for name in strategies_module.__all__:
+        obj = getattr(strategies_module, name)
         if (
             isinstance(obj, type)
             and issubclass(obj, QueryStrategy)
@@ -26,9 +26,9 @@ def _exported_strategy_classes():
 
 STRATEGIES = [cls(random_state=0) for cls in _exported_strategy_classes()]
 INSTANCES = [
-    getattr(skactive, name)
-    for name in skactive.__all__
-    if isinstance(getattr(skactive, name), QueryStrategy)
+    getattr(strategies_module, name)
+    for name in strategies_module.__all__
+    if isinstance(getattr(strategies_module, name), QueryStrategy)
 ]
 
 

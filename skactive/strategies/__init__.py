@@ -7,6 +7,15 @@ see :class:`QueryStrategy` for the return convention.
 """
 
 from ._base import QueryStrategy, ScoreStrategy, expects_scores
+from ._registry import available_strategies, make_strategy
+from .diversity import (
+    BADGE,
+    CoreSet,
+    DiverseMiniBatch,
+    DiversitySampling,
+    ProbCover,
+    TypiClust,
+)
 from .uncertainty import (
     RandomSampling,
     UncertaintySampling,
@@ -20,10 +29,18 @@ __all__ = [
     "QueryStrategy",
     "ScoreStrategy",
     "expects_scores",
+    "available_strategies",
+    "make_strategy",
     "RandomSampling",
     "UncertaintySampling",
     "random_sampling",
     "least_confidence_sampling",
     "margin_sampling",
     "entropy_sampling",
+    "CoreSet",
+    "DiversitySampling",
+    "BADGE",
+    "DiverseMiniBatch",
+    "TypiClust",
+    "ProbCover",
 ]

@@ -171,7 +171,7 @@ class ScoreStrategy(QueryStrategy):
     higher is more informative; ties are broken through ``random_state``.
     """
 
-    def score(self, estimator, X_pool):
+    def score_pool(self, estimator, X_pool):
         """Informativeness of every row of ``X_pool`` (higher is better).
 
         Parameters

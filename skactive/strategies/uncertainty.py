@@ -65,6 +65,11 @@ class UncertaintySampling(ScoreStrategy):
     batch_size : int or None, default=None
         Rows per ``predict_proba`` call for estimators that are not skorch nets
         (skorch nets use their own iterator's batch size).
+    n_jobs : int or None, default=None
+        joblib workers scoring the chunks in parallel (``-1``: all cores).
+        Runs under the active joblib backend, so
+        ``joblib.parallel_config(backend="dask")`` spreads a large pool over a
+        Dask cluster.
     R : int or None, default=None
         Candidate subsample size (see :class:`QueryStrategy`).
     random_state : int, RandomState instance or None, default=None
@@ -84,11 +89,18 @@ class UncertaintySampling(ScoreStrategy):
     """
 
     def __init__(
-        self, measure="entropy", *, batch_size=None, R=None, random_state=None
+        self,
+        measure="entropy",
+        *,
+        batch_size=None,
+        n_jobs=None,
+        R=None,
+        random_state=None,
     ):
         super().__init__(R=R, random_state=random_state)
         self.measure = measure
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def _score(self, estimator, X):
         if self.measure not in _MEASURES:
@@ -96,7 +108,9 @@ class UncertaintySampling(ScoreStrategy):
                 f"measure must be one of {sorted(_MEASURES)}, got {self.measure!r}."
             )
         check_has_method(estimator, "predict_proba", purpose=type(self).__name__)
-        proba = predict_proba_pool(estimator, X, batch_size=self.batch_size)
+        proba = predict_proba_pool(
+            estimator, X, batch_size=self.batch_size, n_jobs=self.n_jobs
+        )
         return _MEASURES[self.measure](proba)
 
 

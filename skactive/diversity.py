@@ -1,0 +1,1319 @@
+"""Diversity-based batch selection on precomputed embeddings.
+
+Every selector in this module is a pure function of arrays (embeddings,
+class-probabilities, ...): none of them calls a model.  They return integer
+indices into the pool, in selection order.
+
+Implemented strategies
+
+* :func:`diversity_sampling` -- temperature-controlled farthest-point sampling
+  (Buchert et al., 2023).  ``temperature=0`` is k-center greedy (core-set,
+  Sener & Savarese, 2018), ``temperature=0.5`` is k-means++ seeding.
+* :func:`kcenter_greedy` -- alias of ``diversity_sampling(temperature=0)``.
+* :func:`badge_sampling` -- BADGE (Ash et al., 2020): k-means++ seeding in
+  the gradient-embedding space, computed without materialising the
+  ``n x (d * C)`` gradient embeddings.
+* :func:`typiclust_sampling` -- TypiClust (Hacohen et al., 2022).
+* :func:`probcover_sampling` -- ProbCover (Yehuda et al., 2022).
+* :func:`weighted_kmeans` and :func:`nearest_to_centers` -- building blocks
+  for clustering-based selection.
+* :func:`batch_diversity` -- mean pairwise distance of a batch.
+
+Distances are computed with the expansion
+``||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2`` in the dtype of the embeddings,
+chunk by chunk, so that memory stays at about one copy of the embeddings plus
+a few vectors of pool length; no ``n x n`` matrix is ever formed.  Random
+draws use a :class:`numpy.random.RandomState` obtained from
+:func:`sklearn.utils.check_random_state` (exactly one uniform number per
+pick), so a seed gives the same picks on every torch device.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from scipy import sparse
+from sklearn.utils import check_random_state
+
+__all__ = [
+    "badge_sampling",
+    "batch_diversity",
+    "diversity_sampling",
+    "kcenter_greedy",
+    "nearest_to_centers",
+    "probcover_sampling",
+    "typiclust_sampling",
+    "weighted_kmeans",
+]
+
+# Rows per pass of the per-pick distance update.  The only temporary of that
+# pass is one vector of this length, so the default can be large; a single
+# chunk avoids Python overhead for pools of up to a million rows.
+_DEFAULT_UPDATE_ROWS = 1 << 20
+# Number of elements of 2-D temporaries (distance blocks, squared-norm
+# blocks): 4 Mi elements = 16 MiB in float32.
+_BLOCK_ELEMS = 1 << 22
+# Squared distances below ``_ZERO_RTOL * eps * sqrt(n_features) * max ||x||^2``
+# are indistinguishable from rounding noise of the expansion and count as 0.
+_ZERO_RTOL = 16.0
+# At temperature 0, up to this many near-maximal rows are re-evaluated exactly.
+_REFINE_MAX = 256
+# Above this many rows TypiClust switches to MiniBatchKMeans.
+_MINIBATCH_ROWS = 50_000
+
+
+# --------------------------------------------------------------------------
+# validation helpers
+# --------------------------------------------------------------------------
+def _check_int(value, name, *, min_value=None, max_value=None, max_name=None):
+    """Validate an integer parameter and return it as a Python ``int``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer, got {value!r} of type {type(value).__name__}."
+        )
+    value = int(value)
+    if min_value is not None and value < min_value:
+        raise ValueError(f"{name} must be >= {min_value}, got {name}={value}.")
+    if max_value is not None and value > max_value:
+        raise ValueError(
+            f"{name}={value} is larger than {max_name} ({max_value})."
+            if max_name
+            else f"{name} must be <= {max_value}, got {name}={value}."
+        )
+    return value
+
+
+def _check_n(n, n_pool, name="n"):
+    return _check_int(
+        n,
+        name,
+        min_value=1,
+        max_value=n_pool,
+        max_name="the number of rows in embeddings",
+    )
+
+
+def _check_real(value, name, *, positive=False, nonnegative=False):
+    """Validate a finite real scalar."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number, got {value!r} of type "
+            f"{type(value).__name__}."
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {name}={value!r}.")
+    if positive and not value > 0:
+        raise ValueError(f"{name} must be > 0, got {name}={value!r}.")
+    if nonnegative and value < 0:
+        raise ValueError(f"{name} must be >= 0, got {name}={value!r}.")
+    return value
+
+
+def _check_chunk_size(chunk_size):
+    if chunk_size is None:
+        return None
+    return _check_int(chunk_size, "chunk_size", min_value=1)
+
+
+def _resolve_device(device, data):
+    """``device=None`` -> the device of a tensor input, otherwise CPU."""
+    if device is None:
+        return data.device if isinstance(data, torch.Tensor) else torch.device("cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(
+            "device must be None, a str or a torch.device, got "
+            f"{device!r} of type {type(device).__name__}."
+        )
+    try:
+        return torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device.") from exc
+
+
+def _describe(x):
+    shape = tuple(getattr(x, "shape", ()))
+    return f"shape {shape}"
+
+
+def _to_tensor(x, name, *, device, dtype=None, allow_empty=False):
+    """Convert array-like or tensor ``x`` into a 2-D finite floating tensor.
+
+    numpy inputs that are already C-contiguous float32/float64 are wrapped
+    without a copy (on CPU).  Integer and boolean inputs become float64,
+    half-precision inputs float32.
+    """
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+        if not (t.is_floating_point() or t.dtype == torch.bool) and t.dtype not in (
+            torch.uint8,
+            torch.int8,
+            torch.int16,
+            torch.int32,
+            torch.int64,
+        ):
+            raise TypeError(f"{name} must be numeric, got dtype {t.dtype}.")
+    else:
+        try:
+            arr = np.asarray(x)
+        except Exception as exc:  # ragged lists etc.
+            raise TypeError(
+                f"{name} must be an array-like of numbers, got {type(x).__name__}."
+            ) from exc
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{name} must be numeric, got an array of dtype {arr.dtype} "
+                f"({type(x).__name__})."
+            )
+        if arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
+            arr = arr.astype(np.float64)
+        elif arr.dtype.itemsize < 4:
+            arr = arr.astype(np.float32)
+        arr = np.ascontiguousarray(arr)
+        with warnings.catch_warnings():
+            # read-only arrays: we never write into the wrapped memory
+            warnings.simplefilter("ignore", UserWarning)
+            t = torch.from_numpy(arr)
+    if t.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features), got a "
+            f"{t.ndim}-D array with {_describe(t)}."
+        )
+    if not t.is_floating_point():
+        t = t.to(torch.float64)
+    elif t.dtype in (torch.float16, torch.bfloat16):
+        t = t.to(torch.float32)
+    if t.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one column, got {_describe(t)}.")
+    if t.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} must have at least one row, got {_describe(t)}.")
+    t = t.to(device=device, dtype=dtype if dtype is not None else t.dtype)
+    t = t.contiguous()
+    rows = max(1, _BLOCK_ELEMS // t.shape[1])
+    for s in range(0, t.shape[0], rows):
+        if not bool(torch.isfinite(t[s : s + rows]).all()):
+            raise ValueError(f"{name} contains NaN or infinity.")
+    return t
+
+
+def _to_numpy(x, name, *, allow_empty=False):
+    """2-D finite float64 numpy array from array-like or tensor."""
+    t = _to_tensor(
+        x, name, device=torch.device("cpu"), dtype=None, allow_empty=allow_empty
+    )
+    return np.asarray(t.numpy(), dtype=np.float64)
+
+
+def _check_labeled(labeled, n_features, *, device=None, dtype=None, as_numpy=False):
+    """``labeled`` is ``None`` or a 2-D array of labeled embeddings."""
+    if labeled is None:
+        return None
+    if as_numpy:
+        lab = _to_numpy(labeled, "labeled", allow_empty=True)
+    else:
+        lab = _to_tensor(
+            labeled, "labeled", device=device, dtype=dtype, allow_empty=True
+        )
+    if lab.shape[1] != n_features:
+        raise ValueError(
+            f"labeled must have the same number of columns as embeddings "
+            f"({n_features}), got labeled with {_describe(lab)}."
+        )
+    if lab.shape[0] == 0:
+        return None
+    return lab
+
+
+# --------------------------------------------------------------------------
+# distance kernels
+# --------------------------------------------------------------------------
+def _sq_norms(X, shift=None):
+    """Row-wise ``||x - shift||^2``, chunked so the temporary stays small."""
+    n, d = X.shape
+    out = torch.empty(n, dtype=X.dtype, device=X.device)
+    rows = max(1, _BLOCK_ELEMS // d)
+    for s in range(0, n, rows):
+        xs = X[s : s + rows]
+        if shift is not None:
+            xs = xs - shift
+        else:
+            xs = xs * 1  # keep the product below from aliasing X
+        torch.sum(xs.mul_(xs), dim=1, out=out[s : s + rows])
+    return out
+
+
+def _column_mean(X):
+    """Mean row, accumulated in float64 by chunks, returned in X's dtype."""
+    n, d = X.shape
+    acc = torch.zeros(d, dtype=torch.float64, device=X.device)
+    rows = max(1, _BLOCK_ELEMS // d)
+    for s in range(0, n, rows):
+        acc += X[s : s + rows].sum(dim=0, dtype=torch.float64)
+    return (acc / n).to(X.dtype)
+
+
+class _ShiftedEuclidean:
+    """Squared Euclidean distances via an expansion around the pool mean.
+
+    With ``x' = x - m`` (``m`` the mean row) and precomputed ``||x'||^2``,
+
+    ``||x - c||^2 = ||x'||^2 - 2 x.c' + (||c'||^2 + 2 m.c')``,
+
+    which needs only a matrix-vector product with the *original* rows (no
+    centred copy) while its rounding error scales with ``||c'||`` instead of
+    ``||c||`` -- much better for embeddings far from the origin.
+    """
+
+    def __init__(self, X, chunk_rows):
+        self.X = X
+        self.n, self.d = X.shape
+        self.m = _column_mean(X)
+        self.m64 = self.m.to(torch.float64)
+        # ||x'||^2 (rounded to X's dtype) and m.x' (float64), one chunked pass
+        self.sqn = torch.empty(self.n, dtype=X.dtype, device=X.device)
+        self.mx = torch.empty(self.n, dtype=torch.float64, device=X.device)
+        rows = max(1, _BLOCK_ELEMS // (2 * self.d))
+        for s in range(0, self.n, rows):
+            xs = X[s : s + rows].to(torch.float64) - self.m64
+            torch.mv(xs, self.m64, out=self.mx[s : s + rows])
+            self.sqn[s : s + rows] = xs.mul_(xs).sum(dim=1)
+        self.rows = min(self.n, chunk_rows)
+        self.buf = torch.empty(self.rows, dtype=X.dtype, device=X.device)
+        self.L = None  # labeled embeddings (set by min_to_set)
+        self.centres = []  # rows added by __call__
+
+    def zero_tol(self, extra_sq=0.0):
+        """Squared distances below this are rounding noise (count as 0)."""
+        max_sq = max(float(self.sqn.max()), extra_sq)
+        scale = max_sq + float(torch.linalg.vector_norm(self.m64)) * math.sqrt(max_sq)
+        eps = torch.finfo(self.X.dtype).eps
+        return _ZERO_RTOL * eps * math.sqrt(self.d) * scale
+
+    def _shifted(self, C):
+        """``C - m`` in X's dtype and the offsets ``||c'||^2 + 2 m.c'``."""
+        Cs = (C.to(torch.float64) - self.m64).to(self.X.dtype)
+        Cd = Cs.to(torch.float64)
+        off = (Cd * Cd).sum(-1) + 2.0 * (Cd @ self.m64)
+        return Cs, off
+
+    def min_to_set(self, L, *, block_elems=_BLOCK_ELEMS):
+        """``min_j ||X_i - L_j||^2`` for every row; both sides chunked."""
+        X, n, m = self.X, self.n, L.shape[0]
+        self.L = L
+        lc = min(m, 4096, block_elems)
+        rc = max(1, block_elems // lc)
+        out = torch.empty(n, dtype=X.dtype, device=X.device)
+        for t in range(0, m, lc):
+            Ls, off = self._shifted(L[t : t + lc])
+            off = off.to(X.dtype).unsqueeze(0)
+            for s in range(0, n, rc):
+                mn = torch.addmm(off, X[s : s + rc], Ls.T, alpha=-2).amin(dim=1)
+                if t == 0:
+                    out[s : s + rc] = mn
+                else:
+                    torch.minimum(out[s : s + rc], mn, out=out[s : s + rc])
+        return out.add_(self.sqn).clamp_(min=0)
+
+    def __call__(self, d2, idx):
+        """``d2 <- min(d2, ||X - X[idx]||^2)`` in one pass; ``d2[idx] = 0``."""
+        X, sqn, buf, rows, n = self.X, self.sqn, self.buf, self.rows, self.n
+        c = X[idx] - self.m  # c' (the centre relative to the mean)
+        off = (sqn[idx] + 2.0 * self.mx[idx]).to(X.dtype)  # ||c'||^2 + 2 m.c'
+        if d2 is None:
+            d2 = torch.full((n,), math.inf, dtype=X.dtype, device=X.device)
+        for s in range(0, n, rows):
+            e = min(n, s + rows)
+            b = buf[: e - s]
+            torch.addmv(sqn[s:e], X[s:e], c, alpha=-2, out=b)
+            b.add_(off).clamp_(min=0)
+            d2v = d2[s:e]
+            torch.minimum(d2v, b, out=d2v)
+        d2[idx] = 0
+        self.centres.append(idx)
+        return d2
+
+    def exact_sq(self, cand):
+        """float64 squared distances of rows ``cand`` to the centre set.
+
+        Computed from coordinate differences (no expansion), used to settle
+        near-ties of the fast pass; cost ``len(cand) x n_centres x d``.
+        """
+        Q = self.X[cand].to(torch.float64)
+        k = Q.shape[0]
+        best = torch.full((k,), math.inf, dtype=torch.float64, device=Q.device)
+        sources = [] if self.L is None else [self.L]
+        if self.centres:
+            rows = torch.as_tensor(self.centres, device=self.X.device)
+            sources.append(self.X[rows])
+        step = max(1, _BLOCK_ELEMS // (k * self.d))
+        for S in sources:
+            for t in range(0, S.shape[0], step):
+                diff = Q[:, None, :] - S[t : t + step].to(torch.float64)[None]
+                best = torch.minimum(best, diff.pow_(2).sum(dim=-1).amin(dim=1))
+        return best
+
+
+def _zero_tol(max_sq, n_features, dtype):
+    return _ZERO_RTOL * torch.finfo(dtype).eps * math.sqrt(n_features) * max_sq
+
+
+class _GradientUpdater:
+    """Like :class:`_ShiftedEuclidean`, for BADGE gradient embeddings.
+
+    ``||g_i - g_j||^2 = a_i + a_j - 2 (u_i . u_j)(f_i . f_j)`` with
+    ``a = ||u||^2 ||f||^2``; ``g`` itself is never formed.
+    """
+
+    def __init__(self, F, U, a, chunk_rows):
+        self.F, self.U, self.a = F, U, a
+        self.n = F.shape[0]
+        self.rows = min(self.n, chunk_rows)
+        self.buf_f = torch.empty(self.rows, dtype=F.dtype, device=F.device)
+        self.buf_u = torch.empty(self.rows, dtype=F.dtype, device=F.device)
+
+    def __call__(self, d2, idx):
+        F, U, a, rows = self.F, self.U, self.a, self.rows
+        fj, uj, aj = F[idx], U[idx], a[idx]
+        if d2 is None:
+            d2 = torch.full((self.n,), math.inf, dtype=F.dtype, device=F.device)
+        for s in range(0, self.n, rows):
+            e = min(self.n, s + rows)
+            bf, bu = self.buf_f[: e - s], self.buf_u[: e - s]
+            torch.mv(F[s:e], fj, out=bf)
+            torch.mv(U[s:e], uj, out=bu)
+            bf.mul_(bu).mul_(-2).add_(a[s:e]).add_(aj).clamp_(min=0)
+            d2v = d2[s:e]
+            torch.minimum(d2v, bf, out=d2v)
+        d2[idx] = 0
+        return d2
+
+
+# --------------------------------------------------------------------------
+# the draw: one uniform number per pick
+# --------------------------------------------------------------------------
+def _pick_from_weights(w, u):
+    """Index ``i`` with ``cumsum(w)[i-1] <= u * sum(w) < cumsum(w)[i]``.
+
+    ``w`` is a float64 vector with non-negative entries and a positive sum;
+    entries with ``w == 0`` are never returned.
+    """
+    c = torch.cumsum(w, dim=0)
+    total = c[-1]
+    t = (total * u).reshape(1)
+    idx = int(torch.searchsorted(c, t, right=True))
+    if idx >= w.shape[0]:  # rounding put t onto the total
+        idx = int(torch.nonzero(w > 0).max())
+    return idx
+
+
+def _draw(d2, exponent, u, tol, refine=None):
+    """One pick from squared distances ``d2``.
+
+    ``exponent=None`` -> argmax with uniform tie-breaking, otherwise
+    ``p_i ∝ d2_i ** exponent`` (``exponent = 1 / (2 T)``).  Returns ``-1``
+    when every squared distance is (numerically) zero.
+
+    With ``refine`` (rows -> float64 exact squared distances), the argmax is
+    settled exactly among all rows within ``2 * tol`` (the rounding error
+    bound of the fast pass) of the maximum, so float32 embeddings give the
+    same picks as an exact computation.
+    """
+    m = float(d2.max())
+    if not m > tol:
+        return -1, 0.0
+    if exponent is None:
+        if refine is None:
+            ties = torch.nonzero(d2 == m).flatten()
+        else:
+            ties = torch.nonzero(d2 >= m - 2.0 * tol).flatten()
+            if 1 < ties.shape[0] <= _REFINE_MAX:
+                exact = refine(ties)
+                top = exact.max()
+                ties, m = ties[exact == top], float(top)
+            elif ties.shape[0] > 1:
+                ties = ties[d2[ties] == m]
+        k = ties.shape[0]
+        idx = int(ties[min(int(u * k), k - 1)]) if k > 1 else int(ties[0])
+        return idx, m
+    x = d2.to(torch.float64, copy=True)
+    zero = x <= tol
+    if exponent == 1.0:
+        w = x
+    elif exponent == 0.5:
+        w = x.sqrt_()
+    else:  # normalise by the maximum: no overflow, underflow only to 0
+        w = x.div_(m).pow_(exponent)
+    w.masked_fill_(zero, 0.0)
+    idx = _pick_from_weights(w, u)
+    return idx, float(d2[idx])
+
+
+def _uniform_unpicked(picked, u):
+    free = np.flatnonzero(~picked)
+    return int(free[min(int(u * free.shape[0]), free.shape[0] - 1)])
+
+
+def _greedy_loop(
+    n, n_pool, d2, update, *, exponent, rng, tol, picked=None, refine=None
+):
+    """Sequential farthest-point / D^p sampling.
+
+    Parameters
+    ----------
+    d2 : tensor or None
+        Squared distances of the pool to the current centre set, ``None``
+        when the set is empty (the next pick is then uniform).
+    update : callable ``(d2, idx) -> d2``
+        Adds row ``idx`` to the centre set.
+    picked : bool ndarray or None
+        Rows selected before this loop (excluded from the uniform fill-up).
+    """
+    picks = np.empty(n, dtype=np.int64)
+    dists = np.empty(n, dtype=np.float64)
+    picked = np.zeros(n_pool, dtype=bool) if picked is None else picked
+    exhausted = False
+    for k in range(n):
+        u = rng.random_sample()
+        if d2 is None:
+            idx, sq = min(int(u * n_pool), n_pool - 1), math.inf
+        elif exhausted:
+            idx, sq = _uniform_unpicked(picked, u), 0.0
+        else:
+            idx, sq = _draw(d2, exponent, u, tol, refine)
+            if idx < 0:
+                exhausted = True
+                idx, sq = _uniform_unpicked(picked, u), 0.0
+        picks[k], dists[k] = idx, math.sqrt(sq)
+        picked[idx] = True
+        if k + 1 < n and not exhausted:
+            d2 = update(d2, idx)
+    return picks, dists
+
+
+# --------------------------------------------------------------------------
+# diversity sampling / k-center greedy
+# --------------------------------------------------------------------------
+def diversity_sampling(
+    embeddings,
+    n,
+    *,
+    labeled=None,
+    temperature=0.0,
+    random_state=None,
+    device=None,
+    chunk_size=None,
+    return_distances=False,
+):
+    r"""Temperature-controlled farthest-point sampling (Buchert et al., 2023).
+
+    Let :math:`D` be the labeled embeddings together with the rows selected so
+    far and :math:`d_i = \min_{j \in D} \lVert f_i - f_j \rVert_2`.  Each pick
+    is drawn with probability
+
+    .. math:: p(i) = d_i^{1/T} / \sum_k d_k^{1/T},
+
+    after which :math:`D` and the distances are updated.  ``temperature=0``
+    takes the argmax (k-center greedy / core-set), ``temperature=0.5`` samples
+    proportional to :math:`d^2` (k-means++ seeding), large temperatures
+    approach uniform sampling among the rows not in :math:`D`.
+
+    Parameters
+    ----------
+    embeddings : array-like or torch.Tensor of shape (n_samples, n_features)
+        Pool embeddings.  float32 and float64 are used as they are; other
+        numeric types are converted (integers to float64, half to float32).
+    n : int
+        Number of rows to select, ``1 <= n <= n_samples``.
+    labeled : array-like or Tensor of shape (n_labeled, n_features), default=None
+        Embeddings of the already labeled samples.  ``None`` or zero rows
+        means no labeled data; the first pick is then uniform.
+    temperature : float, default=0.0
+        Finite, non-negative temperature :math:`T`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws (ties at ``T = 0``, the uniform first pick, sampling
+        at ``T > 0`` and the uniform fill-up).  Exactly one uniform number is
+        drawn per pick, so a seed gives the same picks on CPU and CUDA.
+    device : str, torch.device or None, default=None
+        Device for the computation; ``None`` uses the device of a tensor
+        input, CPU otherwise.
+    chunk_size : int or None, default=None
+        Rows per chunk of the distance update.  The temporaries hold
+        ``chunk_size`` values; ``None`` chooses a large chunk (2**20 rows).
+    return_distances : bool, default=False
+        If True, also return the distance of every pick to :math:`D` at the
+        time it was selected (``inf`` for a uniform first pick without
+        labeled data, ``0`` for fill-up picks).
+
+    Returns
+    -------
+    indices : ndarray of shape (n,), dtype int64
+        Unique row indices into ``embeddings`` in selection order.
+    distances : ndarray of shape (n,), dtype float64
+        Only if ``return_distances=True``.
+
+    Notes
+    -----
+    Memory is about one copy of the embeddings plus a few vectors of length
+    ``n_samples``: the minimum-distance vector is updated in place with one
+    matrix-vector pass over the pool per pick, using the expansion
+    :math:`\lVert x'\rVert^2 - 2 x \cdot c' + \lVert c'\rVert^2 +
+    2 \bar x \cdot c'` around the pool mean :math:`\bar x`
+    (:math:`x' = x - \bar x`, clamped at 0) in the dtype of the embeddings;
+    no pairwise matrix and no centred copy are formed.  At ``T = 0`` the rows
+    within the rounding error of the maximum are re-evaluated exactly in
+    float64 (from coordinate differences), so float32 embeddings select the
+    same rows as an exact computation.  Sampling weights are computed in
+    float64 as :math:`(d_i / d_{max})^{1/T}`, which neither overflows nor
+    loses the maximum for tiny temperatures.
+
+    A selected row has distance 0 and is never selected again.  Squared
+    distances below the rounding noise of the expansion count as 0; when
+    every remaining distance is 0 (duplicates), the remaining picks are
+    drawn uniformly among the rows not selected yet.
+
+    References
+    ----------
+    .. [1] Buchert, F., Navab, N., & Kim, S. T. (2023). Toward label-efficient
+       neural network training: Diversity-based sampling in semi-supervised
+       active learning. IEEE Access, 11.
+    .. [2] Sener, O., & Savarese, S. (2018). Active learning for
+       convolutional neural networks: A core-set approach. ICLR.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.diversity import diversity_sampling
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [0.0, 3.0]])
+    >>> diversity_sampling(X, 2, labeled=[[0.0, 0.0]], random_state=0)
+    array([2, 3])
+    >>> idx, dist = diversity_sampling(
+    ...     X, 2, labeled=[[0.0, 0.0]], return_distances=True
+    ... )
+    >>> dist
+    array([5., 3.])
+    >>> sorted(diversity_sampling(X, 4, temperature=0.5, random_state=0).tolist())
+    [0, 1, 2, 3]
+    """
+    dev = _resolve_device(device, embeddings)
+    X = _to_tensor(embeddings, "embeddings", device=dev)
+    n_pool, n_feat = X.shape
+    n = _check_n(n, n_pool)
+    temperature = _check_real(temperature, "temperature", nonnegative=True)
+    chunk = _check_chunk_size(chunk_size)
+    if not isinstance(return_distances, (bool, np.bool_)):
+        raise TypeError(f"return_distances must be a bool, got {return_distances!r}.")
+    lab = _check_labeled(labeled, n_feat, device=dev, dtype=X.dtype)
+    rng = check_random_state(random_state)
+
+    update = _ShiftedEuclidean(X, chunk or _DEFAULT_UPDATE_ROWS)
+    d2 = None
+    extra = 0.0
+    if lab is not None:
+        d2 = update.min_to_set(lab)
+        extra = float(_sq_norms(lab, update.m).max())
+    tol = update.zero_tol(extra)
+    exponent = None if temperature == 0 else 1.0 / (2.0 * temperature)
+    if exponent is not None and not math.isfinite(exponent):
+        raise ValueError(
+            f"temperature={temperature!r} is too small; use temperature=0."
+        )
+    picks, dists = _greedy_loop(
+        n,
+        n_pool,
+        d2,
+        update,
+        exponent=exponent,
+        rng=rng,
+        tol=tol,
+        refine=update.exact_sq,
+    )
+    return (picks, dists) if return_distances else picks
+
+
+def kcenter_greedy(embeddings, n, *, labeled=None, random_state=None, device=None):
+    """k-center greedy (core-set) selection.
+
+    Repeatedly selects the row farthest from the labeled embeddings and the
+    rows selected so far; equivalent to
+    ``diversity_sampling(..., temperature=0)``.  The covering radius of the
+    result is at most twice the optimal one.
+
+    Parameters
+    ----------
+    embeddings : array-like or torch.Tensor of shape (n_samples, n_features)
+        Pool embeddings.
+    n : int
+        Number of rows to select.
+    labeled : array-like or Tensor of shape (n_labeled, n_features), default=None
+        Embeddings of the labeled samples; without them the first pick is
+        uniform.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the first pick (without labeled data) and tie-breaking.
+    device : str, torch.device or None, default=None
+        Computation device; ``None`` uses the input's device or CPU.
+
+    Returns
+    -------
+    indices : ndarray of shape (n,), dtype int64
+        Unique row indices in selection order.
+
+    See Also
+    --------
+    diversity_sampling : the general temperature-controlled version.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.diversity import kcenter_greedy
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    >>> kcenter_greedy(X, 2, labeled=[[0.0]])
+    array([3, 2])
+    """
+    return diversity_sampling(
+        embeddings,
+        n,
+        labeled=labeled,
+        temperature=0.0,
+        random_state=random_state,
+        device=device,
+    )
+
+
+# --------------------------------------------------------------------------
+# BADGE
+# --------------------------------------------------------------------------
+def _check_probas(probas, n_rows, *, device, dtype):
+    P = _to_tensor(probas, "probas", device=device, dtype=dtype)
+    if P.shape[0] != n_rows:
+        raise ValueError(
+            f"probas and embeddings must have the same number of rows, got "
+            f"probas with {_describe(P)} and {n_rows} embedding rows."
+        )
+    lo, hi = float(P.min()), float(P.max())
+    if lo < -1e-6 or hi > 1 + 1e-6:
+        raise ValueError(
+            "probas must contain class-membership probabilities in [0, 1], got "
+            f"values in [{lo!r}, {hi!r}]."
+        )
+    return P
+
+
+def _badge_inputs(probas, embeddings, device):
+    dev = _resolve_device(device, embeddings)
+    F = _to_tensor(embeddings, "embeddings", device=dev)
+    P = _check_probas(probas, F.shape[0], device=dev, dtype=F.dtype)
+    return F, P
+
+
+def badge_sampling(
+    probas, embeddings, n, *, random_state=None, device=None, chunk_size=None
+):
+    r"""BADGE: k-means++ seeding on gradient embeddings (Ash et al., 2020).
+
+    The gradient embedding of sample :math:`x` is
+    :math:`g_x = (p_x - e_{\hat y}) \otimes f_x` with
+    :math:`\hat y = \arg\max p_x`.  The first centre is the sample with the
+    largest :math:`\lVert g\rVert`; every further centre is drawn with
+    probability proportional to :math:`d^2`, the squared distance to the
+    nearest chosen centre.  Unlike scikit-activeml's ``Badge`` the origin is
+    not kept as a centre.
+
+    :math:`g` is never materialised: with :math:`u = p - e_{\hat y}`,
+    :math:`\lVert g_i - g_j\rVert^2 = \lVert u_i\rVert^2\lVert f_i\rVert^2 +
+    \lVert u_j\rVert^2\lVert f_j\rVert^2 - 2 (u_i\cdot u_j)(f_i\cdot f_j)`,
+    so memory is :math:`O(n (d + C))` instead of :math:`O(n d C)`.
+
+    Parameters
+    ----------
+    probas : array-like or torch.Tensor of shape (n_samples, n_classes)
+        Predicted class-membership probabilities (values in [0, 1]).
+    embeddings : array-like or torch.Tensor of shape (n_samples, n_features)
+        Penultimate-layer embeddings :math:`f`.  Their dtype (float32 or
+        float64) is used for the distance arithmetic.
+    n : int
+        Number of samples to select.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws; one uniform number per pick.
+    device : str, torch.device or None, default=None
+        Computation device; ``None`` uses the embeddings' device or CPU.
+    chunk_size : int or None, default=None
+        Rows per chunk of the distance update.
+
+    Returns
+    -------
+    indices : ndarray of shape (n,), dtype int64
+        Unique row indices in selection order.
+
+    Notes
+    -----
+    Rows whose gradient embedding coincides with a chosen centre have
+    :math:`d = 0` and are never drawn; when all remaining distances are 0 the
+    rest is filled uniformly among unselected rows (as in
+    :func:`diversity_sampling`).
+
+    References
+    ----------
+    .. [1] Ash, J. T., Zhang, C., Krishnamurthy, A., Langford, J., & Agarwal,
+       A. (2020). Deep batch active learning by diverse, uncertain gradient
+       lower bounds. ICLR.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.diversity import badge_sampling
+    >>> probas = np.array([[0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [0.99, 0.01]])
+    >>> emb = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [3.0, 3.0]])
+    >>> idx = badge_sampling(probas, emb, 2, random_state=0)
+    >>> int(idx[0])  # largest gradient norm: 0.5 * sqrt(2) * ||(1, 1)||
+    2
+    """
+    F, P = _badge_inputs(probas, embeddings, device)
+    n_pool = F.shape[0]
+    n = _check_n(n, n_pool)
+    chunk = _check_chunk_size(chunk_size)
+    rng = check_random_state(random_state)
+
+    U = P.clone()
+    yhat = torch.argmax(P, dim=1)
+    U[torch.arange(n_pool, device=U.device), yhat] -= 1
+    a = _sq_norms(U) * _sq_norms(F)
+    tol = _zero_tol(float(a.max()), F.shape[1] + U.shape[1], F.dtype)
+    update = _GradientUpdater(F, U, a, chunk or _DEFAULT_UPDATE_ROWS)
+
+    # first centre: argmax ||g|| (ties through the random state)
+    u = rng.random_sample()
+
+    def exact_norms(rows):  # float64 ||g||^2 to settle float32 near-ties
+        Ur, Fr = U[rows].to(torch.float64), F[rows].to(torch.float64)
+        return (Ur * Ur).sum(dim=1) * (Fr * Fr).sum(dim=1)
+
+    first, _ = _draw(a, None, u, tol, exact_norms)
+    if first < 0:  # every gradient is zero: nothing to prefer
+        first = min(int(u * n_pool), n_pool - 1)
+    if n == 1:
+        return np.array([first], dtype=np.int64)
+    d2 = update(None, first)
+    picked = np.zeros(n_pool, dtype=bool)
+    picked[first] = True
+    rest, _ = _greedy_loop(
+        n - 1, n_pool, d2, update, exponent=1.0, rng=rng, tol=tol, picked=picked
+    )
+    return np.concatenate([[first], rest]).astype(np.int64)
+
+
+def _badge_sampling_naive(probas, embeddings, n, random_state=None):
+    """Reference BADGE that materialises ``g`` (n x d*C); tests only.
+
+    Consumes random numbers exactly like :func:`badge_sampling`, so both
+    return the same picks for the same seed (up to floating-point near-ties).
+    """
+    F = _to_numpy(embeddings, "embeddings")
+    P = _to_numpy(probas, "probas")
+    in_dtype = torch.float64
+    if isinstance(embeddings, torch.Tensor) and embeddings.dtype == torch.float32:
+        in_dtype = torch.float32
+    elif np.asarray(embeddings).dtype == np.float32:
+        in_dtype = torch.float32
+    n_pool = F.shape[0]
+    n = _check_n(n, n_pool)
+    rng = check_random_state(random_state)
+    Uu = P.copy()
+    Uu[np.arange(n_pool), P.argmax(axis=1)] -= 1.0
+    G = (Uu[:, :, None] * F[:, None, :]).reshape(n_pool, -1)
+    a = np.einsum("ij,ij->i", G, G)
+    tol = _zero_tol(float(a.max()), F.shape[1] + P.shape[1], in_dtype)
+
+    picks = []
+    picked = np.zeros(n_pool, dtype=bool)
+    u = rng.random_sample()
+    m = a.max()
+    if m > tol:
+        ties = np.flatnonzero(a == m)
+        first = int(ties[min(int(u * len(ties)), len(ties) - 1)])
+    else:
+        first = min(int(u * n_pool), n_pool - 1)
+    picks.append(first)
+    picked[first] = True
+    d2 = ((G - G[first]) ** 2).sum(axis=1)
+    d2[first] = 0.0
+    exhausted = False
+    while len(picks) < n:
+        u = rng.random_sample()
+        if not exhausted and not d2.max() > tol:
+            exhausted = True
+        if exhausted:
+            free = np.flatnonzero(~picked)
+            idx = int(free[min(int(u * len(free)), len(free) - 1)])
+        else:
+            w = np.where(d2 <= tol, 0.0, d2)
+            c = np.cumsum(w)
+            idx = int(np.searchsorted(c, u * c[-1], side="right"))
+            if idx >= n_pool:
+                idx = int(np.flatnonzero(w > 0).max())
+        picks.append(idx)
+        picked[idx] = True
+        d2 = np.minimum(d2, ((G - G[idx]) ** 2).sum(axis=1))
+        d2[idx] = 0.0
+    return np.asarray(picks, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------
+# clustering helpers
+# --------------------------------------------------------------------------
+def _seed_from(rng):
+    return int(rng.randint(np.iinfo(np.int32).max))
+
+
+def weighted_kmeans(
+    X, n_clusters, *, sample_weight=None, random_state=None, max_iter=100
+):
+    """Weighted k-means (Lloyd with k-means++ initialisation).
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features)
+        Data to cluster.
+    n_clusters : int
+        Number of clusters, at most the number of rows with positive weight.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights; ``None`` means all ones.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation (one k-means++ run, ``n_init=1``).
+    max_iter : int, default=100
+        Maximum number of Lloyd iterations.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), dtype float64
+        Cluster centres.
+    labels : ndarray of shape (n_samples,), dtype int64
+        Index of the centre each row is assigned to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.diversity import weighted_kmeans
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> centers, labels = weighted_kmeans(
+    ...     X, 2, sample_weight=[1, 3, 1, 1], random_state=0
+    ... )
+    >>> np.sort(centers.ravel())
+    array([ 0.75, 10.5 ])
+    >>> bool(labels[0] == labels[1] and labels[2] == labels[3])
+    True
+    """
+    from sklearn.cluster import KMeans
+
+    Xn = _to_numpy(X, "X")
+    n_clusters = _check_int(
+        n_clusters,
+        "n_clusters",
+        min_value=1,
+        max_value=Xn.shape[0],
+        max_name="the number of rows in X",
+    )
+    max_iter = _check_int(max_iter, "max_iter", min_value=1)
+    if sample_weight is not None:
+        w = np.asarray(
+            sample_weight.detach().cpu().numpy()
+            if isinstance(sample_weight, torch.Tensor)
+            else sample_weight
+        )
+        if w.dtype.kind not in "biuf":
+            raise TypeError(f"sample_weight must be numeric, got dtype {w.dtype}.")
+        w = w.astype(np.float64)
+        if w.shape != (Xn.shape[0],):
+            raise ValueError(
+                f"sample_weight must have shape ({Xn.shape[0]},), got {w.shape}."
+            )
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError("sample_weight must be finite and non-negative.")
+        n_pos = int(np.count_nonzero(w))
+        if n_pos < n_clusters:
+            raise ValueError(
+                f"n_clusters={n_clusters} is larger than the number of rows with "
+                f"positive sample_weight ({n_pos})."
+            )
+    else:
+        w = None
+    rng = check_random_state(random_state)
+    km = KMeans(
+        n_clusters=n_clusters, n_init=1, max_iter=max_iter, random_state=_seed_from(rng)
+    )
+    with warnings.catch_warnings():
+        # duplicates can make fewer distinct clusters than requested
+        warnings.simplefilter("ignore", category=UserWarning)
+        km.fit(Xn, sample_weight=w)
+    return np.asarray(km.cluster_centers_, dtype=np.float64), km.labels_.astype(
+        np.int64
+    )
+
+
+def nearest_to_centers(X, centers):
+    """Index of the row of ``X`` nearest to each centre, all distinct.
+
+    Every centre claims its nearest unused row; when several centres claim
+    the same row, the closest one gets it (ties: lower centre index) and the
+    others claim their next-nearest unused row in the next round.  Each round
+    is one chunked pass over ``X`` (memory ``O(chunk * n_centers)``); no
+    ``n_samples x n_centers`` matrix is formed.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features)
+        Candidate rows.
+    centers : array-like or torch.Tensor of shape (n_centers, n_features)
+        Centres, ``n_centers <= n_samples``.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_centers,), dtype int64
+        ``indices[k]`` is the row assigned to ``centers[k]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.diversity import nearest_to_centers
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    >>> nearest_to_centers(X, [[0.1], [0.2], [9.0]])
+    array([0, 1, 3])
+    """
+    Xn = _to_numpy(X, "X")
+    C = _to_numpy(centers, "centers")
+    n, k = Xn.shape[0], C.shape[0]
+    if C.shape[1] != Xn.shape[1]:
+        raise ValueError(
+            f"centers must have the same number of columns as X ({Xn.shape[1]}), "
+            f"got centers with shape {C.shape}."
+        )
+    if k > n:
+        raise ValueError(
+            f"centers has {k} rows, more than the number of rows in X ({n})."
+        )
+    sqx = np.einsum("ij,ij->i", Xn, Xn)
+    sqc = np.einsum("ij,ij->i", C, C)
+    out = np.full(k, -1, dtype=np.int64)
+    used = np.zeros(n, dtype=bool)
+    active = np.arange(k)
+    while active.shape[0]:
+        Ca, sa = C[active], sqc[active]
+        best_d = np.full(active.shape[0], np.inf)
+        best_i = np.full(active.shape[0], -1, dtype=np.int64)
+        rows = max(1, _BLOCK_ELEMS // active.shape[0])
+        for s in range(0, n, rows):
+            e = min(n, s + rows)
+            D = sqx[None, s:e] - 2.0 * (Ca @ Xn[s:e].T) + sa[:, None]
+            D[:, used[s:e]] = np.inf
+            j = D.argmin(axis=1)
+            dj = D[np.arange(D.shape[0]), j]
+            better = dj < best_d  # ties keep the lower row index
+            best_d[better], best_i[better] = dj[better], j[better] + s
+        # closest claimant of each row wins (ties: lower centre index)
+        order = np.lexsort((active, best_d, best_i))
+        rows_sorted = best_i[order]
+        first = np.r_[True, rows_sorted[1:] != rows_sorted[:-1]]
+        win = order[first]
+        out[active[win]] = best_i[win]
+        used[best_i[win]] = True
+        keep = np.ones(active.shape[0], dtype=bool)
+        keep[win] = False
+        active = active[keep]
+    return out
+
+
+# --------------------------------------------------------------------------
+# TypiClust
+# --------------------------------------------------------------------------
+def _typicality(points, k_neighbors):
+    """``1 / mean distance to the K nearest other points`` (K >= 1)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    m = points.shape[0]
+    K = min(k_neighbors, m - 1)
+    if K < 1:
+        return np.full(m, np.inf)
+    nn = NearestNeighbors(n_neighbors=K + 1).fit(points)
+    mean = np.empty(m)
+    rows = max(1, _BLOCK_ELEMS // max(m, 1))
+    for s in range(0, m, rows):
+        dist, _ = nn.kneighbors(points[s : s + rows])
+        # column 0 is the point itself (or an exact duplicate: also 0)
+        mean[s : s + rows] = dist[:, 1:].mean(axis=1)
+    with np.errstate(divide="ignore"):
+        return 1.0 / mean
+
+
+def _rand_argmax(values, rng):
+    m = values.max()
+    ties = np.flatnonzero(values == m)
+    if ties.shape[0] == 1:
+        return int(ties[0])
+    return int(ties[rng.randint(ties.shape[0])])
+
+
+def typiclust_sampling(
+    embeddings, n, *, labeled=None, k_neighbors=20, random_state=None
+):
+    r"""TypiClust: typical points of uncovered clusters (Hacohen et al., 2022).
+
+    The pool together with the labeled embeddings is clustered into
+    ``n_labeled + n`` clusters with k-means.  Each pick takes the largest
+    cluster among those containing the fewest labeled or already selected
+    points (first the "uncovered" ones), and from it the most typical
+    unselected pool point,
+
+    .. math:: \mathrm{typ}(x) = \Big(\frac1K \sum_{x_i \in \mathrm{KNN}(x)}
+              \lVert x - x_i \rVert_2\Big)^{-1},
+
+    with :math:`K = \min(k, |\text{cluster}| - 1)` neighbours inside the
+    cluster.
+
+    Parameters
+    ----------
+    embeddings : array-like or torch.Tensor of shape (n_samples, n_features)
+        Pool embeddings.
+    n : int
+        Number of rows to select.
+    labeled : array-like or Tensor of shape (n_labeled, n_features), default=None
+        Embeddings of the labeled samples.
+    k_neighbors : int, default=20
+        Number of neighbours for the typicality.
+    random_state : int, RandomState instance or None, default=None
+        Seeds k-means and tie-breaking.
+
+    Returns
+    -------
+    indices : ndarray of shape (n,), dtype int64
+        Unique row indices into ``embeddings``.
+
+    Notes
+    -----
+    Above 50 000 rows :class:`sklearn.cluster.MiniBatchKMeans` is used.
+    Typicality is computed only for the clusters that are picked from.
+
+    References
+    ----------
+    .. [1] Hacohen, G., Dekel, A., & Weinshall, D. (2022). Active learning on
+       a budget: Opposite strategies suit high and low budgets. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.diversity import typiclust_sampling
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(c, 0.1, size=(20, 2)) for c in (0, 5, 10)])
+    >>> idx = typiclust_sampling(X, 3, random_state=0)
+    >>> sorted(int(i) // 20 for i in idx)  # one pick per blob
+    [0, 1, 2]
+    """
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    Xp = _to_numpy(embeddings, "embeddings")
+    n_pool, n_feat = Xp.shape
+    n = _check_n(n, n_pool)
+    k_neighbors = _check_int(k_neighbors, "k_neighbors", min_value=1)
+    lab = _check_labeled(labeled, n_feat, as_numpy=True)
+    rng = check_random_state(random_state)
+    X_all = Xp if lab is None else np.vstack([Xp, lab])
+    n_lab = 0 if lab is None else lab.shape[0]
+    n_clusters = min(n_lab + n, X_all.shape[0])
+    seed = _seed_from(rng)
+    if X_all.shape[0] > _MINIBATCH_ROWS:
+        km = MiniBatchKMeans(n_clusters=n_clusters, n_init=3, random_state=seed)
+    else:
+        km = KMeans(n_clusters=n_clusters, n_init=1, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        cl = km.fit_predict(X_all)
+    sizes = np.bincount(cl, minlength=n_clusters)
+    covered = np.bincount(cl[n_pool:], minlength=n_clusters)
+    available = np.bincount(cl[:n_pool], minlength=n_clusters)
+    typ_cache = {}
+    picked = np.zeros(n_pool, dtype=bool)
+    picks = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        ok = available > 0
+        min_cov = covered[ok].min()
+        score = np.where(ok & (covered == min_cov), sizes, -1)
+        c = _rand_argmax(score, rng)
+        if c not in typ_cache:
+            members = np.flatnonzero(cl == c)
+            typ = _typicality(X_all[members], k_neighbors)
+            in_pool = members < n_pool
+            typ_cache[c] = (members[in_pool], typ[in_pool])
+        cand, typ = typ_cache[c]
+        typ = np.where(picked[cand], -np.inf, typ)
+        idx = int(cand[_rand_argmax(typ, rng)])
+        picks[k] = idx
+        picked[idx] = True
+        covered[c] += 1
+        available[c] -= 1
+    return picks
+
+
+# --------------------------------------------------------------------------
+# ProbCover
+# --------------------------------------------------------------------------
+def _radius_graph(nn, Q, delta, n_cols, chunk):
+    """CSR matrix ``A[i, j] = 1`` iff ``||Q_i - X_j|| < delta``."""
+    indptr = [np.zeros(1, dtype=np.int64)]
+    indices = []
+    offset = 0
+    for s in range(0, Q.shape[0], chunk):
+        dist, ind = nn.radius_neighbors(
+            Q[s : s + chunk], radius=delta, sort_results=False
+        )
+        lens = np.fromiter((len(a) for a in ind), dtype=np.int64, count=len(ind))
+        if lens.sum():
+            flat_i = np.concatenate(ind).astype(np.int64)
+            flat_d = np.concatenate(dist)
+        else:
+            flat_i = np.zeros(0, dtype=np.int64)
+            flat_d = np.zeros(0)
+        keep = flat_d < delta  # the paper's ball is open
+        row = np.repeat(np.arange(len(ind)), lens)[keep]
+        counts = np.bincount(row, minlength=len(ind))
+        indices.append(flat_i[keep])
+        indptr.append(offset + np.cumsum(counts))
+        offset += int(counts.sum())
+    indptr = np.concatenate(indptr)
+    indices = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
+    data = np.ones(indices.shape[0], dtype=np.int8)
+    return sparse.csr_matrix((data, indices, indptr), shape=(Q.shape[0], n_cols))
+
+
+def probcover_sampling(
+    embeddings, n, *, delta, labeled=None, random_state=None, chunk_size=None
+):
+    """ProbCover: greedy maximum coverage of delta-balls (Yehuda et al., 2022).
+
+    A directed graph has an edge ``x -> y`` iff ``||x - y|| < delta``.  Points
+    inside the balls of labeled points are covered first; each pick is the
+    pool point whose ball contains the most not-yet-covered points, after
+    which those points become covered.  When nothing more can be covered the
+    remaining picks are uniform among unselected rows.
+
+    Parameters
+    ----------
+    embeddings : array-like or torch.Tensor of shape (n_samples, n_features)
+        Pool embeddings.
+    n : int
+        Number of rows to select.
+    delta : float
+        Ball radius, > 0.
+    labeled : array-like or Tensor of shape (n_labeled, n_features), default=None
+        Embeddings of the labeled samples.
+    random_state : int, RandomState instance or None, default=None
+        Seeds tie-breaking and the uniform fill-up (one number per pick).
+    chunk_size : int or None, default=None
+        Rows per radius-neighbour query (default 4096).
+
+    Returns
+    -------
+    indices : ndarray of shape (n,), dtype int64
+        Unique row indices into ``embeddings`` in selection order.
+
+    Notes
+    -----
+    The graph is stored as a sparse CSR matrix built by chunked
+    radius-neighbour queries; its size is the number of pairs closer than
+    ``delta``, so ``delta`` should be chosen small enough (the paper picks it
+    so that about 95% of the balls are label-pure).
+
+    References
+    ----------
+    .. [1] Yehuda, O., Dekel, A., Hacohen, G., & Weinshall, D. (2022). Active
+       learning through a covering lens. NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.diversity import probcover_sampling
+    >>> X = np.array([0.0, 0.05, 0.1, 0.15, 0.2, 5.0, 5.1, 5.2])[:, None]
+    >>> probcover_sampling(X, 2, delta=0.15, random_state=0)
+    array([2, 6])
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    Xp = _to_numpy(embeddings, "embeddings")
+    n_pool, n_feat = Xp.shape
+    n = _check_n(n, n_pool)
+    delta = _check_real(delta, "delta", positive=True)
+    chunk = _check_chunk_size(chunk_size) or 4096
+    lab = _check_labeled(labeled, n_feat, as_numpy=True)
+    rng = check_random_state(random_state)
+
+    nn = NearestNeighbors(radius=delta).fit(Xp)
+    A = _radius_graph(nn, Xp, delta, n_pool, chunk)  # out-edges: ball(x)
+    AT = A.T.tocsr()  # in-edges: the x whose ball contains y
+    uncovered = np.ones(n_pool, dtype=bool)
+    if lab is not None:
+        L = _radius_graph(nn, lab, delta, n_pool, chunk)
+        uncovered[L.indices] = False
+    counts = np.asarray(A @ uncovered.astype(np.int64)).ravel()
+
+    picks = np.empty(n, dtype=np.int64)
+    picked = np.zeros(n_pool, dtype=bool)
+    for k in range(n):
+        u = rng.random_sample()
+        m = counts.max()
+        if m > 0:
+            ties = np.flatnonzero(counts == m)
+            idx = int(ties[min(int(u * len(ties)), len(ties) - 1)])
+            ball = A.indices[A.indptr[idx] : A.indptr[idx + 1]]
+            new = ball[uncovered[ball]]
+            uncovered[new] = False
+            if new.shape[0]:
+                sub = AT[new]
+                counts -= np.bincount(sub.indices, minlength=n_pool)
+        else:
+            idx = _uniform_unpicked(picked, u)
+        picks[k] = idx
+        picked[idx] = True
+    return picks
+
+
+# --------------------------------------------------------------------------
+# metrics
+# --------------------------------------------------------------------------
+def batch_diversity(embeddings):
+    """Mean pairwise Euclidean distance within a batch.
+
+    The average of :math:`\\lVert f_i - f_j \\rVert_2` over all pairs
+    :math:`i < j` (the diversity measure of Buchert et al., 2023), computed in
+    float64 by row chunks so memory stays ``O(chunk * n)``.
+
+    Parameters
+    ----------
+    embeddings : array-like or torch.Tensor of shape (n_samples, n_features)
+        Embeddings of the batch.
+
+    Returns
+    -------
+    diversity : float
+        Mean pairwise distance; 0.0 for a batch with a single row.
+
+    Examples
+    --------
+    >>> from skactive.diversity import batch_diversity
+    >>> batch_diversity([[0.0, 0.0], [3.0, 4.0], [0.0, 0.0]])
+    3.3333333333333335
+    """
+    X = _to_numpy(embeddings, "embeddings")
+    n = X.shape[0]
+    if n < 2:
+        return 0.0
+    sq = np.einsum("ij,ij->i", X, X)
+    rows = max(1, _BLOCK_ELEMS // n)
+    total = 0.0
+    for s in range(0, n, rows):
+        e = min(n, s + rows)
+        blk = sq[s:e, None] - 2.0 * (X[s:e] @ X[s:].T) + sq[None, s:]
+        np.maximum(blk, 0.0, out=blk)
+        np.sqrt(blk, out=blk)
+        total += float(np.triu(blk, k=1).sum())
+    return total / (n * (n - 1) / 2)

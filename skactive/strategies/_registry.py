@@ -1,0 +1,83 @@
+"""Strategies by name, for the command line and configuration files."""
+
+from __future__ import annotations
+
+import difflib
+
+__all__ = ["available_strategies", "make_strategy"]
+
+
+def _factories():
+    from . import diversity as d
+    from . import uncertainty as u
+
+    return {
+        "random": (u.RandomSampling, "uniform random sampling (the baseline)"),
+        "least_confidence": (
+            lambda **kw: u.UncertaintySampling("least_confidence", **kw),
+            "lowest maximum class probability, 1 - max_c p(c|x)",
+        ),
+        "margin": (
+            lambda **kw: u.UncertaintySampling("margin", **kw),
+            "smallest gap between the two most probable classes",
+        ),
+        "entropy": (
+            lambda **kw: u.UncertaintySampling("entropy", **kw),
+            "highest predictive entropy",
+        ),
+        "coreset": (d.CoreSet, "k-center greedy on embeddings (Sener & Savarese)"),
+        "diversity": (
+            d.DiversitySampling,
+            "temperature diversity sampling, T=0.5 (Buchert et al. 2023)",
+        ),
+        "badge": (d.BADGE, "k-means++ on gradient embeddings (Ash et al. 2020)"),
+        "diverse_minibatch": (
+            d.DiverseMiniBatch,
+            "weighted k-means over the most uncertain rows (Zhdanov 2019)",
+        ),
+        "typiclust": (
+            d.TypiClust,
+            "most typical rows of uncovered clusters (Hacohen et al. 2022)",
+        ),
+        "probcover": (
+            d.ProbCover,
+            "greedy coverage of delta-balls (Yehuda et al. 2022)",
+        ),
+    }
+
+
+def available_strategies():
+    """``{name: one-line description}`` of every strategy known by name.
+
+    Examples
+    --------
+    >>> from skactive.strategies import available_strategies
+    >>> "entropy" in available_strategies()
+    True
+    """
+    return {name: text for name, (_, text) in _factories().items()}
+
+
+def make_strategy(name, **params):
+    """Build the strategy registered as ``name`` with ``params``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, suggesting the closest known names.
+
+    Examples
+    --------
+    >>> from skactive.strategies import make_strategy
+    >>> make_strategy("margin", random_state=0)
+    UncertaintySampling(measure='margin', random_state=0)
+    """
+    factories = _factories()
+    if name not in factories:
+        close = difflib.get_close_matches(name, factories, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(
+            f"unknown strategy {name!r}.{hint} Known strategies: "
+            f"{', '.join(sorted(factories))}."
+        )
+    return factories[name][0](**params)

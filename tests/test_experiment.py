@@ -1,0 +1,542 @@
+"""Tests of ``skactive.experiment.simulate``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+
+from skactive.experiment import (
+    SimulationResult,
+    class_distribution_distance,
+    learning_curve_auc,
+    plot_learning_curves,
+    simulate,
+)
+from skactive.strategies import RandomSampling, UncertaintySampling
+
+N_POOL = 600
+
+
+@pytest.fixture(scope="module")
+def split(digits):
+    X, y = digits
+    return X[:N_POOL], y[:N_POOL], X[1500:], y[1500:]
+
+
+def run(split, strategy=None, estimator=None, **kwargs):
+    X, y, X_test, y_test = split
+    kwargs.setdefault("random_state", 0)
+    kwargs.setdefault("progress", False)
+    return simulate(
+        LogisticRegression(max_iter=1000) if estimator is None else estimator,
+        UncertaintySampling("entropy") if strategy is None else strategy,
+        X,
+        y,
+        X_test=X_test,
+        y_test=y_test,
+        **kwargs,
+    )
+
+
+def labeled_per_round(checkpoint, key):
+    """The indices labeled in each round (round 0: the initial set)."""
+    state = json.loads(checkpoint.read_text())
+    return [np.asarray(idx) for idx in state["runs"][key]["labeled"]]
+
+
+def without_timings(records):
+    """Records without their timings, NaN made comparable."""
+    return [
+        {
+            k: "nan" if isinstance(v, float) and np.isnan(v) else v
+            for k, v in r.items()
+            if k not in ("fit_seconds", "query_seconds")
+        }
+        for r in records
+    ]
+
+
+def first_rows(learner, X_pool, n_instances=1):
+    """A modAL-style function strategy: the first rows of the remaining pool."""
+    return np.arange(n_instances)
+
+
+def test_result_rows(split, tmp_path):
+    X, y, X_test, y_test = split
+    ckpt = tmp_path / "state.json"
+    res = run(split, initial=20, n_rounds=3, batch_size=10, checkpoint=ckpt)
+    assert isinstance(res, SimulationResult)
+    assert len(res) == 4
+    assert res.strategies == ["UncertaintySampling"]
+    assert [r["round"] for r in res.records] == [0, 1, 2, 3]
+    assert [r["n_labels"] for r in res.records] == [20, 30, 40, 50]
+    for r in res.records:
+        assert r["strategy"] == "UncertaintySampling"
+        assert r["repeat"] == 0
+        assert 0.0 <= r["accuracy"] <= 1.0
+        assert 0.0 <= r["macro_f1"] <= 1.0
+        assert r["fit_seconds"] >= 0.0
+        assert r["query_seconds"] >= 0.0
+    assert res.records[0]["query_seconds"] == 0.0
+    assert np.isnan(res.records[0]["class_distance"])
+    assert all(0.0 <= r["class_distance"] <= 1.0 for r in res.records[1:])
+    assert all(r["diversity"] > 0.0 for r in res.records[1:])
+    # the accuracy is that of a model fitted on exactly the rows labeled so far
+    labeled = labeled_per_round(ckpt, "UncertaintySampling/0")
+    for r, rec in enumerate(res.records):
+        rows = np.concatenate(labeled[: r + 1])
+        ref = LogisticRegression(max_iter=1000).fit(X[rows], y[rows])
+        assert rec["accuracy"] == pytest.approx(ref.score(X_test, y_test), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("initial", "n_rounds", "batch_size"), [(5, 1, 1), (20, 4, 7), (50, 2, 25)]
+)
+def test_n_labels_sequence(split, initial, n_rounds, batch_size):
+    res = run(
+        split,
+        initial=initial,
+        n_rounds=n_rounds,
+        batch_size=batch_size,
+        batch_metrics=False,
+    )
+    assert [r["n_labels"] for r in res.records] == [
+        initial + r * batch_size for r in range(n_rounds + 1)
+    ]
+
+
+def test_budgets(split):
+    res = run(split, initial=10, budgets=[15, 30, 31], batch_metrics=False)
+    assert [r["n_labels"] for r in res.records] == [10, 15, 30, 31]
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        UncertaintySampling("entropy"),
+        UncertaintySampling("margin"),
+        RandomSampling(),
+    ],
+    ids=["entropy", "margin", "random"],
+)
+def test_indices_are_unique_across_rounds(split, strategy, tmp_path):
+    ckpt = tmp_path / "state.json"
+    res = run(split, strategy, initial=20, n_rounds=5, batch_size=15, checkpoint=ckpt)
+    labeled = labeled_per_round(ckpt, f"{type(strategy).__name__}/0")
+    assert [len(idx) for idx in labeled] == [20] + [15] * 5
+    initial = labeled[0]
+    assert len(np.unique(initial)) == 20
+    picked = np.concatenate(labeled[1:])
+    assert len(np.unique(picked)) == 75  # never the same row twice
+    assert not np.isin(picked, initial).any()  # never a row of the initial set
+    everything = np.concatenate(labeled)
+    assert everything.min() >= 0 and everything.max() < N_POOL
+    assert res.records[-1]["n_labels"] == len(everything)
+
+
+def test_uncertainty_picks_the_most_uncertain_rows(split, tmp_path):
+    X, y, _, _ = split
+    ckpt = tmp_path / "state.json"
+    run(
+        split,
+        UncertaintySampling("margin"),
+        initial=20,
+        n_rounds=1,
+        batch_size=5,
+        checkpoint=ckpt,
+    )
+    initial, picked = labeled_per_round(ckpt, "UncertaintySampling/0")
+    model = LogisticRegression(max_iter=1000).fit(X[initial], y[initial])
+    rest = np.setdiff1d(np.arange(N_POOL), initial)
+    proba = np.sort(model.predict_proba(X[rest]), axis=1)
+    margins = proba[:, -1] - proba[:, -2]
+    expected = rest[np.argsort(margins, kind="stable")[:5]]
+    assert set(picked.tolist()) == set(expected.tolist())
+
+
+def test_function_strategies_are_accepted(split, tmp_path):
+    # modAL strategies are plain functions; ActiveLearner takes them, and so
+    # must simulate (it checks ``callable``)
+    ckpt = tmp_path / "state.json"
+    res = run(
+        split,
+        {"first": first_rows},
+        initial=10,
+        n_rounds=3,
+        batch_size=4,
+        checkpoint=ckpt,
+    )
+    assert [r["n_labels"] for r in res.records] == [10, 14, 18, 22]
+    labeled = labeled_per_round(ckpt, "first/0")
+    remaining = np.setdiff1d(np.arange(N_POOL), labeled[0])
+    for picked in labeled[1:]:
+        np.testing.assert_array_equal(picked, remaining[:4])  # positions in X
+        remaining = remaining[4:]
+
+
+def test_several_strategies_share_the_initial_set(split, tmp_path):
+    ckpt = tmp_path / "state.json"
+    strategies = {"random": RandomSampling(), "entropy": UncertaintySampling()}
+    res = run(split, strategies, initial=20, n_rounds=2, n_repeats=2, checkpoint=ckpt)
+    assert len(res) == 2 * 2 * 3
+    assert res.strategies == ["random", "entropy"]
+    for repeat in range(2):
+        a = labeled_per_round(ckpt, f"random/{repeat}")
+        b = labeled_per_round(ckpt, f"entropy/{repeat}")
+        np.testing.assert_array_equal(a[0], b[0])
+        rows_a = [r for r in res.records if r["strategy"] == "random"]
+        rows_b = [r for r in res.records if r["strategy"] == "entropy"]
+        assert rows_a[0]["accuracy"] == rows_b[0]["accuracy"]
+    first = labeled_per_round(ckpt, "random/0")[0]
+    second = labeled_per_round(ckpt, "random/1")[0]
+    assert not np.array_equal(first, second)  # repeats differ
+
+
+def test_labels_follow_their_rows(split, tmp_path):
+    X, y, _, _ = split
+    fits = []
+
+    class Recording(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            fits.append((np.array(X, copy=True), np.array(y, copy=True)))
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    estimator = Recording(max_iter=1000)
+    ckpt = tmp_path / "state.json"
+    run(
+        split,
+        estimator=estimator,
+        initial=20,
+        n_rounds=2,
+        batch_size=10,
+        checkpoint=ckpt,
+        batch_metrics=False,
+    )
+    assert not hasattr(estimator, "coef_")  # simulate fits clones
+    assert len(fits) == 3
+    labeled = np.concatenate(labeled_per_round(ckpt, "UncertaintySampling/0"))
+    X_fit, y_fit = fits[-1]
+    np.testing.assert_array_equal(X_fit, X[labeled])
+    np.testing.assert_array_equal(y_fit, y[labeled])
+
+
+def test_estimator_and_strategy_arguments_are_left_untouched(split):
+    estimator = LogisticRegression(max_iter=1000)
+    strategy = UncertaintySampling("margin", random_state=None)
+    params = clone(estimator).get_params(), strategy.get_params()
+    run(split, strategy, estimator=estimator, n_rounds=1)
+    assert not hasattr(estimator, "coef_")
+    assert (estimator.get_params(), strategy.get_params()) == params
+
+
+def test_deterministic_with_a_seed(split):
+    a = run(split, RandomSampling(), n_rounds=3, random_state=5)
+    b = run(split, RandomSampling(), n_rounds=3, random_state=5)
+    c = run(split, RandomSampling(), n_rounds=3, random_state=6)
+    assert without_timings(a.records) == without_timings(b.records)
+    assert without_timings(a.records) != without_timings(c.records)
+
+
+def test_seed_controls_the_initial_set(split, tmp_path):
+    sets = []
+    for seed in (1, 1, 2):
+        ckpt = tmp_path / f"state-{len(sets)}.json"
+        run(split, n_rounds=1, random_state=seed, checkpoint=ckpt)
+        sets.append(labeled_per_round(ckpt, "UncertaintySampling/0")[0])
+    np.testing.assert_array_equal(sets[0], sets[1])
+    assert not np.array_equal(sets[0], sets[2])
+
+
+def test_resume_from_a_checkpoint_reproduces_the_run(split, tmp_path):
+    ckpt = tmp_path / "state.json"
+    full = run(split, RandomSampling(), n_rounds=3, checkpoint=ckpt)
+    state = json.loads(ckpt.read_text())
+    run_state = state["runs"]["RandomSampling/0"]
+    del run_state["records"][2:]  # as if interrupted after round 1
+    del run_state["labeled"][2:]
+    ckpt.write_text(json.dumps(state))
+    resumed = run(split, RandomSampling(), n_rounds=3, checkpoint=ckpt)
+    assert without_timings(resumed.records) == without_timings(full.records)
+    with pytest.raises(ValueError, match="different configuration"):
+        run(split, RandomSampling(), n_rounds=4, checkpoint=ckpt)
+
+
+def test_progress_bar_goes_to_stderr(split, capsys):
+    run(split, n_rounds=2, progress=True, batch_metrics=False)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "simulate" in err
+    run(split, n_rounds=2, progress=False, batch_metrics=False)
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+
+
+def test_budget_may_use_the_whole_pool(split, tmp_path):
+    ckpt = tmp_path / "state.json"
+    run(
+        split,
+        RandomSampling(),
+        initial=N_POOL - 20,
+        n_rounds=2,
+        batch_size=10,
+        checkpoint=ckpt,
+        batch_metrics=False,
+    )
+    labeled = np.concatenate(labeled_per_round(ckpt, "RandomSampling/0"))
+    np.testing.assert_array_equal(np.sort(labeled), np.arange(N_POOL))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"n_rounds": 0}, "n_rounds"),
+        ({"n_rounds": -2}, "n_rounds"),
+        ({"n_rounds": 1.5}, "n_rounds"),
+        ({"batch_size": -1}, "batch_size"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"initial": 0}, "initial"),
+        ({"initial": True}, "initial"),
+        ({"n_repeats": 0}, "n_repeats"),
+        ({"budgets": [30, 30]}, "budgets"),
+        ({"budgets": [10]}, "budgets"),  # not above the initial 20
+        ({"budgets": [30], "n_rounds": 2}, "budgets"),
+    ],
+)
+def test_bad_parameters_are_value_errors_naming_them(split, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        run(split, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"initial": N_POOL + 1, "n_rounds": 1, "batch_size": 1},
+        {"initial": 20, "n_rounds": 10, "batch_size": 60},
+        {"initial": N_POOL - 20, "n_rounds": 3, "batch_size": 10},
+        {"initial": 20, "budgets": [100, N_POOL + 1]},
+    ],
+)
+def test_budget_larger_than_the_pool(split, kwargs):
+    with pytest.raises(ValueError, match="budget") as info:
+        run(split, **kwargs)
+    message = str(info.value)
+    assert "pool" in message
+    assert str(N_POOL) in message
+
+
+def test_bad_data(split):
+    X, y, X_test, y_test = split
+    est, strategy = LogisticRegression(), RandomSampling()
+    with pytest.raises(ValueError, match="labels"):
+        simulate(est, strategy, X, y[:-1], X_test=X_test, y_test=y_test)
+    with pytest.raises(ValueError, match="y_test"):
+        simulate(est, strategy, X, y, X_test=X_test, y_test=y_test + 100)
+    with pytest.raises(TypeError, match="callable"):
+        simulate(est, {"bad": "entropy"}, X, y, X_test=X_test, y_test=y_test)
+
+
+# ---- summaries, files, checkpoint/resume under SIGKILL, configuration checks
+SCRIPT = Path(__file__).with_name("experiment_run_script.py")
+TIMINGS = ("fit_seconds", "query_seconds")
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    return X[:1200], y[:1200], X[1200:], y[1200:]
+
+
+def _strip(records):
+    """Rows without timings, NaN replaced by None so rows compare equal."""
+    return [
+        {
+            k: None if isinstance(v, float) and np.isnan(v) else v
+            for k, v in r.items()
+            if k not in TIMINGS
+        }
+        for r in records
+    ]
+
+
+@pytest.fixture(scope="module")
+def paired(digits_split):
+    X, y, X_test, y_test = digits_split
+    return simulate(
+        LogisticRegression(max_iter=500),
+        {"random": RandomSampling(), "entropy": UncertaintySampling("entropy")},
+        X,
+        y,
+        X_test=X_test,
+        y_test=y_test,
+        initial=15,
+        budgets=[25, 40, 60],
+        n_repeats=3,
+        random_state=0,
+        progress=False,
+    )
+
+
+def test_auc_summary_and_paired_difference(paired):
+    aucs = paired.auc()
+    curves = paired.curves()
+    x, values = curves["entropy"]
+    np.testing.assert_array_equal(x, [15, 25, 40, 60])
+    assert values.shape == (3, 4)
+    expected = [np.trapezoid(v, x) / (60 - 15) for v in values]
+    np.testing.assert_allclose(aucs["entropy"], expected)
+    rows = {r["strategy"]: r for r in paired.summary()}
+    diff = aucs["entropy"] - aucs["random"]
+    assert rows["entropy"]["diff_mean"] == pytest.approx(diff.mean())
+    half = 4.302652729911275 * diff.std(ddof=1) / np.sqrt(3)  # t(0.975, 2)
+    assert rows["entropy"]["diff_high"] - rows["entropy"]["diff_mean"] == (
+        pytest.approx(half)
+    )
+    assert "diff_mean" not in rows["random"]
+    assert rows["random"]["auc_sem"] == pytest.approx(
+        aucs["random"].std(ddof=1) / np.sqrt(3)
+    )
+
+
+def test_learning_curve_auc_and_class_distance():
+    assert learning_curve_auc([0, 1], [0.4, 0.4]) == pytest.approx(0.4)
+    assert learning_curve_auc([10, 20, 40], [0.0, 1.0, 1.0]) == pytest.approx(
+        (5 + 20) / 30
+    )
+    with pytest.raises(ValueError, match="strictly increasing"):
+        learning_curve_auc([1, 1], [0.5, 0.5])
+    assert class_distribution_distance([0, 0], [0, 1]) == pytest.approx(0.5)
+    assert class_distribution_distance([0, 1, 2], [2, 1, 0]) == 0.0
+
+
+def test_frame_files_and_plot(paired, tmp_path):
+    frame = paired.to_frame()
+    assert list(frame.columns[:4]) == ["strategy", "repeat", "round", "n_labels"]
+    assert len(frame) == len(paired)
+    paired.to_csv(tmp_path / "r.csv")
+    paired.to_json(tmp_path / "r.json")
+    assert (tmp_path / "r.csv").read_text().count("\n") == len(paired) + 1
+    payload = json.loads((tmp_path / "r.json").read_text())
+    assert len(payload["records"]) == len(paired) and payload["summary"]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = plot_learning_curves(paired, path=tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+    assert {line.get_label() for line in ax.get_lines()} == {"random", "entropy"}
+    assert isinstance(paired, SimulationResult)
+
+
+def _run(checkpoint, **kwargs):
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(checkpoint)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
+    reference = _run(tmp_path / "reference.json")
+    out, err = reference.communicate(timeout=600)
+    assert reference.returncode == 0, err
+    expected = json.loads(out)
+
+    checkpoint = tmp_path / "killed.json"
+    victim = _run(checkpoint)
+    deadline = time.time() + 300
+    n_done = 0
+    while time.time() < deadline:
+        if checkpoint.exists():
+            state = json.loads(checkpoint.read_text())
+            n_done = sum(len(run["records"]) for run in state["runs"].values())
+            if n_done >= 4:
+                break
+        time.sleep(0.05)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.communicate()
+    assert victim.returncode == -signal.SIGKILL
+    state = json.loads(checkpoint.read_text())
+    n_done = sum(len(run["records"]) for run in state["runs"].values())
+    assert 4 <= n_done < len(expected)  # really interrupted mid-way
+    labeled_before = {k: run["labeled"] for k, run in state["runs"].items()}
+
+    resumed = _run(checkpoint)
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err
+    got = json.loads(out)
+    assert _strip(got) == _strip(expected)
+    final = json.loads(checkpoint.read_text())
+    for key, labeled in labeled_before.items():  # no acquired label lost
+        assert final["runs"][key]["labeled"][: len(labeled)] == labeled
+    reference_state = json.loads((tmp_path / "reference.json").read_text())
+    assert {k: v["labeled"] for k, v in final["runs"].items()} == {
+        k: v["labeled"] for k, v in reference_state["runs"].items()
+    }
+
+
+def test_checkpoint_from_another_configuration_is_refused(digits_split, tmp_path):
+    X, y, X_test, y_test = digits_split
+    kwargs = dict(X_test=X_test, y_test=y_test, initial=10, progress=False)
+    path = tmp_path / "ck.json"
+    simulate(
+        LogisticRegression(max_iter=300),
+        RandomSampling(),
+        X,
+        y,
+        n_rounds=1,
+        batch_size=5,
+        checkpoint=path,
+        **kwargs,
+    )
+    with pytest.raises(
+        ValueError, match="budgets: checkpoint \\[15\\] vs now \\[20\\]"
+    ):
+        simulate(
+            LogisticRegression(max_iter=300),
+            RandomSampling(),
+            X,
+            y,
+            n_rounds=1,
+            batch_size=10,
+            checkpoint=path,
+            **kwargs,
+        )
+    # a resumed complete run returns the stored rows without refitting
+    again = simulate(
+        LogisticRegression(max_iter=300),
+        RandomSampling(),
+        X,
+        y,
+        n_rounds=1,
+        batch_size=5,
+        checkpoint=path,
+        **kwargs,
+    )
+    assert len(again) == 2
+
+
+def test_test_classes_must_occur_in_the_pool(digits_split):
+    X, y, X_test, y_test = digits_split
+    keep = y != 9
+    with pytest.raises(ValueError, match=r"y_test has classes \[9\]"):
+        simulate(
+            LogisticRegression(),
+            RandomSampling(),
+            X[keep],
+            y[keep],
+            X_test=X_test,
+            y_test=y_test,
+            progress=False,
+        )
