@@ -38,7 +38,7 @@ def top_k(scores, n, *, random_state=None):
     --------
     >>> from skactive.selection import top_k
     >>> top_k([0.1, 0.9, 0.5, 0.9], 3, random_state=0)
-    array([3, 1, 2])
+    array([1, 3, 2])
     """
     scores = np.asarray(scores)
     if scores.ndim != 1:
@@ -88,7 +88,7 @@ def subsample_candidates(n_pool, R, n_instances, random_state=None):
     --------
     >>> from skactive.selection import subsample_candidates
     >>> subsample_candidates(10, 4, 2, random_state=0)
-    array([2, 6, 7, 8])
+    array([2, 4, 8, 9])
     """
     if R is None:
         return None

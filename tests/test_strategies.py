@@ -95,6 +95,7 @@ def test_params_clone_and_repr():
     assert s.get_params() == {
         "measure": "margin",
         "batch_size": None,
+        "n_jobs": None,
         "R": 100,
         "random_state": 0,
     }
