@@ -76,3 +76,14 @@ def run_with_modal(site, script, *args, timeout=600):
         env=env,
         timeout=timeout,
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tiny test nets run fastest on one thread (no oversubscription)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

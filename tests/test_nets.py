@@ -254,3 +254,17 @@ def test_runs_on_the_requested_device(digits):
         X[:50], y[:50]
     )
     assert next(net.module_.parameters()).device.type == "cpu"
+
+
+def test_shuffles_training_batches_and_accepts_a_validation_split(digits):
+    from skorch.dataset import ValidSplit
+
+    X, y = digits
+    order = np.argsort(y[:300], kind="stable")  # class-sorted, as rounds arrive
+    net = DeepClassifier(MLP, max_epochs=2, random_state=0)
+    assert net.iterator_train__shuffle is True
+    net = DeepClassifier(
+        MLP, max_epochs=2, random_state=0, train_split=ValidSplit(0.2, random_state=0)
+    ).fit(X[:300][order], y[:300][order])
+    assert "valid_acc" in net.history[-1]
+    assert 0.0 <= net.history[-1]["valid_acc"] <= 1.0

@@ -150,6 +150,9 @@ class DeepClassifier(NeuralNetClassifier):
     verbose : int, default=0
         skorch's per-epoch table is off by default (nets are refitted every
         round); set 1 to print it.
+    iterator_train__shuffle : bool, default=True
+        Shuffle training batches (skorch's default is not to; labeled rows in
+        active learning arrive in acquisition order, often grouped by class).
     **kwargs
         Any other skorch ``NeuralNet`` argument (``callbacks``,
         ``module__...``, ``optimizer__...``, ``iterator_train__...``,
@@ -197,6 +200,7 @@ class DeepClassifier(NeuralNetClassifier):
         random_state=None,
         device="cpu",
         verbose=0,
+        iterator_train__shuffle=True,
         **kwargs,
     ):
         super().__init__(
@@ -211,6 +215,7 @@ class DeepClassifier(NeuralNetClassifier):
             classes=classes,
             device=device,
             verbose=verbose,
+            iterator_train__shuffle=iterator_train__shuffle,
             **kwargs,
         )
         self.input_transform = input_transform
@@ -220,6 +225,8 @@ class DeepClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------ data
     def _check_X(self, X, *, reset):
         """Validate inputs; record (reset=True) or check the row shape."""
+        if isinstance(X, torch.utils.data.Dataset) and not reset:
+            return X  # skorch datasets (e.g. validation subsets) pass through
         if sp.issparse(X):
             raise TypeError(
                 f"{type(self).__name__} does not accept sparse input; convert "
