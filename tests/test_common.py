@@ -3,12 +3,40 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 import skactive.strategies as strategies_module
 from skactive import ActiveLearner
-from skactive.strategies import QueryStrategy
+from skactive.nets import MLP, DeepClassifier
+from skactive.strategies import (
+    BALD,
+    CAL,
+    BatchBALD,
+    MaxEntropy,
+    MeanSTD,
+    QueryByCommittee,
+    QueryStrategy,
+    VariationRatios,
+)
+
+MC_DROPOUT = (BALD, BatchBALD, MaxEntropy, MeanSTD, VariationRatios)
+
+
+def _make_estimator(strategy):
+    """The kind of model each strategy needs (a net for MC dropout, ...)."""
+    if isinstance(strategy, MC_DROPOUT):
+        return DeepClassifier(MLP, max_epochs=2, random_state=0)
+    if isinstance(strategy, QueryByCommittee):
+        return RandomForestClassifier(10, random_state=0)
+    return LogisticRegression(max_iter=2000)
+
+
+def _configure(strategy):
+    if isinstance(strategy, MC_DROPOUT):
+        strategy = strategy.set_params(n_samples=4)
+    return strategy
 
 
 def _exported_strategy_classes():
@@ -24,7 +52,7 @@ def _exported_strategy_classes():
     return classes
 
 
-STRATEGIES = [cls(random_state=0) for cls in _exported_strategy_classes()]
+STRATEGIES = [_configure(cls(random_state=0)) for cls in _exported_strategy_classes()]
 INSTANCES = [
     getattr(strategies_module, name)
     for name in strategies_module.__all__
@@ -33,10 +61,26 @@ INSTANCES = [
 
 
 @pytest.fixture(scope="module")
-def setting(digits):
+def fitted_models(digits):
     X, y = digits
-    clf = LogisticRegression(max_iter=2000).fit(X[:80], y[:80])
-    return clf, X[80:480], X, y
+    cache = {}
+
+    def get(strategy):
+        key = type(_make_estimator(strategy)).__name__
+        if key not in cache:
+            cache[key] = _make_estimator(strategy).fit(X[:80], y[:80])
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture
+def setting(request, digits, fitted_models):
+    """(model, pool, X, y, extra kwargs) for the strategy under test."""
+    X, y = digits
+    strategy = request.node.callspec.params["strategy"]
+    kwargs = {"X_labeled": X[:80]} if isinstance(strategy, CAL) else {}
+    return fitted_models(strategy), X[80:480], X, y, kwargs
 
 
 def _ids(strategy):
@@ -50,8 +94,8 @@ def test_every_public_strategy_is_covered():
 @pytest.mark.parametrize("strategy", STRATEGIES + INSTANCES, ids=_ids)
 @pytest.mark.parametrize("k", [1, 2, 5])
 def test_unique_in_range_exact_count(strategy, k, setting):
-    clf, X_pool, _, _ = setting
-    idx, scores = strategy.select(clf, X_pool, k)
+    clf, X_pool, _, _, kw = setting
+    idx, scores = strategy.select(clf, X_pool, k, **kw)
     assert idx.dtype == np.int64 and idx.shape == (k,)
     assert len(np.unique(idx)) == k
     assert idx.min() >= 0 and idx.max() < len(X_pool)
@@ -60,29 +104,29 @@ def test_unique_in_range_exact_count(strategy, k, setting):
 
 @pytest.mark.parametrize("strategy", STRATEGIES, ids=_ids)
 def test_seed_deterministic(strategy, setting):
-    clf, X_pool, _, _ = setting
-    a = clone(strategy)(clf, X_pool, 5)
-    b = clone(strategy)(clf, X_pool, 5)
+    clf, X_pool, _, _, kw = setting
+    a = clone(strategy)(clf, X_pool, 5, **kw)
+    b = clone(strategy)(clf, X_pool, 5, **kw)
     np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES, ids=_ids)
 def test_candidate_subsample_returns_pool_indices(strategy, setting):
-    clf, X_pool, _, _ = setting
+    clf, X_pool, _, _, kw = setting
     s = clone(strategy).set_params(R=30)
-    idx = s(clf, X_pool, 5)
+    idx = s(clf, X_pool, 5, **kw)
     rng = np.random.RandomState(0)
     candidates = np.sort(rng.choice(len(X_pool), 30, replace=False))
     assert set(idx) <= set(candidates)
     with pytest.raises(ValueError, match="R=3 is smaller than n_instances=5"):
-        clone(strategy).set_params(R=3)(clf, X_pool, 5)
+        clone(strategy).set_params(R=3)(clf, X_pool, 5, **kw)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES, ids=_ids)
 def test_in_skactive_learner(strategy, setting):
-    _, X_pool, X, y = setting
+    clf, X_pool, X, y, _ = setting
     learner = ActiveLearner(
-        LogisticRegression(max_iter=2000),
+        _make_estimator(strategy),
         clone(strategy),
         X_training=X[:80],
         y_training=y[:80],
@@ -98,28 +142,28 @@ def test_in_skactive_learner(strategy, setting):
     "n, exc", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (401, ValueError)]
 )
 def test_bad_n_instances(strategy, n, exc, setting):
-    clf, X_pool, _, _ = setting
+    clf, X_pool, _, _, kw = setting
     with pytest.raises(exc, match="n_instances"):
-        strategy(clf, X_pool, n)
+        strategy(clf, X_pool, n, **kw)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES, ids=_ids)
 def test_bad_pools(strategy, setting):
-    clf, X_pool, _, _ = setting
+    clf, X_pool, _, _, kw = setting
     with pytest.raises(ValueError, match="empty"):
-        strategy(clf, X_pool[:0], 1)
+        strategy(clf, X_pool[:0], 1, **kw)
     bad = X_pool.copy()
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        strategy(clf, bad, 1)
+        strategy(clf, bad, 1, **kw)
     with pytest.raises(ValueError, match="2-D"):
-        strategy(clf, X_pool[0], 1)
+        strategy(clf, X_pool[0], 1, **kw)
 
 
 @pytest.mark.parametrize(
     "strategy", [s for s in STRATEGIES if s._requires_fit], ids=_ids
 )
 def test_unfitted_estimator_is_refused(strategy, setting):
-    _, X_pool, _, _ = setting
+    clf, X_pool, _, _, kw = setting
     with pytest.raises(NotFittedError):
-        strategy(LogisticRegression(), X_pool, 1)
+        strategy(clone(_make_estimator(strategy)), X_pool, 1, **kw)

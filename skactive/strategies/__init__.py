@@ -8,6 +8,17 @@ see :class:`QueryStrategy` for the return convention.
 
 from ._base import QueryStrategy, ScoreStrategy, expects_scores
 from ._registry import available_strategies, make_strategy
+from .bayesian import (
+    BALD,
+    BatchBALD,
+    MaxEntropy,
+    MeanSTD,
+    VariationRatios,
+    batchbald_select,
+    consistent_mc_dropout,
+)
+from .cal import CAL, nearest_labeled
+from .committee import QueryByCommittee, resolve_committee
 from .diversity import (
     BADGE,
     CoreSet,
@@ -16,6 +27,7 @@ from .diversity import (
     ProbCover,
     TypiClust,
 )
+from .gradient import ExpectedGradientLength
 from .uncertainty import (
     RandomSampling,
     UncertaintySampling,
@@ -43,4 +55,16 @@ __all__ = [
     "DiverseMiniBatch",
     "TypiClust",
     "ProbCover",
+    "BALD",
+    "BatchBALD",
+    "MaxEntropy",
+    "MeanSTD",
+    "VariationRatios",
+    "batchbald_select",
+    "consistent_mc_dropout",
+    "QueryByCommittee",
+    "resolve_committee",
+    "ExpectedGradientLength",
+    "CAL",
+    "nearest_labeled",
 ]

@@ -8,6 +8,8 @@ __all__ = ["available_strategies", "make_strategy"]
 
 
 def _factories():
+    from . import bayesian as b
+    from . import cal, committee, gradient
     from . import diversity as d
     from . import uncertainty as u
 
@@ -43,6 +45,23 @@ def _factories():
             d.ProbCover,
             "greedy coverage of delta-balls (Yehuda et al. 2022)",
         ),
+        "bald": (b.BALD, "MC-dropout mutual information (Houlsby 2011; Gal 2017)"),
+        "batchbald": (
+            b.BatchBALD,
+            "joint mutual information of the batch (Kirsch 2019)",
+        ),
+        "variation_ratios": (b.VariationRatios, "MC-dropout variation ratio"),
+        "mean_std": (b.MeanSTD, "MC-dropout mean standard deviation"),
+        "max_entropy": (b.MaxEntropy, "entropy of the MC-dropout mean prediction"),
+        "qbc": (
+            committee.QueryByCommittee,
+            "query-by-committee vote entropy (needs an ensemble estimator)",
+        ),
+        "egl": (
+            gradient.ExpectedGradientLength,
+            "expected gradient length of the final layer (Settles et al. 2008)",
+        ),
+        "cal": (cal.CAL, "contrastive active learning (Margatina et al. 2021)"),
     }
 
 
