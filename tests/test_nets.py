@@ -268,3 +268,12 @@ def test_shuffles_training_batches_and_accepts_a_validation_split(digits):
     ).fit(X[:300][order], y[:300][order])
     assert "valid_acc" in net.history[-1]
     assert 0.0 <= net.history[-1]["valid_acc"] <= 1.0
+
+
+def test_fitting_adds_no_parameters(digits):
+    X, y = digits
+    net = DeepClassifier(MLP, max_epochs=1, random_state=0)
+    before = set(net.get_params())
+    net.fit(X[:50], y[:50])
+    net.predict_proba_samples(X[:5], n_samples=2)
+    assert set(net.get_params()) == before

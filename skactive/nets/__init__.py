@@ -1,12 +1,34 @@
 """Deep estimators: skorch classifiers and the modules they train."""
 
 from ._classifier import DeepClassifier, to_float_tensor
+from ._semi import (
+    SemiSupervisedBatch,
+    SemiSupervisedClassifier,
+    SemiSupervisedDataset,
+    SemiSupervisedLoader,
+)
+from .barlow_twins import BarlowTwinsClassifier, make_projector
 from .isda import ISDAClassifier
+from .label_propagation import LabelPropagationClassifier, knn_graph, label_propagation
+from .mixmatch import MixMatchClassifier
 from .modules import MLP, ResNet18, SmallCNN, WideResNet
+from .pseudo_label import PseudoLabelClassifier, confident_pseudo_labels
 
 __all__ = [
     "DeepClassifier",
     "ISDAClassifier",
+    "SemiSupervisedClassifier",
+    "SemiSupervisedLoader",
+    "SemiSupervisedDataset",
+    "SemiSupervisedBatch",
+    "MixMatchClassifier",
+    "PseudoLabelClassifier",
+    "confident_pseudo_labels",
+    "LabelPropagationClassifier",
+    "label_propagation",
+    "knn_graph",
+    "BarlowTwinsClassifier",
+    "make_projector",
     "to_float_tensor",
     "MLP",
     "SmallCNN",

@@ -337,7 +337,7 @@ class DeepClassifier(NeuralNetClassifier):
     @contextlib.contextmanager
     def _seeded(self, random_state=None):
         """Seed torch from ``random_state`` inside, restoring global state after."""
-        if getattr(self, "_seeding_active", False):
+        if getattr(self, "_seeding_active_", False):
             yield
             return
         device = torch.device(self.device) if self.device is not None else None
@@ -349,11 +349,11 @@ class DeepClassifier(NeuralNetClassifier):
         )
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            self._seeding_active = True
+            self._seeding_active_ = True
             try:
                 yield
             finally:
-                self._seeding_active = False
+                self._seeding_active_ = False
 
     # ---------------------------------------------------------------- skorch
     def initialize_module(self):
@@ -363,7 +363,7 @@ class DeepClassifier(NeuralNetClassifier):
         module class accepts and the user did not set via ``module__...``.
         """
         kwargs = self.get_params_for("module")
-        inferred = getattr(self, "_inferred_module_kwargs", {})
+        inferred = getattr(self, "_inferred_module_kwargs_", {})
         if isinstance(self.module, type) and inferred:
             accepted = _accepted_kwargs(self.module)
             for key, value in inferred.items():
@@ -408,7 +408,7 @@ class DeepClassifier(NeuralNetClassifier):
                 inferred["n_features"] = int(np.prod(shape))
             if len(shape) == 3:
                 inferred["in_channels"] = int(shape[0])
-            self._inferred_module_kwargs = inferred
+            self._inferred_module_kwargs_ = inferred
         with self._seeded():
             return super().fit(X, y_codes, _skactive_checked=True, **fit_params)
 

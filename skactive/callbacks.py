@@ -1,0 +1,293 @@
+"""skorch callbacks: an exponential moving average of the weights and ramp-ups.
+
+Each callback stores its parameters in ``__init__``, (re)sets its state in
+``initialize`` (skorch calls it whenever the net is initialised, so a
+``warm_start`` fit keeps the state and a fresh fit resets it) and acts in a
+few ``on_*`` methods. They work with any skorch net; the semi-supervised nets
+in :mod:`skactive.nets` add them by default where their method needs them.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+
+import torch
+from skorch.callbacks import Callback
+
+__all__ = ["EMA", "RampUp"]
+
+
+def _set_net_module(net, name, module):
+    """Set a torch module attribute on a skorch net outside ``initialize_*``.
+
+    skorch refuses to set an unknown torch module attribute outside its
+    ``initialize_*`` methods unless the name is registered; registering it
+    (its prefix and its CUDA-dependence) is what skorch itself does for custom
+    modules, so the net still pickles and loads on a machine without CUDA.
+    The module is *not* added to the net's trained modules: the optimizer and
+    ``_set_training`` never see it.
+    """
+    register = getattr(net, "_register_attribute", None)
+    prefixes = getattr(net, "prefixes_", None)
+    if register is not None and prefixes is not None and name[:-1] not in prefixes:
+        register(name, module)
+    setattr(net, name, module)
+
+
+class EMA(Callback):
+    """Exponential moving average (EMA) of the weights, used for prediction.
+
+    After every training batch (once the optimizer has stepped) the averaged
+    copy is updated as
+
+    .. math:: \\theta_{ema} \\leftarrow d_t \\, \\theta_{ema} + (1 - d_t) \\, \\theta
+
+    where ``d_t = decay`` or, with ``warmup=True``,
+    ``d_t = min(decay, (1 + t) / (10 + t))`` at the ``t``-th update (``t``
+    from 0, the rule of TensorFlow's ``ExponentialMovingAverage`` with
+    ``num_updates``): with few steps -- the usual case when a net is refitted
+    every active-learning round -- a plain 0.999 average would still be mostly
+    the random initial weights. Buffers (batch-norm running statistics) are
+    copied from the trained module, not averaged.
+
+    **How the average is used.** At the start of training the callback makes
+    ``net.ema_module_``, a frozen deep copy of ``net.module_``, and keeps the
+    trained module as ``net.online_module_``. At the end of training it sets
+    ``net.module_ = net.ema_module_``, so every inference method of the net
+    (``predict``, ``predict_proba``, ``embed``, MC-dropout and augmented
+    predictions, skorch's ``forward``) uses the averaged weights. The next
+    ``fit`` with ``warm_start=True`` (or ``partial_fit``) puts
+    ``net.online_module_`` back as ``net.module_`` -- the module the optimizer
+    updates -- and continues the same average; a fit that re-initialises the
+    net starts a new one.
+
+    Parameters
+    ----------
+    decay : float, default=0.999
+        EMA decay ``d`` in ``[0, 1)``; 0 copies the weights after every step.
+    warmup : bool, default=True
+        Use ``min(decay, (1 + t) / (10 + t))`` as the decay of update ``t``.
+
+    Attributes
+    ----------
+    n_updates_ : int
+        Number of updates of the current average.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skactive.callbacks import EMA
+    >>> from skactive.nets import DeepClassifier, MLP
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype("float32")
+    >>> net = DeepClassifier(MLP, max_epochs=2, callbacks=[("ema", EMA(0.99))],
+    ...                      random_state=0).fit(X[:200], y[:200])
+    >>> net.module_ is net.ema_module_
+    True
+    >>> dict(net.callbacks_)["ema"].n_updates_  # 2 epochs x 4 batches
+    8
+    """
+
+    def __init__(self, decay=0.999, warmup=True):
+        self.decay = decay
+        self.warmup = warmup
+
+    def initialize(self):
+        if (
+            isinstance(self.decay, bool)
+            or not isinstance(self.decay, numbers.Real)
+            or not 0.0 <= float(self.decay) < 1.0
+        ):
+            raise ValueError(f"decay must be a number in [0, 1), got {self.decay!r}.")
+        self.n_updates_ = 0
+        self.resume_ = False
+        return self
+
+    def current_decay(self):
+        """Decay used by the next update.
+
+        Returns
+        -------
+        float
+            ``decay``, or ``min(decay, (1 + t) / (10 + t))`` with ``warmup``.
+        """
+        decay = float(self.decay)
+        if self.warmup:
+            t = self.n_updates_
+            decay = min(decay, (1.0 + t) / (10.0 + t))
+        return decay
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        ema = getattr(net, "ema_module_", None)
+        online = getattr(net, "online_module_", None)
+        if ema is not None and online is not None and net.module_ is ema:
+            # the average was swapped in by the last fit and the net was not
+            # re-initialised since: train the module the optimizer holds
+            net.module_ = online
+            if self.resume_:  # warm start: keep averaging
+                return
+        ema = copy.deepcopy(net.module_)
+        ema.requires_grad_(False)
+        ema.eval()
+        _set_net_module(net, "ema_module_", ema)
+        _set_net_module(net, "online_module_", net.module_)
+        self.n_updates_ = 0
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        weight = 1.0 - self.current_decay()
+        online, ema = net.module_, net.ema_module_
+        with torch.no_grad():
+            for p_ema, p in zip(ema.parameters(), online.parameters(), strict=True):
+                p_ema.lerp_(p.detach(), weight)
+            for b_ema, b in zip(ema.buffers(), online.buffers(), strict=True):
+                b_ema.copy_(b)
+        self.n_updates_ += 1
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        net.module_ = net.ema_module_
+        self.resume_ = True
+
+
+_KINDS = ("linear", "sigmoid", "cosine")
+_UNITS = ("step", "epoch")
+
+
+class RampUp(Callback):
+    """Ramp a net attribute from ``start`` to ``end`` over training.
+
+    The value at progress ``t`` (training steps or epochs counted from the
+    start of training; a ``warm_start`` fit continues the count) is
+    ``start + (end - start) * r(min(t / length, 1))`` with
+
+    * ``"linear"``: ``r(x) = x`` (MixMatch's ramp of ``lambda_u``);
+    * ``"sigmoid"``: ``r(x) = exp(-5 (1 - x)^2)`` (Laine & Aila 2017);
+    * ``"cosine"``: ``r(x) = (1 - cos(pi x)) / 2``.
+
+    The value is written to ``attribute`` before every training step (or
+    epoch). The attribute must be a *fitted* attribute -- its first dotted
+    component ends with ``_`` -- so a ramp never changes a constructor
+    parameter (which would break ``get_params`` / ``clone``) and never goes
+    through skorch's ``set_params`` (which re-initialises the criterion and the
+    optimizer). Nets read it with a default, e.g.
+    ``getattr(self, "lambda_u_scale_", 1.0)``.
+
+    Parameters
+    ----------
+    attribute : str
+        Name of the attribute set on the net: ``"lambda_u_scale_"``, or a
+        dotted path into a component such as ``"criterion_.lambda_u"``.
+    start : float, default=0.0
+        Value at ``t = 0``.
+    end : float, default=1.0
+        Value from ``t = length`` on.
+    length : int or float, default=1000
+        Length of the ramp in ``unit``\\ s, ``>= 0``; 0 gives ``end`` at once.
+    kind : {"linear", "sigmoid", "cosine"}, default="linear"
+        Shape of the ramp.
+    unit : {"step", "epoch"}, default="step"
+        Count training steps (batches) or epochs.
+
+    Attributes
+    ----------
+    t_ : int
+        Steps (or epochs) counted so far.
+    value_ : float
+        The value last written.
+
+    Examples
+    --------
+    >>> from skactive.callbacks import RampUp
+    >>> ramp = RampUp("lambda_u_scale_", 0.0, 75.0, length=100).initialize()
+    >>> ramp.value_at(0), ramp.value_at(50), ramp.value_at(500)
+    (0.0, 37.5, 75.0)
+    """
+
+    def __init__(
+        self, attribute, start=0.0, end=1.0, length=1000, kind="linear", unit="step"
+    ):
+        self.attribute = attribute
+        self.start = start
+        self.end = end
+        self.length = length
+        self.kind = kind
+        self.unit = unit
+
+    def initialize(self):
+        if not isinstance(self.attribute, str) or not self.attribute:
+            raise TypeError(
+                f"attribute must be a non-empty string, got {self.attribute!r}."
+            )
+        if not self.attribute.split(".")[0].endswith("_"):
+            raise ValueError(
+                f"attribute={self.attribute!r} must name a fitted attribute (ending "
+                "with '_', e.g. 'lambda_u_scale_' or 'criterion_.weight'): ramping "
+                "a constructor parameter would change get_params()."
+            )
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} must be a real number, got {value!r}.")
+        if (
+            isinstance(self.length, bool)
+            or not isinstance(self.length, numbers.Real)
+            or not self.length >= 0
+        ):
+            raise ValueError(f"length must be a number >= 0, got {self.length!r}.")
+        if self.kind not in _KINDS:
+            raise ValueError(f"kind must be one of {_KINDS}, got {self.kind!r}.")
+        if self.unit not in _UNITS:
+            raise ValueError(f"unit must be one of {_UNITS}, got {self.unit!r}.")
+        self.t_ = 0
+        self.value_ = float(self.start)
+        return self
+
+    def value_at(self, t):
+        """Value of the ramp after ``t`` steps (or epochs).
+
+        Parameters
+        ----------
+        t : float
+            Steps (or epochs) since the start of training.
+
+        Returns
+        -------
+        float
+            ``start + (end - start) * r(min(t / length, 1))``.
+        """
+        x = 1.0 if self.length == 0 else min(max(float(t) / self.length, 0.0), 1.0)
+        if self.kind == "sigmoid":
+            x = math.exp(-5.0 * (1.0 - x) ** 2) if x < 1.0 else 1.0
+        elif self.kind == "cosine":
+            x = 0.5 * (1.0 - math.cos(math.pi * x))
+        return float(self.start) + (float(self.end) - float(self.start)) * x
+
+    def _write(self, net):
+        self.value_ = self.value_at(self.t_)
+        *path, last = self.attribute.split(".")
+        target = net
+        for name in path:
+            target = getattr(target, name)
+        setattr(target, last, self.value_)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self._write(net)
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        if self.unit == "epoch":
+            self._write(net)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        if self.unit == "epoch":
+            self.t_ += 1
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training and self.unit == "step":
+            self._write(net)
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if training and self.unit == "step":
+            self.t_ += 1

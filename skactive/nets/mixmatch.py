@@ -1,0 +1,318 @@
+"""MixMatch (Berthelot et al., NeurIPS 2019) as a skorch classifier."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..augment import make_augmentation
+from ..callbacks import EMA, RampUp
+from ..losses.mixmatch import MixMatchLoss, mixup, sharpen
+from ._classifier import _transform_accepts_generator
+from ._semi import SemiSupervisedClassifier, _check_positive_int, _check_real
+
+__all__ = ["MixMatchClassifier"]
+
+
+def _identity(x, generator=None):
+    return x
+
+
+class MixMatchClassifier(SemiSupervisedClassifier):
+    """MixMatch semi-supervised classifier (Berthelot et al., 2019).
+
+    Every training step takes a labeled batch ``X`` (``batch_size`` rows)
+    and an unlabeled batch ``U`` (``unlabeled_batch_size`` rows, by default
+    ``mu * batch_size``) and, as the reference trainer (used for active
+    learning by Buchert et al.) does:
+
+    1. augments each labeled row once and each unlabeled row ``K =
+       n_augmentations`` times (independent per-sample augmentations drawn
+       from a generator seeded by ``random_state``);
+    2. guesses a label for every unlabeled row from the current model,
+       ``q = Sharpen(mean_k p(y | u_k), T)`` (no gradient; the module in
+       training mode, as in the reference code);
+    3. MixUps the concatenation of the augmented labeled rows (one-hot
+       targets) and the ``K`` augmented copies of the unlabeled rows
+       (targets ``q``) with a shuffled copy of itself:
+       ``lambda ~ Beta(alpha, alpha)``, ``lambda' = max(lambda, 1 - lambda)``
+       (:func:`skactive.losses.mixup`);
+    4. minimises :class:`skactive.losses.MixMatchLoss`: cross-entropy on the
+       mixed labeled part plus ``lambda_u * s(t)`` times the mean squared
+       error between the predicted probabilities and the mixed targets on
+       the mixed unlabeled part; ``s(t)`` ramps linearly from 0 to 1 over
+       ``rampup_steps`` steps (the default :class:`~skactive.callbacks.RampUp`
+       callback named ``"lambda_u_rampup"`` sets ``lambda_u_scale_``).
+
+    The mixed batch goes through the module in one forward pass (batch-norm
+    statistics over the whole mixed batch, which is what the reference's
+    "interleave" emulates). After each optimizer step the weights are
+    multiplied by ``1 - weight_decay`` (decoupled weight decay, as in the
+    reference MixMatch code, where it is ``0.02 * lr = 4e-5``; applied to the
+    parameters, not to batch-norm statistics), then the
+    :class:`~skactive.callbacks.EMA` callback (named ``"ema"``) updates an
+    exponential moving average of the weights, which the net predicts with
+    after training (``module_`` is ``ema_module_`` after ``fit``).
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        Returns logits. WRN-28-2 (:class:`~skactive.nets.WideResNet`) is the
+        paper's network.
+    augmentation : str, callable or None, default="standard"
+        A name for :func:`skactive.augment.make_augmentation` (``"standard"``,
+        ``"ssl"``, ``"none"``), built for the image shape after
+        ``input_transform``; or a callable applied to a float batch tensor on
+        the device, called as ``aug(x, generator=g)`` when it takes a
+        ``generator``; it must draw its randomness per sample. Named
+        augmentations need image inputs; for feature vectors pass a callable
+        (e.g. Gaussian noise) or ``"none"``.
+    n_augmentations : int, default=2
+        ``K``, augmented copies of each unlabeled row.
+    temperature : float, default=0.5
+        Sharpening temperature ``T``.
+    alpha : float, default=0.75
+        MixUp Beta parameter.
+    lambda_u : float, default=75.0
+        Weight of the unlabeled (MSE) term after the ramp-up.
+    rampup_steps : int, default=16384
+        Length of the linear ramp of ``lambda_u`` in training steps (16 of
+        the reference's 1024-step epochs, as the original TensorFlow code);
+        shorten it with short training.
+    ema_decay : float or None, default=0.999
+        Decay of the weight EMA used for prediction; ``None`` predicts with
+        the trained weights.
+    weight_decay : float, default=4e-5
+        Decoupled per-step weight decay factor; 0 disables it.
+    lr : float, default=0.002
+        Adam learning rate.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    **kwargs
+        Any :class:`SemiSupervisedClassifier` parameter (``mu``,
+        ``unlabeled_batch_size``, ``steps_per_epoch``, ``max_epochs``,
+        ``batch_size``, ``random_state``, ``warm_start`` ...).
+
+    Attributes
+    ----------
+    augmentation_ : callable
+        The augmentation used.
+    ema_module_ : torch.nn.Module
+        The averaged weights (``module_`` after fit), when ``ema_decay`` is
+        set.
+    online_module_ : torch.nn.Module
+        The weights the optimizer trains, when ``ema_decay`` is set.
+    lambda_u_scale_ : float
+        The ramp factor ``s(t)`` of the last step.
+
+    References
+    ----------
+    D. Berthelot, N. Carlini, I. Goodfellow, N. Papernot, A. Oliver and
+    C. Raffel, "MixMatch: A Holistic Approach to Semi-Supervised Learning",
+    NeurIPS 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skactive.nets import SmallCNN
+    >>> from skactive.nets.mixmatch import MixMatchClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = np.round(X.reshape(-1, 8, 8) * 255 / 16).astype(np.uint8)
+    >>> y_semi = np.where(np.arange(len(y)) < 50, y, -1)
+    >>> net = MixMatchClassifier(SmallCNN, max_epochs=1, steps_per_epoch=5,
+    ...                          batch_size=16, rampup_steps=100, random_state=0)
+    >>> net.fit(X[:500], y_semi[:500]).predict_proba(X[:2]).shape
+    (2, 10)
+    >>> net.module_ is net.ema_module_
+    True
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        augmentation="standard",
+        n_augmentations=2,
+        temperature=0.5,
+        alpha=0.75,
+        lambda_u=75.0,
+        rampup_steps=16384,
+        ema_decay=0.999,
+        weight_decay=4e-5,
+        lr=0.002,
+        optimizer=torch.optim.Adam,
+        **kwargs,
+    ):
+        super().__init__(module, *args, lr=lr, optimizer=optimizer, **kwargs)
+        self.augmentation = augmentation
+        self.n_augmentations = n_augmentations
+        self.temperature = temperature
+        self.alpha = alpha
+        self.lambda_u = lambda_u
+        self.rampup_steps = rampup_steps
+        self.ema_decay = ema_decay
+        self.weight_decay = weight_decay
+
+    def get_default_callbacks(self):
+        """skorch's defaults, the ``lambda_u`` ramp-up and the weight EMA."""
+        callbacks = list(super().get_default_callbacks())
+        callbacks.append(
+            (
+                "lambda_u_rampup",
+                RampUp("lambda_u_scale_", 0.0, 1.0, length=self.rampup_steps),
+            )
+        )
+        if self.ema_decay is not None:
+            callbacks.append(("ema", EMA(decay=self.ema_decay)))
+        return callbacks
+
+    def _check_semi_params(self):
+        super()._check_semi_params()
+        _check_positive_int("n_augmentations", self.n_augmentations)
+        _check_real("temperature", self.temperature, low=0.0, low_open=True)
+        _check_real("alpha", self.alpha, low=0.0, low_open=True)
+        _check_real("lambda_u", self.lambda_u, low=0.0)
+        _check_real("weight_decay", self.weight_decay, low=0.0, high=1.0)
+        if self.ema_decay is not None:
+            _check_real("ema_decay", self.ema_decay, low=0.0, high=1.0)
+
+    def _make_augmentation(self, X):
+        aug = self.augmentation
+        if aug is None or aug == "none":
+            return _identity
+        if callable(aug):
+            return aug
+        if not isinstance(aug, str):
+            raise TypeError(
+                f"augmentation must be a name, a callable or None, got {aug!r}."
+            )
+        shape = self._probe_input_shape(X)
+        if len(shape) != 3:
+            raise ValueError(
+                f"augmentation={aug!r} needs image inputs (N x C x H x W after "
+                f"input_transform); rows here have shape {shape}. Pass "
+                "augmentation='none' or a callable (e.g. Gaussian noise)."
+            )
+        return make_augmentation(aug, shape)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Validate the parameters, seed the generator, build the augmentation."""
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.augmentation_ = self._make_augmentation(X)
+
+    def _augment(self, x, generator):
+        aug = self.augmentation_
+        if x.shape[0] == 0:
+            return x
+        if _transform_accepts_generator(aug):
+            return aug(x, generator=generator)
+        return aug(x)
+
+    def mixmatch_batch(self, batch, generator, **fit_params):
+        """The mixed inputs and targets of one MixMatch step.
+
+        Parameters
+        ----------
+        batch : SemiSupervisedBatch
+        generator : torch.Generator
+            Source of the augmentations and of MixUp's ``lambda`` and
+            permutation (drawn in that order).
+        **fit_params : dict
+            Passed to the module's ``forward`` for the label guess.
+
+        Returns
+        -------
+        mixed_x : torch.Tensor
+            ``batch_size + K * n_unlabeled`` rows, labeled part first.
+        mixed_y : torch.Tensor
+            Their soft targets.
+        n_labeled : int
+            Rows of the labeled part.
+        """
+        Xl, yl, Xu, _ = batch
+        xl = self._model_input(Xl)
+        xu = self._model_input(Xu)
+        xl_aug = self._augment(xl, generator)
+        xu_augs = [self._augment(xu, generator) for _ in range(self.n_augmentations)]
+        n_classes = len(self.classes_)
+        targets_x = F.one_hot(
+            torch.as_tensor(yl, device=xl.device).long(), n_classes
+        ).to(xl_aug.dtype)
+        if xu.shape[0]:
+            with torch.no_grad():
+                logits_u = self._logits(torch.cat(xu_augs), **fit_params).float()
+                probs = torch.softmax(logits_u, dim=1)
+                probs = probs.view(self.n_augmentations, xu.shape[0], -1).mean(0)
+                guess = sharpen(probs, self.temperature).to(targets_x.dtype)
+        else:
+            guess = targets_x.new_zeros((0, n_classes))
+        all_x = torch.cat([xl_aug, *xu_augs])
+        all_y = torch.cat([targets_x] + [guess] * self.n_augmentations)
+        mixed_x, mixed_y, _ = mixup(all_x, all_y, self.alpha, generator=generator)
+        return mixed_x, mixed_y, xl.shape[0]
+
+    def train_step_single(self, batch, **fit_params):
+        """One MixMatch step (see the class docstring).
+
+        Parameters
+        ----------
+        batch : SemiSupervisedBatch
+        **fit_params : dict
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            ``{"loss": loss, "y_pred": logits of the mixed labeled rows}``.
+        """
+        self._set_training(True)
+        mixed_x, mixed_y, n = self.mixmatch_batch(
+            batch, self.train_generator_, **fit_params
+        )
+        logits = self._logits(mixed_x, **fit_params)
+        loss = self.get_loss(
+            (logits[:n], logits[n:]), (mixed_y[:n], mixed_y[n:]), training=True
+        )
+        loss.backward()
+        return {"loss": loss, "y_pred": logits[:n]}
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """MixMatch loss for a ``(labeled, unlabeled)`` pair, else the criterion.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor or tuple of two torch.Tensor
+            Logits; a pair ``(logits_x, logits_u)`` in training steps.
+        y_true : torch.Tensor or tuple of two torch.Tensor
+            Labels, or the pair of mixed soft targets ``(targets_x,
+            targets_u)``.
+        X : ignored
+        training : bool, default=False
+
+        Returns
+        -------
+        torch.Tensor
+            Scalar loss.
+        """
+        if isinstance(y_pred, tuple):
+            logits_x, logits_u = y_pred
+            targets_x, targets_u = y_true
+            scale = getattr(self, "lambda_u_scale_", 1.0)
+            return MixMatchLoss(self.lambda_u)(
+                logits_x.float(),
+                targets_x.float(),
+                logits_u.float(),
+                targets_u.float(),
+                lambda_u_scale=scale,
+            )
+        return super().get_loss(y_pred, y_true, X=X, training=training)
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Decoupled weight decay after each optimizer step."""
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        if training and self.weight_decay:
+            factor = 1.0 - float(self.weight_decay)
+            with torch.no_grad():
+                for p in self.module_.parameters():
+                    if p.requires_grad:
+                        p.mul_(factor)

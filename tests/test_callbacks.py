@@ -1,0 +1,198 @@
+"""EMA and RampUp callbacks."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from skactive.callbacks import EMA, RampUp
+from skactive.nets import MLP, DeepClassifier
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+class Recorder(Callback):
+    """Record the module's parameters and an attribute after every step."""
+
+    def __init__(self, attribute=None):
+        self.attribute = attribute
+
+    def initialize(self):
+        self.params_, self.values_ = [], []
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.params_.append([p.detach().clone() for p in net.module_.parameters()])
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training and self.attribute:
+            self.values_.append(getattr(net, self.attribute))
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.params_.append([p.detach().clone() for p in net.module_.parameters()])
+
+
+def _net(callbacks, **kwargs):
+    params = dict(
+        max_epochs=2,
+        batch_size=32,
+        lr=0.01,
+        random_state=0,
+        module__hidden_units=(16,),
+        callbacks=callbacks,
+    )
+    params.update(kwargs)
+    return DeepClassifier(MLP, **params)
+
+
+@pytest.mark.parametrize("warmup", [False, True])
+def test_ema_equals_a_hand_computed_average(digits, warmup):
+    X, y = digits
+    rec = Recorder()
+    net = _net([("rec", rec), ("ema", EMA(decay=0.8, warmup=warmup))])
+    net.fit(X[:100], y[:100])  # 2 epochs x 4 steps
+    steps = rec.params_
+    assert len(steps) == 1 + 8
+    expected = [p.clone() for p in steps[0]]
+    for t, params in enumerate(steps[1:]):
+        d = min(0.8, (1 + t) / (10 + t)) if warmup else 0.8
+        expected = [d * e + (1 - d) * p for e, p in zip(expected, params, strict=True)]
+    got = list(net.ema_module_.parameters())
+    for e, g in zip(expected, got, strict=True):
+        torch.testing.assert_close(g, e, rtol=1e-5, atol=1e-6)
+    # the trained weights differ from the average
+    online = list(net.online_module_.parameters())
+    assert not torch.allclose(online[0], got[0])
+    assert dict(net.callbacks_)["ema"].n_updates_ == 8
+
+
+def test_ema_weights_are_used_for_prediction(digits):
+    X, y = digits
+    net = _net([("ema", EMA(decay=0.9))]).fit(X[:100], y[:100])
+    assert net.module_ is net.ema_module_
+    assert net.online_module_ is not net.ema_module_
+    with torch.no_grad():
+        logits = net.ema_module_.eval()(torch.as_tensor(X[:10]))
+    np.testing.assert_allclose(
+        net.predict_proba(X[:10]), torch.softmax(logits, 1).numpy(), atol=1e-6
+    )
+    # embeddings come from the averaged module too
+    with torch.no_grad():
+        emb = net.ema_module_.features(torch.as_tensor(X[:10]))
+    np.testing.assert_allclose(net.embed(X[:10]), emb.numpy(), atol=1e-6)
+    assert not any(p.requires_grad for p in net.ema_module_.parameters())
+
+
+def test_ema_warm_start_resumes_the_average(digits):
+    X, y = digits
+    net = _net([("ema", EMA(decay=0.9))], warm_start=True)
+    net.fit(X[:100], y[:100])
+    ema, online = net.ema_module_, net.online_module_
+    net.fit(X[:100], y[:100])
+    assert net.ema_module_ is ema and net.online_module_ is online
+    assert dict(net.callbacks_)["ema"].n_updates_ == 16
+    # the optimizer kept training the online weights
+    opt_params = {id(p) for g in net.optimizer_.param_groups for p in g["params"]}
+    assert opt_params == {id(p) for p in online.parameters()}
+
+
+def test_ema_restarts_on_a_fresh_fit(digits):
+    X, y = digits
+    net = _net([("ema", EMA(decay=0.9))]).fit(X[:100], y[:100])
+    first = net.ema_module_
+    net.fit(X[:100], y[:100])
+    assert net.ema_module_ is not first
+    assert dict(net.callbacks_)["ema"].n_updates_ == 8
+
+
+def test_ema_survives_callback_reinitialisation(digits):
+    # set_params(callbacks__...) re-initialises the callbacks of a fitted net
+    # whose module_ is the average: training must go back to the online module
+    X, y = digits
+    net = _net([("ema", EMA(decay=0.9))], warm_start=True).fit(X[:100], y[:100])
+    net.set_params(callbacks__ema__decay=0.5)
+    net.fit(X[:100], y[:100])
+    assert net.module_ is net.ema_module_
+    assert dict(net.callbacks_)["ema"].n_updates_ == 8
+
+
+def test_ema_net_pickles(digits):
+    X, y = digits
+    net = _net([("ema", EMA(decay=0.9))]).fit(X[:100], y[:100])
+    again = pickle.loads(pickle.dumps(net))
+    np.testing.assert_allclose(again.predict_proba(X[:20]), net.predict_proba(X[:20]))
+    assert again.module_ is again.ema_module_
+
+
+@pytest.mark.parametrize("decay", [1.0, -0.1, "0.9"])
+def test_ema_bad_decay(digits, decay):
+    X, y = digits
+    with pytest.raises(ValueError, match="decay must be a number in"):
+        _net([("ema", EMA(decay=decay))]).fit(X[:50], y[:50])
+
+
+def test_rampup_values():
+    lin = RampUp("a_", 0.0, 75.0, length=4).initialize()
+    assert [lin.value_at(t) for t in range(6)] == [0, 18.75, 37.5, 56.25, 75, 75]
+    sig = RampUp("a_", 0.0, 1.0, length=10, kind="sigmoid").initialize()
+    assert sig.value_at(5) == pytest.approx(math.exp(-5 * 0.25))
+    assert sig.value_at(10) == 1.0 and sig.value_at(0) == pytest.approx(math.exp(-5))
+    cos = RampUp("a_", 1.0, 3.0, length=2, kind="cosine").initialize()
+    assert [cos.value_at(t) for t in (0, 1, 2)] == pytest.approx([1.0, 2.0, 3.0])
+    assert RampUp("a_", 2.0, 5.0, length=0).initialize().value_at(0) == 5.0
+
+
+def test_rampup_sets_the_attribute_every_step(digits):
+    X, y = digits
+    rec = Recorder("ramp_")
+    net = _net([("ramp", RampUp("ramp_", 0.0, 10.0, length=4)), ("rec", rec)])
+    net.fit(X[:100], y[:100])
+    assert rec.values_ == [0.0, 2.5, 5.0, 7.5] + [10.0] * 4
+    assert net.ramp_ == 10.0
+
+
+def test_rampup_per_epoch_and_warm_start(digits):
+    X, y = digits
+    rec = Recorder("ramp_")
+    net = _net(
+        [("ramp", RampUp("ramp_", 0.0, 1.0, length=4, unit="epoch")), ("rec", rec)],
+        warm_start=True,
+    )
+    net.fit(X[:100], y[:100])
+    assert rec.values_ == [0.0] * 4 + [0.25] * 4
+    net.fit(X[:100], y[:100])  # warm start continues the ramp
+    assert rec.values_[8:] == [0.5] * 4 + [0.75] * 4
+
+
+def test_rampup_dotted_attribute(digits):
+    X, y = digits
+    net = _net([RampUp("criterion_.ramped", 1.0, 2.0, length=1)])
+    net.fit(X[:50], y[:50])
+    assert net.criterion_.ramped == 2.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"attribute": "lambda_u"}, ValueError, "fitted attribute"),
+        ({"attribute": ""}, TypeError, "non-empty string"),
+        ({"attribute": "a_", "kind": "step"}, ValueError, "kind must be one of"),
+        ({"attribute": "a_", "unit": "batch"}, ValueError, "unit must be one of"),
+        ({"attribute": "a_", "length": -1}, ValueError, "length must be"),
+        ({"attribute": "a_", "start": "0"}, TypeError, "start must be"),
+    ],
+)
+def test_rampup_validation(digits, kwargs, exc, match):
+    X, y = digits
+    with pytest.raises(exc, match=match):
+        _net([RampUp(**kwargs)]).fit(X[:50], y[:50])
