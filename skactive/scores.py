@@ -510,3 +510,263 @@ def expected_gradient_length(proba, embeddings, include_bias=True):
     residual = np.sqrt(np.clip(p_sq[:, None] - 2.0 * p + 1.0, 0.0, None))
     input_norm = np.sqrt(sq_norm + (1.0 if include_bias else 0.0))
     return (p * residual).sum(axis=1) * input_norm
+
+
+# --------------------------------------------------------------------------
+# Augmentation consistency, EPMCM and label dispersion.
+
+__all__ += [
+    "consistency",
+    "epmcm_closed_form",
+    "epmcm_monte_carlo",
+    "label_dispersion",
+]
+
+
+def consistency(proba_views):
+    """Augmentation inconsistency (Gao et al. 2020; Buchert et al. 2023, eq. 3–4).
+
+    ``c_i = sum_c Var[p(y_c | s_i), p(y_c | s~_i1), ..., p(y_c | s~_iNa)]``: the
+    **population** variance (divide by ``1 + N_a``, ``ddof=0``) of each class
+    probability over the un-augmented prediction and its ``N_a`` augmented
+    copies, summed over classes. Higher means less consistent (more
+    informative).
+
+    Parameters
+    ----------
+    proba_views : array-like of shape (1 + n_augmentations, n_samples, n_classes)
+        Views axis first, the un-augmented prediction usually first (the order
+        does not matter). At least 2 views.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.scores import consistency
+    >>> views = np.array([[[1.0, 0.0], [0.5, 0.5]], [[0.0, 1.0], [0.5, 0.5]]])
+    >>> consistency(views)
+    array([0.5, 0. ])
+    """
+    views = check_samples(
+        proba_views, name="proba_views", min_samples=2, what="views (1 + N_a)"
+    ).astype(np.float64, copy=False)
+    return views.var(axis=0).sum(axis=1)
+
+
+def _check_epmcm_inputs(features, W, b, covariances, y_hat):
+    a = np.asarray(features, dtype=np.float64)
+    W = np.asarray(W, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    S = np.asarray(covariances, dtype=np.float64)
+    y_hat = np.asarray(y_hat)
+    if a.ndim != 2:
+        raise ValueError(f"features must be 2-D (n, d), got shape {a.shape}.")
+    n, d = a.shape
+    if W.ndim != 2 or W.shape[1] != d:
+        raise ValueError(f"W must have shape (n_classes, {d}), got {W.shape}.")
+    C = W.shape[0]
+    if b.shape != (C,):
+        raise ValueError(f"b must have shape ({C},), got {b.shape}.")
+    if S.shape not in ((C, d, d), (C, d)):
+        raise ValueError(
+            f"covariances must have shape ({C}, {d}, {d}) or diagonal ({C}, {d}), "
+            f"got {S.shape}."
+        )
+    if y_hat.shape != (n,) or not np.issubdtype(y_hat.dtype, np.integer):
+        raise ValueError(f"y_hat must be {n} integer class indices.")
+    if n and (y_hat.min() < 0 or y_hat.max() >= C):
+        raise ValueError(f"y_hat must lie in [0, {C}).")
+    for name, v in (("features", a), ("W", W), ("b", b), ("covariances", S)):
+        if not np.isfinite(v).all():
+            raise ValueError(f"{name} contains NaN or infinity.")
+    return a, W, b, S, y_hat.astype(np.intp)
+
+
+def _quadratic_table(W, S):
+    """``Q[k, j] = 1/2 (w_j - w_k)^T S_k (w_j - w_k)`` for all class pairs.
+
+    ``O(C^2 d^2)`` (``O(C^2 d)`` diagonal) once per call, never per row.
+    """
+    if S.ndim == 2:  # diagonal: Q[k, j] = 1/2 sum_l S[k, l] (W[j, l] - W[k, l])^2
+        WW = W * W
+        quad = S @ WW.T - 2.0 * (S * W) @ W.T + (S * WW).sum(1)[:, None]
+    else:
+        SW = np.einsum("kab,jb->kja", S, W)  # S_k w_j, (C, C, d)
+        wSw = np.einsum("ja,kja->kj", W, SW)  # w_j^T S_k w_j
+        kSk = np.einsum("ka,kka->k", W, SW)  # w_k^T S_k w_k
+        cross = np.einsum("ka,kja->kj", W, SW)  # w_k^T S_k w_j
+        quad = wSw - 2.0 * cross + kSk[:, None]
+    return 0.5 * quad
+
+
+def epmcm_closed_form(features, W, b, covariances, y_hat):
+    r"""Expected prediction mismatch, closed-form upper bound (DAST-AL eq. 6–7).
+
+    With the penultimate features :math:`a_u`, the final layer :math:`W, b`,
+    the predicted class :math:`\hat y` and its feature covariance
+    :math:`\Sigma_{\hat y}` (ISDA), the logit differences
+    :math:`\tilde z_j - \tilde z_{\hat y}` of :math:`\tilde a \sim
+    N(a_u, \Sigma_{\hat y})` are Gaussian, and
+
+    .. math::
+
+        s(x_u) = \sum_j \exp\big((w_j - w_{\hat y})^T a_u + (b_j - b_{\hat y})
+                 + \tfrac12 (w_j - w_{\hat y})^T \Sigma_{\hat y}
+                 (w_j - w_{\hat y})\big) - 1
+
+    is :math:`E[\sum_j e^{\tilde z_j - \tilde z_{\hat y}}] - 1
+    = E[1/\mathrm{softmax}_{\hat y}] - 1 \ge E[1 - \mathrm{softmax}_{\hat y}]`.
+    The ``C x C`` table of quadratic terms is computed once, so scoring is
+    ``O(n C d)`` for the linear part plus ``O(n C)``.
+
+    Parameters
+    ----------
+    features : array-like of shape (n_samples, d)
+    W : array-like of shape (n_classes, d)
+    b : array-like of shape (n_classes,)
+    covariances : array-like of shape (n_classes, d, d) or (n_classes, d)
+        Per-class covariance matrices, or their diagonals.
+    y_hat : array-like of int of shape (n_samples,)
+        Predicted class index of each row.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+        Non-negative; higher is more informative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.scores import epmcm_closed_form
+    >>> W, b = np.eye(2), np.zeros(2)
+    >>> a = np.array([[1.0, 1.0], [3.0, 0.0]])
+    >>> np.round(epmcm_closed_form(a, W, b, np.zeros((2, 2)), [0, 0]), 4)
+    array([1.    , 0.0498])
+    """
+    a, W, b, S, y_hat = _check_epmcm_inputs(features, W, b, covariances, y_hat)
+    Q = _quadratic_table(W, S)
+    logits = a @ W.T + b
+    diff = logits - logits[np.arange(len(a)), y_hat][:, None] + Q[y_hat]
+    # the j = y_hat term is exp(0) = 1; subtract it exactly
+    diff[np.arange(len(a)), y_hat] = -np.inf
+    return np.exp(diff).sum(axis=1)
+
+
+def epmcm_monte_carlo(
+    features, W, b, covariances, y_hat, n_samples=100, *, random_state=None
+):
+    r"""Monte-Carlo expected prediction mismatch (DAST-AL eq. 6).
+
+    :math:`E_{\tilde a \sim N(a_u, \Sigma_{\hat y})}
+    [1 - \mathrm{softmax}(W \tilde a + b)_{\hat y}]`, estimated from
+    ``n_samples`` draws per row (processed in chunks of rows, memory
+    ``O(chunk * n_samples * C)``). :func:`epmcm_closed_form` is its upper bound.
+
+    Parameters
+    ----------
+    features, W, b, covariances, y_hat
+        As in :func:`epmcm_closed_form`.
+    n_samples : int, default=100
+        Draws per row, at least 1.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples_rows,)
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.scores import epmcm_monte_carlo
+    >>> W, b = np.eye(2), np.zeros(2)
+    >>> a = np.array([[1.0, 1.0]])
+    >>> epmcm_monte_carlo(a, W, b, np.zeros((2, 2)), [0], 10, random_state=0)
+    array([0.5])
+    """
+    from sklearn.utils import check_random_state
+
+    a, W, b, S, y_hat = _check_epmcm_inputs(features, W, b, covariances, y_hat)
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
+        raise TypeError(f"n_samples must be an integer, got {n_samples!r}.")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be at least 1, got {n_samples}.")
+    rng = check_random_state(random_state)
+    n, d = a.shape
+    C = W.shape[0]
+    if S.ndim == 2:
+        root = np.sqrt(np.clip(S, 0.0, None))  # (C, d)
+    else:  # symmetric square root, robust to PSD (singular) matrices
+        vals, vecs = np.linalg.eigh(0.5 * (S + S.transpose(0, 2, 1)))
+        root = vecs * np.sqrt(np.clip(vals, 0.0, None))[:, None, :]  # (C, d, d)
+    # noise in logit space: W eps, eps ~ N(0, S_k) -> W L_k z, z ~ N(0, I)
+    WL = W @ root.T if S.ndim == 2 else np.einsum("ja,kab->kjb", W, root)
+    out = np.empty(n)
+    base = a @ W.T + b
+    chunk = max(1, 2**22 // max(1, n_samples * max(C, d)))
+    for s in range(0, n, chunk):
+        e = min(n, s + chunk)
+        z = rng.standard_normal((e - s, n_samples, d))
+        k = y_hat[s:e]
+        if S.ndim == 2:
+            noise = np.einsum("rtd,jd,rd->rtj", z, W, root[k])
+        else:
+            noise = np.einsum("rtb,rjb->rtj", z, WL[k])
+        logits = base[s:e, None, :] + noise
+        logits -= logits.max(axis=2, keepdims=True)
+        p = np.exp(logits)
+        p_hat = p[np.arange(e - s), :, k] / p.sum(axis=2)
+        out[s:e] = 1.0 - p_hat.mean(axis=1)
+    return out
+
+
+def label_dispersion(predictions):
+    """Label dispersion over training epochs (Bengar et al. 2021).
+
+    ``dispersion(x) = 1 - f_x / T`` where ``T`` is the number of recorded
+    epochs and ``f_x`` how often the most frequent predicted label of ``x``
+    occurs among them. 0 means the prediction never changed.
+
+    Parameters
+    ----------
+    predictions : array-like of int of shape (n_samples, n_epochs)
+        Predicted label of each row at the end of each epoch.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.scores import label_dispersion
+    >>> label_dispersion(np.array([[1, 1, 1, 1], [0, 1, 2, 1]]))
+    array([0. , 0.5])
+    """
+    P = np.asarray(predictions)
+    if P.ndim != 2:
+        raise ValueError(
+            f"predictions must be 2-D (n_samples, n_epochs), got shape {P.shape}."
+        )
+    if P.shape[1] < 1:
+        raise ValueError("predictions must hold at least one epoch.")
+    if not np.issubdtype(P.dtype, np.integer):
+        raise TypeError(f"predictions must be integer labels, got dtype {P.dtype}.")
+    T = P.shape[1]
+    S = np.sort(P, axis=1)
+    # longest run of equal values in each sorted row = count of the mode
+    change = np.ones((S.shape[0], T + 1), dtype=bool)
+    change[:, 1:T] = S[:, 1:] != S[:, :-1]
+    best = np.zeros(S.shape[0], dtype=np.int64)
+    pos = np.flatnonzero(change.ravel())
+    rows = pos // (T + 1)
+    cols = pos % (T + 1)
+    # run lengths: differences between consecutive change positions per row
+    run = np.diff(cols)
+    same_row = rows[1:] == rows[:-1]
+    np.maximum.at(best, rows[1:][same_row], run[same_row])
+    return 1.0 - best / T

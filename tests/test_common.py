@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
@@ -13,20 +14,35 @@ from skactive.nets import MLP, DeepClassifier
 from skactive.strategies import (
     BALD,
     CAL,
+    EPMCM,
     BatchBALD,
+    Consistency,
+    ConsistencyEmbedding,
+    LabelDispersion,
     MaxEntropy,
     MeanSTD,
     QueryByCommittee,
     QueryStrategy,
     VariationRatios,
+    WeibullOutlier,
 )
 
 MC_DROPOUT = (BALD, BatchBALD, MaxEntropy, MeanSTD, VariationRatios)
+AUGMENTING = (Consistency, ConsistencyEmbedding)
+NEEDS_LABELS = (EPMCM, WeibullOutlier)
+# LabelDispersion reads predictions recorded on exactly the pool being queried
+# during training (no candidate subsample); tests/test_dispersion.py covers it.
+NOT_COMMON = (LabelDispersion,)
+
+
+def _noise(x, generator=None):
+    """A per-sample augmentation for flat features (digits as 64 columns)."""
+    return x + 0.1 * torch.randn(x.shape, generator=generator)
 
 
 def _make_estimator(strategy):
     """The kind of model each strategy needs (a net for MC dropout, ...)."""
-    if isinstance(strategy, MC_DROPOUT):
+    if isinstance(strategy, MC_DROPOUT + AUGMENTING):
         return DeepClassifier(MLP, max_epochs=2, random_state=0)
     if isinstance(strategy, QueryByCommittee):
         return RandomForestClassifier(10, random_state=0)
@@ -36,6 +52,8 @@ def _make_estimator(strategy):
 def _configure(strategy):
     if isinstance(strategy, MC_DROPOUT):
         strategy = strategy.set_params(n_samples=4)
+    if isinstance(strategy, AUGMENTING):
+        strategy = strategy.set_params(augmentation=_noise, n_augmentations=3)
     return strategy
 
 
@@ -47,6 +65,7 @@ def _exported_strategy_classes():
             isinstance(obj, type)
             and issubclass(obj, QueryStrategy)
             and not getattr(obj, "__abstractmethods__", None)
+            and not issubclass(obj, NOT_COMMON)
         ):
             classes.append(obj)
     return classes
@@ -80,6 +99,8 @@ def setting(request, digits, fitted_models):
     X, y = digits
     strategy = request.node.callspec.params["strategy"]
     kwargs = {"X_labeled": X[:80]} if isinstance(strategy, CAL) else {}
+    if isinstance(strategy, NEEDS_LABELS):
+        kwargs = {"X_labeled": X[:80], "y_labeled": y[:80]}
     return fitted_models(strategy), X[80:480], X, y, kwargs
 
 

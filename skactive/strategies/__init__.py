@@ -19,6 +19,8 @@ from .bayesian import (
 )
 from .cal import CAL, nearest_labeled
 from .committee import QueryByCommittee, resolve_committee
+from .consistency import Consistency, ConsistencyEmbedding
+from .dispersion import LabelDispersion, PredictionRecorder
 from .diversity import (
     BADGE,
     CoreSet,
@@ -27,6 +29,7 @@ from .diversity import (
     ProbCover,
     TypiClust,
 )
+from .epmcm import EPMCM
 from .gradient import ExpectedGradientLength
 from .uncertainty import (
     RandomSampling,
@@ -36,6 +39,7 @@ from .uncertainty import (
     margin_sampling,
     random_sampling,
 )
+from .weibull import WeibullOutlier
 
 __all__ = [
     "QueryStrategy",
@@ -67,4 +71,10 @@ __all__ = [
     "ExpectedGradientLength",
     "CAL",
     "nearest_labeled",
+    "Consistency",
+    "ConsistencyEmbedding",
+    "EPMCM",
+    "WeibullOutlier",
+    "LabelDispersion",
+    "PredictionRecorder",
 ]

@@ -9,7 +9,7 @@ __all__ = ["available_strategies", "make_strategy"]
 
 def _factories():
     from . import bayesian as b
-    from . import cal, committee, gradient
+    from . import cal, committee, consistency, epmcm, gradient, weibull
     from . import diversity as d
     from . import uncertainty as u
 
@@ -62,6 +62,22 @@ def _factories():
             "expected gradient length of the final layer (Settles et al. 2008)",
         ),
         "cal": (cal.CAL, "contrastive active learning (Margatina et al. 2021)"),
+        "consistency": (
+            consistency.Consistency,
+            "least consistent under augmentation (Gao et al. 2020; needs a net)",
+        ),
+        "consistency_embedding": (
+            consistency.ConsistencyEmbedding,
+            "k-center greedy on consistency-scaled embeddings (Buchert et al. 2023)",
+        ),
+        "epmcm": (
+            epmcm.EPMCM,
+            "expected probability of misclassification under ISDA (DAST-AL)",
+        ),
+        "weibull": (
+            weibull.WeibullOutlier,
+            "Weibull outlier probability in latent space (DALBT)",
+        ),
     }
 
 
