@@ -1,4 +1,4 @@
-"""Run a checkpointed simulation; print its records as JSON (used by test_experiment)."""
+"""Run a checkpointed simulation, print its records as JSON (for test_experiment)."""
 
 import json
 import sys

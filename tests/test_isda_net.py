@@ -9,6 +9,8 @@ from skactive.losses import ISDALoss
 from skactive.nets import MLP, DeepClassifier, SmallCNN
 from skactive.nets.isda import ISDAClassifier
 
+from ._sklearn_checks import SKORCH_EXPECTED_FAILURES
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread():
@@ -20,18 +22,7 @@ def _one_torch_thread():
 
 
 # The same two skorch-related entries as tests/test_nets.py, for the same reasons.
-EXPECTED_FAILED_CHECKS = {
-    "check_no_attributes_set_in_init": (
-        "skorch's NeuralNet.__init__ sets history_, initialized_ and "
-        "virtual_params_ and stores every **kwargs entry (module__..., "
-        "optimizer__...) as an attribute; that is skorch's design."
-    ),
-    "check_set_params": (
-        "skorch's get_params exposes its private _params_to_validate set and "
-        "torch_load_kwargs; setting them to the arbitrary values the check "
-        "uses breaks skorch's own set_params bookkeeping."
-    ),
-}
+EXPECTED_FAILED_CHECKS = SKORCH_EXPECTED_FAILURES
 
 
 def _check_net():

@@ -6,19 +6,9 @@ from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from skactive.nets import MLP, DeepClassifier, SmallCNN, to_float_tensor
 
-# Each entry says why scikit-learn's check cannot pass for a skorch net.
-EXPECTED_FAILED_CHECKS = {
-    "check_no_attributes_set_in_init": (
-        "skorch's NeuralNet.__init__ sets history_, initialized_ and "
-        "virtual_params_ and stores every **kwargs entry (module__..., "
-        "optimizer__...) as an attribute; that is skorch's design."
-    ),
-    "check_set_params": (
-        "skorch's get_params exposes its private _params_to_validate set and "
-        "torch_load_kwargs; setting them to the arbitrary values the check "
-        "uses breaks skorch's own set_params bookkeeping."
-    ),
-}
+from ._sklearn_checks import SKORCH_EXPECTED_FAILURES
+
+EXPECTED_FAILED_CHECKS = SKORCH_EXPECTED_FAILURES
 
 
 def _check_net():
