@@ -28,19 +28,21 @@ def digit_images():
 
 
 @pytest.fixture(scope="session")
-def modal_site(tmp_path_factory):
-    """Return a function installing a modAL release (``--no-deps``) into a folder.
+def pip_site(tmp_path_factory):
+    """Return a function installing one requirement (``--no-deps``) into a folder.
 
-    modAL-python 0.4.2.1 pins skorch==0.9.0, which does not import on current
-    setuptools, so each release is installed alone with ``--no-deps`` into a
-    folder prepended to ``PYTHONPATH`` of a subprocess; the rest of the stack is
-    the test environment's.
+    The folder is prepended to ``PYTHONPATH`` of a subprocess (see
+    :func:`run_with_site`), so that release shadows the installed one while
+    the rest of the stack is the test environment's. modAL-python 0.4.2.1 pins
+    skorch==0.9.0, which does not import on current setuptools: hence
+    ``--no-deps``.
     """
     cache = {}
 
-    def install(version):
-        if version not in cache:
-            target = tmp_path_factory.mktemp(f"modal-{version}")
+    def install(requirement):
+        if requirement not in cache:
+            name = "".join(c if c.isalnum() else "-" for c in requirement)
+            target = tmp_path_factory.mktemp(name)
             cmd = [
                 sys.executable,
                 "-m",
@@ -51,20 +53,26 @@ def modal_site(tmp_path_factory):
                 "--disable-pip-version-check",
                 "--target",
                 str(target),
-                f"modAL-python=={version}",
+                requirement,
             ]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             assert proc.returncode == 0, (
-                f"could not install modAL-python=={version}:\n{proc.stderr}"
+                f"could not install {requirement}:\n{proc.stderr}"
             )
-            cache[version] = Path(target)
-        return cache[version]
+            cache[requirement] = Path(target)
+        return cache[requirement]
 
     return install
 
 
-def run_with_modal(site, script, *args, timeout=600):
-    """Run ``script`` in a subprocess where ``site`` shadows the installed modAL."""
+@pytest.fixture(scope="session")
+def modal_site(pip_site):
+    """Install a modAL release: ``modal_site("0.4.2.1")``."""
+    return lambda version: pip_site(f"modAL-python=={version}")
+
+
+def run_with_site(site, script, *args, timeout=600):
+    """Run ``script`` in a subprocess where ``site`` shadows installed packages."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")]).rstrip(
         os.pathsep

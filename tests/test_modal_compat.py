@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import MODAL_RELEASES, run_with_modal
+from .conftest import MODAL_RELEASES, run_with_site
 
 SCRIPT = Path(__file__).with_name("modal_compat_script.py")
 
@@ -13,7 +13,7 @@ SCRIPT = Path(__file__).with_name("modal_compat_script.py")
 @pytest.fixture(scope="module", params=MODAL_RELEASES)
 def modal_results(request, modal_site):
     version = request.param
-    proc = run_with_modal(modal_site(version), SCRIPT)
+    proc = run_with_site(modal_site(version), SCRIPT)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return version, json.loads(proc.stdout.strip().splitlines()[-1])
 
