@@ -110,6 +110,11 @@ def _skip_sklearn_metadata_request_setters(app, what, name, obj, skip, options):
         and "RequestMethod" in getattr(obj, "__qualname__", "")
     ):
         return True
+    # scikit-learn's set_output (TransformerMixin) links into its own docs too
+    if what == "class" and name == "set_output":
+        module = getattr(obj, "__module__", "") or ""
+        if module.startswith("sklearn."):
+            return True
     return None
 
 

@@ -564,7 +564,7 @@ class BaseRepresentation(
 
         Returns
         -------
-        embedding : ndarray of shape (n_samples, n_features_out_)
+        embedding : ndarray of shape (n_samples, ``n_features_out_``)
             The float32 embeddings (eval mode: dropout off, batch-norm running
             statistics).
         """

@@ -194,7 +194,7 @@ class PretrainedEmbedder(
 
         Returns
         -------
-        embedding : ndarray of shape (n_samples, n_features_out_)
+        embedding : ndarray of shape (n_samples, ``n_features_out_``)
             The float32 embeddings.
         """
         from sklearn.utils.validation import check_is_fitted
