@@ -60,8 +60,13 @@ _BLOCK_ELEMS = 1 << 22
 # Squared distances below ``_ZERO_RTOL * eps * sqrt(n_features) * max ||x||^2``
 # are indistinguishable from rounding noise of the expansion and count as 0.
 _ZERO_RTOL = 16.0
-# At temperature 0, up to this many near-maximal rows are re-evaluated exactly.
+# At temperature 0, up to this many near-maximal rows (within 2 * _TIE_RTOL *
+# eps * d**0.25 * scale of the maximum) are re-evaluated exactly.
 _REFINE_MAX = 256
+_TIE_RTOL = 4.0
+# Elements of the reusable scratch block for elementwise passes on CPU
+# (256 Ki elements = 1 MiB in float32: stays in cache, allocated once).
+_SCRATCH_ELEMS = 1 << 18
 # Above this many rows TypiClust switches to MiniBatchKMeans.
 _MINIBATCH_ROWS = 50_000
 
@@ -140,7 +145,7 @@ def _describe(x):
     return f"shape {shape}"
 
 
-def _to_tensor(x, name, *, device, dtype=None, allow_empty=False):
+def _to_tensor(x, name, *, device, dtype=None, allow_empty=False, check_finite=True):
     """Convert array-like or tensor ``x`` into a 2-D finite floating tensor.
 
     numpy inputs that are already C-contiguous float32/float64 are wrapped
@@ -193,11 +198,33 @@ def _to_tensor(x, name, *, device, dtype=None, allow_empty=False):
         raise ValueError(f"{name} must have at least one row, got {_describe(t)}.")
     t = t.to(device=device, dtype=dtype if dtype is not None else t.dtype)
     t = t.contiguous()
-    rows = max(1, _BLOCK_ELEMS // t.shape[1])
+    if check_finite:
+        _check_finite(t, name)
+    return t
+
+
+def _check_finite(t, name):
+    """Raise ``ValueError`` naming ``name`` if ``t`` has NaN or infinity."""
+    rows = max(1, _BLOCK_ELEMS // max(1, t.shape[1]))
     for s in range(0, t.shape[0], rows):
         if not bool(torch.isfinite(t[s : s + rows]).all()):
             raise ValueError(f"{name} contains NaN or infinity.")
-    return t
+
+
+def _check_finite_derived(t, derived, name):
+    """Cheap finiteness test through vectors derived from ``t`` in one pass.
+
+    NaN or infinity in ``t`` propagates into ``derived`` (norms, means); only
+    when ``derived`` is not finite is ``t`` scanned to tell NaN/inf input
+    apart from overflow of finite but huge values.
+    """
+    if all(bool(torch.isfinite(v).all()) for v in derived):
+        return
+    _check_finite(t, name)
+    raise ValueError(
+        f"{name} has values too large for {t.dtype}: squared norms overflow; "
+        "rescale the embeddings or use float64."
+    )
 
 
 def _to_numpy(x, name, *, allow_empty=False):
@@ -231,29 +258,42 @@ def _check_labeled(labeled, n_features, *, device=None, dtype=None, as_numpy=Fal
 # --------------------------------------------------------------------------
 # distance kernels
 # --------------------------------------------------------------------------
+def _scratch_rows(X):
+    """Rows of a reusable scratch block for elementwise passes over ``X``.
+
+    On CPU a small block that stays in cache and is allocated once (fresh
+    large allocations cost page faults on every call); on GPUs a large one
+    (fewer kernel launches; the caching allocator makes allocation free).
+    """
+    elems = _BLOCK_ELEMS if X.device.type != "cpu" else _SCRATCH_ELEMS
+    return max(1, min(X.shape[0], elems // max(1, X.shape[1])))
+
+
 def _sq_norms(X, shift=None):
-    """Row-wise ``||x - shift||^2``, chunked so the temporary stays small."""
+    """Row-wise ``||x - shift||^2`` through a small reusable scratch block."""
     n, d = X.shape
     out = torch.empty(n, dtype=X.dtype, device=X.device)
-    rows = max(1, _BLOCK_ELEMS // d)
+    rows = _scratch_rows(X)
+    scratch = torch.empty((rows, d), dtype=X.dtype, device=X.device)
     for s in range(0, n, rows):
-        xs = X[s : s + rows]
+        e = min(n, s + rows)
+        xs = scratch[: e - s]
         if shift is not None:
-            xs = xs - shift
+            torch.sub(X[s:e], shift, out=xs)
         else:
-            xs = xs * 1  # keep the product below from aliasing X
-        torch.sum(xs.mul_(xs), dim=1, out=out[s : s + rows])
+            xs.copy_(X[s:e])
+        torch.sum(xs.mul_(xs), dim=1, out=out[s:e])
     return out
 
 
 def _column_mean(X):
-    """Mean row, accumulated in float64 by chunks, returned in X's dtype."""
-    n, d = X.shape
-    acc = torch.zeros(d, dtype=torch.float64, device=X.device)
-    rows = max(1, _BLOCK_ELEMS // d)
-    for s in range(0, n, rows):
-        acc += X[s : s + rows].sum(dim=0, dtype=torch.float64)
-    return (acc / n).to(X.dtype)
+    """Mean row (one matrix-vector pass).
+
+    Only used as a reference point for the expansion, so accumulation in
+    X's dtype is accurate enough: any fixed point near the data works.
+    """
+    ones = torch.full((X.shape[0],), 1.0 / X.shape[0], dtype=X.dtype, device=X.device)
+    return torch.mv(X.T, ones)
 
 
 class _ShiftedEuclidean:
@@ -273,25 +313,29 @@ class _ShiftedEuclidean:
         self.n, self.d = X.shape
         self.m = _column_mean(X)
         self.m64 = self.m.to(torch.float64)
-        # ||x'||^2 (rounded to X's dtype) and m.x' (float64), one chunked pass
-        self.sqn = torch.empty(self.n, dtype=X.dtype, device=X.device)
-        self.mx = torch.empty(self.n, dtype=torch.float64, device=X.device)
-        rows = max(1, _BLOCK_ELEMS // (2 * self.d))
-        for s in range(0, self.n, rows):
-            xs = X[s : s + rows].to(torch.float64) - self.m64
-            torch.mv(xs, self.m64, out=self.mx[s : s + rows])
-            self.sqn[s : s + rows] = xs.mul_(xs).sum(dim=1)
+        self.sqn = _sq_norms(X, self.m)  # ||x'||^2
         self.rows = min(self.n, chunk_rows)
         self.buf = torch.empty(self.rows, dtype=X.dtype, device=X.device)
         self.L = None  # labeled embeddings (set by min_to_set)
         self.centres = []  # rows added by __call__
+        # float64 copies for exact_sq, created on first use
+        self._c64 = torch.empty((0, self.d), dtype=torch.float64, device=X.device)
+        self._c64_sq = torch.empty(0, dtype=torch.float64, device=X.device)
+        self._c64_rows = 0
+        self._L64 = None
 
-    def zero_tol(self, extra_sq=0.0):
-        """Squared distances below this are rounding noise (count as 0)."""
+    def zero_tol(self, extra_sq=0.0, rtol=_ZERO_RTOL, dim_power=0.5):
+        """Bound on the rounding error of the fast pass.
+
+        ``rtol * eps * d**dim_power * (max ||x'||^2 + ||m|| max ||x'||)``.
+        The observed errors stay below ``4.5 * eps * (...)`` on Gaussian data
+        of 8 to 512 dimensions, with or without an offset; the default
+        (``16 sqrt(d)``) marks squared distances that count as 0.
+        """
         max_sq = max(float(self.sqn.max()), extra_sq)
         scale = max_sq + float(torch.linalg.vector_norm(self.m64)) * math.sqrt(max_sq)
         eps = torch.finfo(self.X.dtype).eps
-        return _ZERO_RTOL * eps * math.sqrt(self.d) * scale
+        return rtol * eps * self.d**dim_power * scale
 
     def _shifted(self, C):
         """``C - m`` in X's dtype and the offsets ``||c'||^2 + 2 m.c'``."""
@@ -307,54 +351,109 @@ class _ShiftedEuclidean:
         lc = min(m, 4096, block_elems)
         rc = max(1, block_elems // lc)
         out = torch.empty(n, dtype=X.dtype, device=X.device)
+        # both temporaries allocated once and reused for every block
+        blk_buf = torch.empty(min(n, rc) * lc, dtype=X.dtype, device=X.device)
+        mn_buf = torch.empty(min(n, rc), dtype=X.dtype, device=X.device)
         for t in range(0, m, lc):
             Ls, off = self._shifted(L[t : t + lc])
             off = off.to(X.dtype).unsqueeze(0)
             for s in range(0, n, rc):
-                mn = torch.addmm(off, X[s : s + rc], Ls.T, alpha=-2).amin(dim=1)
+                e = min(n, s + rc)
+                blk = blk_buf[: (e - s) * Ls.shape[0]].view(e - s, Ls.shape[0])
+                torch.addmm(off, X[s:e], Ls.T, alpha=-2, out=blk)
                 if t == 0:
-                    out[s : s + rc] = mn
+                    torch.amin(blk, dim=1, out=out[s:e])
                 else:
-                    torch.minimum(out[s : s + rc], mn, out=out[s : s + rc])
+                    mn = mn_buf[: e - s]
+                    torch.amin(blk, dim=1, out=mn)
+                    torch.minimum(out[s:e], mn, out=out[s:e])
         return out.add_(self.sqn).clamp_(min=0)
 
     def __call__(self, d2, idx):
         """``d2 <- min(d2, ||X - X[idx]||^2)`` in one pass; ``d2[idx] = 0``."""
         X, sqn, buf, rows, n = self.X, self.sqn, self.buf, self.rows, self.n
         c = X[idx] - self.m  # c' (the centre relative to the mean)
-        off = (sqn[idx] + 2.0 * self.mx[idx]).to(X.dtype)  # ||c'||^2 + 2 m.c'
+        c64 = c.to(torch.float64)
+        off = (c64 @ c64 + 2.0 * (c64 @ self.m64)).to(X.dtype)  # ||c'||^2 + 2 m.c'
         if d2 is None:
             d2 = torch.full((n,), math.inf, dtype=X.dtype, device=X.device)
+        if rows == n:  # single chunk: no slicing overhead
+            torch.addmv(sqn, X, c, alpha=-2, out=buf)
+            torch.minimum(d2, buf.add_(off), out=d2)
+            d2[idx] = 0
+            self.centres.append(idx)
+            return d2
         for s in range(0, n, rows):
             e = min(n, s + rows)
             b = buf[: e - s]
             torch.addmv(sqn[s:e], X[s:e], c, alpha=-2, out=b)
-            b.add_(off).clamp_(min=0)
+            b.add_(off)  # no clamp: values <= tol count as 0 when drawing
             d2v = d2[s:e]
             torch.minimum(d2v, b, out=d2v)
         d2[idx] = 0
         self.centres.append(idx)
         return d2
 
+    def _centres64(self):
+        """float64 copies of the centre rows minus the mean, grown lazily."""
+        p, done = len(self.centres), self._c64_rows
+        if p > self._c64.shape[0]:  # grow geometrically
+            grown = torch.empty(
+                (max(2 * p, 64), self.d), dtype=torch.float64, device=self.X.device
+            )
+            grown[:done] = self._c64[:done]
+            grown_sq = torch.empty(
+                grown.shape[0], dtype=torch.float64, device=grown.device
+            )
+            grown_sq[:done] = self._c64_sq[:done]
+            self._c64, self._c64_sq = grown, grown_sq
+        if p > done:
+            rows = torch.as_tensor(self.centres[done:], device=self.X.device)
+            new = self._c64[done:p]
+            torch.sub(self.X[rows].to(torch.float64), self.m64, out=new)
+            self._c64_sq[done:p] = (new * new).sum(dim=1)
+            self._c64_rows = p
+        return self._c64[:p], self._c64_sq[:p]
+
     def exact_sq(self, cand):
         """float64 squared distances of rows ``cand`` to the centre set.
 
-        Computed from coordinate differences (no expansion), used to settle
-        near-ties of the fast pass; cost ``len(cand) x n_centres x d``.
+        Used to settle near-ties of the fast float32 pass: the expansion is
+        evaluated in float64 around the mean (relative error ~1e-15, far
+        below float32 rounding) against float64 copies of the centres, kept
+        incrementally, so a call costs ``len(cand) x n_centres x d`` flops
+        and no large temporaries.
         """
-        Q = self.X[cand].to(torch.float64)
-        k = Q.shape[0]
-        best = torch.full((k,), math.inf, dtype=torch.float64, device=Q.device)
-        sources = [] if self.L is None else [self.L]
+        if not hasattr(self, "_c64"):
+            self._c64 = torch.empty(
+                (0, self.d), dtype=torch.float64, device=self.X.device
+            )
+            self._c64_sq = torch.empty(0, dtype=torch.float64, device=self.X.device)
+            self._c64_rows = 0
+            self._L64 = None
+        Q = self.X[cand].to(torch.float64) - self.m64
+        qq = (Q * Q).sum(dim=1)
+        best = torch.full_like(qq, math.inf)
+
+        def fold(C, csq):
+            nonlocal best
+            d = torch.addmm(csq.unsqueeze(0), Q, C.T, alpha=-2).add_(qq.unsqueeze(1))
+            best = torch.minimum(best, d.amin(dim=1))
+
+        if self.L is not None:
+            if self._L64 is None and self.L.numel() <= _BLOCK_ELEMS:
+                L64 = self.L.to(torch.float64) - self.m64
+                self._L64 = (L64, (L64 * L64).sum(dim=1))
+            if self._L64 is not None:
+                fold(*self._L64)
+            else:  # large labeled set: convert by chunks on the fly
+                step = max(1, _BLOCK_ELEMS // self.d)
+                for t in range(0, self.L.shape[0], step):
+                    L64 = self.L[t : t + step].to(torch.float64) - self.m64
+                    fold(L64, (L64 * L64).sum(dim=1))
         if self.centres:
-            rows = torch.as_tensor(self.centres, device=self.X.device)
-            sources.append(self.X[rows])
-        step = max(1, _BLOCK_ELEMS // (k * self.d))
-        for S in sources:
-            for t in range(0, S.shape[0], step):
-                diff = Q[:, None, :] - S[t : t + step].to(torch.float64)[None]
-                best = torch.minimum(best, diff.pow_(2).sum(dim=-1).amin(dim=1))
-        return best
+            fold(*self._centres64())
+        return best.clamp_(min=0)
 
 
 def _zero_tol(max_sq, n_features, dtype):
@@ -385,7 +484,7 @@ class _GradientUpdater:
             bf, bu = self.buf_f[: e - s], self.buf_u[: e - s]
             torch.mv(F[s:e], fj, out=bf)
             torch.mv(U[s:e], uj, out=bu)
-            bf.mul_(bu).mul_(-2).add_(a[s:e]).add_(aj).clamp_(min=0)
+            torch.addcmul(a[s:e], bf, bu, value=-2.0, out=bf).add_(aj)
             d2v = d2[s:e]
             torch.minimum(d2v, bf, out=d2v)
         d2[idx] = 0
@@ -395,13 +494,14 @@ class _GradientUpdater:
 # --------------------------------------------------------------------------
 # the draw: one uniform number per pick
 # --------------------------------------------------------------------------
-def _pick_from_weights(w, u):
+def _pick_from_weights(w, u, out=None):
     """Index ``i`` with ``cumsum(w)[i-1] <= u * sum(w) < cumsum(w)[i]``.
 
     ``w`` is a float64 vector with non-negative entries and a positive sum;
-    entries with ``w == 0`` are never returned.
+    entries with ``w == 0`` are never returned.  ``out``: buffer for the
+    cumulative sum.
     """
-    c = torch.cumsum(w, dim=0)
+    c = torch.cumsum(w, dim=0, out=out)
     total = c[-1]
     t = (total * u).reshape(1)
     idx = int(torch.searchsorted(c, t, right=True))
@@ -410,45 +510,73 @@ def _pick_from_weights(w, u):
     return idx
 
 
-def _draw(d2, exponent, u, tol, refine=None):
+def _argmax_draw(d2, u, tol, refine, tie_tol=None):
+    """Argmax of ``d2`` with uniform tie-breaking (see :func:`_draw`).
+
+    The maximum and the runner-up settle the usual case of a clear maximum;
+    only when the runner-up is within the tie window are candidates listed.
+    """
+    if d2.shape[0] == 1:
+        m = float(d2[0])
+        return (0, m) if m > tol else (-1, 0.0)
+    top, i0 = d2.max(dim=0)
+    v0, i0 = float(top), int(i0)
+    if not v0 > tol:
+        return -1, 0.0
+    d2[i0] = -math.inf  # runner-up: two max passes are cheaper than topk
+    v1 = float(d2.max())
+    d2[i0] = top
+    window = 0.0 if refine is None else 2.0 * (tol if tie_tol is None else tie_tol)
+    if v0 - v1 > window:
+        return i0, v0
+    if refine is None:
+        ties = torch.nonzero(d2 == v0).flatten()
+    else:
+        # usually 2-3 candidates: a small top-k instead of a full scan
+        k_top = min(8, d2.shape[0])
+        vals, rows = torch.topk(d2, k_top)
+        ties = rows[vals >= v0 - window].sort().values  # index order
+        if ties.shape[0] == k_top < d2.shape[0]:  # maybe more: full scan
+            ties = torch.nonzero(d2 >= v0 - window).flatten()
+        if ties.shape[0] <= _REFINE_MAX:
+            exact = refine(ties)
+            top = exact.max()
+            ties, v0 = ties[exact == top], float(top)
+        else:
+            ties = ties[d2[ties] == v0]
+    k = ties.shape[0]
+    return int(ties[min(int(u * k), k - 1)]), v0
+
+
+def _draw(d2, exponent, u, tol, refine=None, tie_tol=None, work=None):
     """One pick from squared distances ``d2``.
 
     ``exponent=None`` -> argmax with uniform tie-breaking, otherwise
     ``p_i ∝ d2_i ** exponent`` (``exponent = 1 / (2 T)``).  Returns ``-1``
-    when every squared distance is (numerically) zero.
+    when every squared distance is (numerically) zero, i.e. ``<= tol``.
 
     With ``refine`` (rows -> float64 exact squared distances), the argmax is
-    settled exactly among all rows within ``2 * tol`` (the rounding error
-    bound of the fast pass) of the maximum, so float32 embeddings give the
-    same picks as an exact computation.
+    settled exactly among all rows within ``2 * tie_tol`` (default ``tol``;
+    a bound on the rounding error of the fast pass) of the maximum, so
+    float32 embeddings give the same picks as an exact computation.
+
+    ``work``: two float64 buffers of ``len(d2)`` reused across picks.
     """
+    if exponent is None:
+        return _argmax_draw(d2, u, tol, refine, tie_tol)
     m = float(d2.max())
     if not m > tol:
         return -1, 0.0
-    if exponent is None:
-        if refine is None:
-            ties = torch.nonzero(d2 == m).flatten()
-        else:
-            ties = torch.nonzero(d2 >= m - 2.0 * tol).flatten()
-            if 1 < ties.shape[0] <= _REFINE_MAX:
-                exact = refine(ties)
-                top = exact.max()
-                ties, m = ties[exact == top], float(top)
-            elif ties.shape[0] > 1:
-                ties = ties[d2[ties] == m]
-        k = ties.shape[0]
-        idx = int(ties[min(int(u * k), k - 1)]) if k > 1 else int(ties[0])
-        return idx, m
-    x = d2.to(torch.float64, copy=True)
-    zero = x <= tol
-    if exponent == 1.0:
-        w = x
-    elif exponent == 0.5:
-        w = x.sqrt_()
-    else:  # normalise by the maximum: no overflow, underflow only to 0
-        w = x.div_(m).pow_(exponent)
-    w.masked_fill_(zero, 0.0)
-    idx = _pick_from_weights(w, u)
+    if work is None:
+        work = torch.empty((2, d2.shape[0]), dtype=torch.float64, device=d2.device)
+    w = work[0].copy_(d2)
+    # weight 0 for rounding noise (<= tol, including values below 0)
+    torch.nn.functional.threshold_(w, tol, 0.0)
+    if exponent == 0.5:
+        w.sqrt_()
+    elif exponent != 1.0:  # normalise by the maximum: no overflow
+        w.div_(m).pow_(exponent)
+    idx = _pick_from_weights(w, u, out=work[1])
     return idx, float(d2[idx])
 
 
@@ -458,7 +586,7 @@ def _uniform_unpicked(picked, u):
 
 
 def _greedy_loop(
-    n, n_pool, d2, update, *, exponent, rng, tol, picked=None, refine=None
+    n, n_pool, d2, update, *, exponent, rng, tol, picked=None, refine=None, tie_tol=None
 ):
     """Sequential farthest-point / D^p sampling.
 
@@ -475,6 +603,7 @@ def _greedy_loop(
     picks = np.empty(n, dtype=np.int64)
     dists = np.empty(n, dtype=np.float64)
     picked = np.zeros(n_pool, dtype=bool) if picked is None else picked
+    work = None  # float64 buffers for sampling at T > 0, allocated once
     exhausted = False
     for k in range(n):
         u = rng.random_sample()
@@ -483,7 +612,9 @@ def _greedy_loop(
         elif exhausted:
             idx, sq = _uniform_unpicked(picked, u), 0.0
         else:
-            idx, sq = _draw(d2, exponent, u, tol, refine)
+            if work is None and exponent is not None:
+                work = torch.empty((2, n_pool), dtype=torch.float64, device=d2.device)
+            idx, sq = _draw(d2, exponent, u, tol, refine, tie_tol, work)
             if idx < 0:
                 exhausted = True
                 idx, sq = _uniform_unpicked(picked, u), 0.0
@@ -562,11 +693,11 @@ def diversity_sampling(
     matrix-vector pass over the pool per pick, using the expansion
     :math:`\lVert x'\rVert^2 - 2 x \cdot c' + \lVert c'\rVert^2 +
     2 \bar x \cdot c'` around the pool mean :math:`\bar x`
-    (:math:`x' = x - \bar x`, clamped at 0) in the dtype of the embeddings;
+    (:math:`x' = x - \bar x`) in the dtype of the embeddings;
     no pairwise matrix and no centred copy are formed.  At ``T = 0`` the rows
-    within the rounding error of the maximum are re-evaluated exactly in
-    float64 (from coordinate differences), so float32 embeddings select the
-    same rows as an exact computation.  Sampling weights are computed in
+    within the rounding error of the maximum are re-evaluated in float64
+    (to ~1e-15 relative), so float32 embeddings select the same rows as an
+    exact computation.  Sampling weights are computed in
     float64 as :math:`(d_i / d_{max})^{1/T}`, which neither overflows nor
     loses the maximum for tiny temperatures.
 
@@ -599,7 +730,7 @@ def diversity_sampling(
     [0, 1, 2, 3]
     """
     dev = _resolve_device(device, embeddings)
-    X = _to_tensor(embeddings, "embeddings", device=dev)
+    X = _to_tensor(embeddings, "embeddings", device=dev, check_finite=False)
     n_pool, n_feat = X.shape
     n = _check_n(n, n_pool)
     temperature = _check_real(temperature, "temperature", nonnegative=True)
@@ -610,12 +741,14 @@ def diversity_sampling(
     rng = check_random_state(random_state)
 
     update = _ShiftedEuclidean(X, chunk or _DEFAULT_UPDATE_ROWS)
+    _check_finite_derived(X, (update.m, update.sqn), "embeddings")
     d2 = None
     extra = 0.0
     if lab is not None:
         d2 = update.min_to_set(lab)
         extra = float(_sq_norms(lab, update.m).max())
     tol = update.zero_tol(extra)
+    tie_tol = update.zero_tol(extra, rtol=_TIE_RTOL, dim_power=0.25)
     exponent = None if temperature == 0 else 1.0 / (2.0 * temperature)
     if exponent is not None and not math.isfinite(exponent):
         raise ValueError(
@@ -630,6 +763,7 @@ def diversity_sampling(
         rng=rng,
         tol=tol,
         refine=update.exact_sq,
+        tie_tol=tie_tol,
     )
     return (picks, dists) if return_distances else picks
 
@@ -704,7 +838,7 @@ def _check_probas(probas, n_rows, *, device, dtype):
 
 def _badge_inputs(probas, embeddings, device):
     dev = _resolve_device(device, embeddings)
-    F = _to_tensor(embeddings, "embeddings", device=dev)
+    F = _to_tensor(embeddings, "embeddings", device=dev, check_finite=False)
     P = _check_probas(probas, F.shape[0], device=dev, dtype=F.dtype)
     return F, P
 
@@ -780,7 +914,9 @@ def badge_sampling(
     U = P.clone()
     yhat = torch.argmax(P, dim=1)
     U[torch.arange(n_pool, device=U.device), yhat] -= 1
-    a = _sq_norms(U) * _sq_norms(F)
+    sqf = _sq_norms(F)
+    _check_finite_derived(F, (sqf,), "embeddings")
+    a = _sq_norms(U) * sqf
     tol = _zero_tol(float(a.max()), F.shape[1] + U.shape[1], F.dtype)
     update = _GradientUpdater(F, U, a, chunk or _DEFAULT_UPDATE_ROWS)
 

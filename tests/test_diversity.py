@@ -259,7 +259,7 @@ def test_float32_and_float64_give_same_picks(temperature):
 
 def test_float32_near_ties_settled_exactly(monkeypatch):
     # two far points whose distances to the labeled origin differ by ~4e-7
-    # (relative 4e-8): the float32 pass sees a tie, the exact check does not
+    # (relative 4e-8): below float32 resolution, settled by the exact check
     rng = np.random.default_rng(15)
     d = 64
     X = rng.normal(size=(40, d))
@@ -272,10 +272,17 @@ def test_float32_near_ties_settled_exactly(monkeypatch):
     want = int(np.argmax(cdist(X.astype(np.float64), L).ravel()))
     picks = {int(kcenter_greedy(X, 1, labeled=L, random_state=s)[0]) for s in range(10)}
     assert picks == {want}
-    # without the exact re-evaluation, the float32 tie is broken at random
-    monkeypatch.setattr(diversity, "_REFINE_MAX", 1)
-    picks = {int(kcenter_greedy(X, 1, labeled=L, random_state=s)[0]) for s in range(10)}
-    assert picks == {40, 41}
+    # the two rows are inside the float32 tie window: settled in float64
+    seen = []
+    orig = diversity._ShiftedEuclidean.exact_sq
+
+    def spy(self, cand):
+        seen.append(sorted(cand.tolist()))
+        return orig(self, cand)
+
+    monkeypatch.setattr(diversity._ShiftedEuclidean, "exact_sq", spy)
+    assert kcenter_greedy(X, 1, labeled=L)[0] == want
+    assert seen == [[40, 41]]
 
 
 def test_float32_matches_exact_greedy_far_from_origin():
@@ -589,6 +596,17 @@ def test_bad_embeddings(emb, exc, match):
     ):
         with pytest.raises(exc, match=match):
             call()
+
+
+def test_overflowing_embeddings():
+    X = np.full((4, 3), 1e30, dtype=np.float32)
+    X[0, 0] = -1e30
+    with pytest.raises(ValueError, match="embeddings has values too large"):
+        diversity_sampling(X, 2)
+    with pytest.raises(ValueError, match="embeddings has values too large"):
+        badge_sampling(np.full((4, 2), 0.5), X, 2)
+    with pytest.raises(ValueError, match="embeddings contains NaN"):
+        badge_sampling(np.full((4, 2), 0.5), np.where(X > 0, np.nan, 1.0), 2)
 
 
 def test_other_bad_inputs():
