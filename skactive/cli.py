@@ -18,7 +18,10 @@ ESTIMATORS = {
     "logreg": "scikit-learn LogisticRegression on standardised, flattened pixels",
     "mlp": "skactive DeepClassifier with an MLP",
     "cnn": "skactive DeepClassifier with a small CNN on the images",
+    "forest": "scikit-learn RandomForestClassifier on flattened pixels (an "
+    "ensemble, for query-by-committee)",
 }
+_NETS = ("mlp", "cnn")
 
 _NPZ_ARRAYS = ("X_train", "y_train", "X_test", "y_test")
 
@@ -28,6 +31,10 @@ def _flatten(X):
 
 
 def _estimator(name, classes):
+    if name == "forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(100, random_state=0)
     if name == "logreg":
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -89,11 +96,26 @@ def load_dataset(data, *, seed=0):
 
 def _simulate(args):
     from .experiment import plot_learning_curves, simulate
-    from .strategies import make_strategy
+    from .strategies import make_strategy, strategy_needs
 
     names = args.strategy or ["entropy"]
     strategies = {name: make_strategy(name) for name in dict.fromkeys(names)}
+    for name in strategies:
+        need = strategy_needs(name)
+        if need == "net" and args.estimator not in _NETS:
+            raise ValueError(
+                f"strategy {name!r} needs a skactive net (MC dropout or predictions "
+                f"under augmentation): use --estimator mlp or --estimator cnn, not "
+                f"{args.estimator!r}."
+            )
+        if need == "ensemble" and args.estimator != "forest":
+            raise ValueError(
+                f"strategy {name!r} needs an ensemble (a committee): use "
+                f"--estimator forest, not {args.estimator!r}."
+            )
     X_pool, y_pool, X_test, y_test = load_dataset(args.data, seed=args.seed)
+    if args.estimator not in _NETS:  # scikit-learn models take flat rows
+        X_pool, X_test = _flatten(X_pool), _flatten(X_test)
     classes = np.unique(y_pool)
     result = simulate(
         _estimator(args.estimator, classes),

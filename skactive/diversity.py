@@ -378,16 +378,20 @@ class _ShiftedEuclidean:
         if d2 is None:
             d2 = torch.full((n,), math.inf, dtype=X.dtype, device=X.device)
         if rows == n:  # single chunk: no slicing overhead
-            torch.addmv(sqn, X, c, alpha=-2, out=buf)
-            torch.minimum(d2, buf.add_(off), out=d2)
+            # buf = sqn + off first, then gemv accumulates into it in place
+            # (addmv with input is out skips its internal copy)
+            torch.add(sqn, off, out=buf)
+            torch.addmv(buf, X, c, alpha=-2, out=buf)
+            torch.minimum(d2, buf, out=d2)
             d2[idx] = 0
             self.centres.append(idx)
             return d2
         for s in range(0, n, rows):
             e = min(n, s + rows)
             b = buf[: e - s]
-            torch.addmv(sqn[s:e], X[s:e], c, alpha=-2, out=b)
-            b.add_(off)  # no clamp: values <= tol count as 0 when drawing
+            torch.add(sqn[s:e], off, out=b)
+            torch.addmv(b, X[s:e], c, alpha=-2, out=b)  # no clamp: values
+            # <= tol count as 0 when drawing
             d2v = d2[s:e]
             torch.minimum(d2v, b, out=d2v)
         d2[idx] = 0

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from skactive.cli import main
-from skactive.strategies import available_strategies
+from skactive.strategies import available_strategies, strategy_needs
 
 # "<strategy> <round> <labels> <accuracy>"
 ROW = re.compile(r"^(\w+)\s+(\d+)\s+(\d+)\s+(\d\.\d{4})\s*$")
@@ -84,10 +84,14 @@ def test_simulate_compares_several_strategies(capsys):
     assert rows[0][3] == rows[2][3]  # the same initial set for both
 
 
+ESTIMATOR_FOR = {"net": "cnn", "ensemble": "forest", "any": "logreg"}
+
+
 @pytest.mark.parametrize("strategy", sorted(available_strategies()))
 def test_every_listed_strategy_runs(strategy, capsys):
+    estimator = ESTIMATOR_FOR[strategy_needs(strategy)]
     argv = ["simulate", "--strategy", strategy, "--rounds", "1", "--no-progress"]
-    assert main(argv) == 0
+    assert main([*argv, "--estimator", estimator]) == 0
     out, _ = capsys.readouterr()
     rows = result_rows(out)
     assert [r[:3] for r in rows] == [(strategy, 0, 20), (strategy, 1, 30)]
@@ -115,7 +119,7 @@ def test_unknown_strategy_exits_with_code_2(capsys):
 
 def test_unknown_estimator_and_command_exit_with_code_2(capsys):
     with pytest.raises(SystemExit) as info:
-        main(["simulate", "--estimator", "forest"])
+        main(["simulate", "--estimator", "svm"])
     assert info.value.code == 2
     with pytest.raises(SystemExit) as info:
         main(["fly"])
@@ -162,3 +166,13 @@ def test_python_dash_m_skactive_exit_status():
     )
     assert proc.returncode == 2
     assert "nope" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "strategy, estimator, hint",
+    [("bald", "logreg", "--estimator mlp"), ("qbc", "cnn", "--estimator forest")],
+)
+def test_strategy_and_estimator_must_fit_together(strategy, estimator, hint, capsys):
+    argv = ["simulate", "--strategy", strategy, "--estimator", estimator]
+    assert main(argv) == 2
+    assert hint in capsys.readouterr().err

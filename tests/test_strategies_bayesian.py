@@ -186,7 +186,10 @@ def test_batchbald_avoids_duplicates_that_top_k_bald_takes():
 
 def test_consistent_dropout_shares_masks_across_rows_and_batches(net, pool):
     dup = np.concatenate([pool[:20], pool[:20]])  # copies 20 rows apart
-    net_small = clone(net).set_params(batch_size=7)
+    net_small = clone(net).set_params(
+        batch_size=7,
+        **{f"module__{k}": v for k, v in net._inferred_module_kwargs_.items()},
+    )
     net_small.initialize()
     net_small.module_.load_state_dict(net.module_.state_dict())
     net_small.classes_inferred_ = net.classes_inferred_

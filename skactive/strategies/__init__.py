@@ -7,7 +7,7 @@ see :class:`QueryStrategy` for the return convention.
 """
 
 from ._base import QueryStrategy, ScoreStrategy, expects_scores
-from ._registry import available_strategies, make_strategy
+from ._registry import available_strategies, make_strategy, strategy_needs
 from .bayesian import (
     BALD,
     BatchBALD,
@@ -47,6 +47,7 @@ __all__ = [
     "expects_scores",
     "available_strategies",
     "make_strategy",
+    "strategy_needs",
     "RandomSampling",
     "UncertaintySampling",
     "random_sampling",

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import difflib
 
-__all__ = ["available_strategies", "make_strategy"]
+__all__ = ["available_strategies", "make_strategy", "strategy_needs"]
+
+# What each strategy asks of the estimator beyond predict_proba.
+_NEEDS = {
+    "bald": "net",
+    "batchbald": "net",
+    "variation_ratios": "net",
+    "mean_std": "net",
+    "max_entropy": "net",
+    "consistency": "net",
+    "consistency_embedding": "net",
+    "qbc": "ensemble",
+}
 
 
 def _factories():
@@ -91,6 +103,32 @@ def available_strategies():
     True
     """
     return {name: text for name, (_, text) in _factories().items()}
+
+
+def strategy_needs(name):
+    """What the strategy ``name`` needs of the estimator.
+
+    Parameters
+    ----------
+    name : str
+        A name listed by :func:`available_strategies`.
+
+    Returns
+    -------
+    str
+        ``"net"`` (a skactive net: MC-dropout samples or predictions under
+        augmentation), ``"ensemble"`` (a committee or fitted ensemble), or
+        ``"any"`` (any classifier with ``predict_proba``).
+
+    Examples
+    --------
+    >>> from skactive.strategies import strategy_needs
+    >>> strategy_needs("bald"), strategy_needs("margin")
+    ('net', 'any')
+    """
+    if name not in _factories():
+        make_strategy(name)  # raises with suggestions
+    return _NEEDS.get(name, "any")
 
 
 def make_strategy(name, **params):
