@@ -349,7 +349,7 @@ def _fmt(res, ours=None):
     ratio = ""
     if ours is not None and ours.get("status") == "ok":
         ratio = f"{res['seconds'] / ours['seconds']:.1f}x"
-    return [f"{res['seconds']:.2f}", f"{res['peak_mb']:.0f}", ratio, load]
+    return [f"{res['seconds']:.3f}", f"{res['peak_mb']:.0f}", ratio, load]
 
 
 class Rows(list):

@@ -64,9 +64,12 @@ _ZERO_RTOL = 16.0
 # eps * d**0.25 * scale of the maximum) are re-evaluated exactly.
 _REFINE_MAX = 256
 _TIE_RTOL = 4.0
-# Elements of the reusable scratch block for elementwise passes on CPU
-# (256 Ki elements = 1 MiB in float32: stays in cache, allocated once).
-_SCRATCH_ELEMS = 1 << 18
+# Elements of the reusable scratch block for elementwise passes on CPU: it
+# stays in cache, is allocated once (fresh large allocations cost page
+# faults on every call), and at torch's parallel grain size (32 Ki elements)
+# the small per-chunk operations run without OpenMP synchronisation, which
+# is very costly when the machine is oversubscribed.
+_SCRATCH_ELEMS = 1 << 15
 # Above this many rows TypiClust switches to MiniBatchKMeans.
 _MINIBATCH_ROWS = 50_000
 
@@ -261,8 +264,7 @@ def _check_labeled(labeled, n_features, *, device=None, dtype=None, as_numpy=Fal
 def _scratch_rows(X):
     """Rows of a reusable scratch block for elementwise passes over ``X``.
 
-    On CPU a small block that stays in cache and is allocated once (fresh
-    large allocations cost page faults on every call); on GPUs a large one
+    On CPU a small block (see ``_SCRATCH_ELEMS``); on GPUs a large one
     (fewer kernel launches; the caching allocator makes allocation free).
     """
     elems = _BLOCK_ELEMS if X.device.type != "cpu" else _SCRATCH_ELEMS
