@@ -35,7 +35,17 @@ k-center greedy (Gaussian float32 embeddings, temperature 0)
   (an independent exact reference; sklearn returns float32 distances for
   float32 input, so CoreSet on float32 sees exact ties between distances
   that differ in float64, and breaks them at random).
-* ``small-text`` -- small-text's greedy core-set, if importable.
+* ``small-text`` -- small-text's ``greedy_coreset`` (Euclidean), if
+  importable: per pick it recomputes the distances of the pool to *all*
+  centres, so its cost grows with the square of the batch size.
+* ``modal-ranked`` -- modAL's ``ranked_batch`` with zero uncertainty scores,
+  which reduces its score to k-center greedy; it also recomputes distances
+  to all centres per pick.
+
+The cases are Gaussian embeddings and one real pool: the first 10,000 MNIST
+training images as 784-d pixel vectors in [0, 1] with 100 test images as
+the labeled set (``$SKACTIVE_DATA`` or ``../shared/data``; skipped when the
+file is absent).
 
 Without labeled data the first pick of every method is random (with a
 different generator in each library), so the picks are compared after
@@ -85,6 +95,15 @@ KCENTER_CASES = {
             f64_reference=True,
         ),
         dict(name="100k x 128, b=100", n=100_000, d=128, b=100, n_lab=0),
+        dict(
+            name="MNIST 10k x 784 pixels, b=1000, 100 lab",
+            data="mnist",
+            n=10_000,
+            d=784,
+            b=1000,
+            n_lab=100,
+            f64_reference=True,
+        ),
     ],
     "quick": [
         dict(name="2k x 64, b=20", n=2_000, d=64, b=20, n_lab=0),
@@ -97,6 +116,14 @@ KCENTER_CASES = {
             f64_reference=True,
         ),
         dict(name="10k x 32, b=20", n=10_000, d=32, b=20, n_lab=0),
+        dict(
+            name="MNIST 2k x 784 pixels, b=50, 20 lab",
+            data="mnist",
+            n=2_000,
+            d=784,
+            b=50,
+            n_lab=20,
+        ),
     ],
 }
 BADGE_CASES = {
@@ -116,7 +143,19 @@ BADGE_CASES = {
 # --------------------------------------------------------------------------
 # data (deterministic, built inside each worker)
 # --------------------------------------------------------------------------
+def mnist_path():
+    base = os.environ.get("SKACTIVE_DATA") or os.path.join(
+        os.path.dirname(ROOT), "shared", "data"
+    )
+    return os.path.join(base, "mnist_train10k_test10k.npz")
+
+
 def kcenter_data(case):
+    if case.get("data") == "mnist":  # real data: pixels in [0, 1]
+        with np.load(mnist_path()) as z:
+            X = z["X_train"][: case["n"]].reshape(case["n"], -1) / np.float32(255)
+            L = z["X_test"][: case["n_lab"]].reshape(case["n_lab"], -1)
+        return X.astype(np.float32), (L / np.float32(255)).astype(np.float32)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((case["n"], case["d"]), dtype=np.float32)
     L = rng.standard_normal((case["n_lab"], case["d"]), dtype=np.float32)
@@ -180,7 +219,26 @@ def prepare(kind, method, case, extra):
         if method == "small-text":
             from small_text.query_strategies.coresets import greedy_coreset
 
-            return lambda: greedy_coreset(X, np.arange(0), np.arange(X.shape[0]), b)
+            # pool rows first, then the labeled rows; Euclidean distances
+            n_pool = X.shape[0]
+            X_all = X if L is None else np.vstack([X, L])
+            lab = np.arange(n_pool, X_all.shape[0])
+            return lambda: greedy_coreset(
+                X_all, np.arange(n_pool), lab, b, distance_metric="euclidean"
+            )
+        if method == "modal-ranked":
+            # modAL's ranked batch with zero uncertainty scores: the score
+            # alpha * (1 - 1 / (1 + min distance)) is then k-center greedy
+            from modAL.batch import ranked_batch
+
+            class Learner:  # what ranked_batch reads of a modAL learner
+                on_transformed = False
+                X_training = L
+
+            zeros = np.zeros(X.shape[0])
+            return lambda: ranked_batch(
+                Learner(), X, zeros, b, metric="euclidean", n_jobs=None
+            )
         raise ValueError(method)
     P, F = badge_data(case)
     b = case["b"]
@@ -395,6 +453,15 @@ def bench_kcenter(cases, args):
             peers.append("small-text")
         except ImportError:
             print("note: small-text is not importable; its greedy coreset is skipped")
+        try:
+            import modAL.batch  # noqa: F401
+
+            peers.append("modal-ranked")
+        except ImportError:
+            print("note: modAL is not importable; its ranked batch is skipped")
+    if not os.path.exists(mnist_path()):
+        print(f"note: {mnist_path()} not found; the real-embedding case is skipped")
+        cases = [c for c in cases if c.get("data") != "mnist"]
     for case in cases:
         ours = launch("kcenter", "ours", case, **guard)
         rows.append([case["name"], "ours", *_fmt(ours), "-"])
@@ -418,7 +485,7 @@ def bench_kcenter(cases, args):
                     match = match_str(ours["picks"], res["picks"])
             rows.append([case["name"], name, *_fmt(res, ours), match])
     print_table(
-        "k-center greedy (T=0), float32 Gaussian embeddings",
+        "k-center greedy (T=0), float32 embeddings (Gaussian, or MNIST pixels)",
         [
             "case",
             "method",
