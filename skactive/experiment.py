@@ -108,6 +108,15 @@ def learning_curve_auc(n_labels, scores):
 class SimulationResult:
     """Rows of a simulation (one per strategy × repeat × round) and summaries.
 
+    :func:`simulate` returns it; it can also be rebuilt from saved rows (the
+    ``"records"`` of :meth:`to_json`'s file, say).
+
+    Parameters
+    ----------
+    records : iterable of dict
+        The rows, with the keys listed under ``records`` below; stored as a
+        list.
+
     Attributes
     ----------
     records : list of dict
@@ -140,7 +149,23 @@ class SimulationResult:
         return pd.DataFrame.from_records(self.records)
 
     def curves(self, metric="accuracy"):
-        """``{strategy: (n_labels, array (n_repeats, n_points))}``."""
+        """Learning curves of every strategy, one row per repeat.
+
+        Parameters
+        ----------
+        metric : str, default="accuracy"
+            The column of the rows to read: ``"accuracy"``, ``"macro_f1"``, or
+            any other numeric key of :attr:`records`.
+
+        Returns
+        -------
+        dict
+            ``{strategy: (n_labels, values)}``, in order of appearance:
+            ``n_labels`` is the sorted array of the label counts of the
+            strategy's rows (shape ``(n_points,)``) and ``values`` the metric,
+            an array of shape ``(n_repeats, n_points)`` (repeats sorted;
+            ``nan`` where a repeat has no row at that label count).
+        """
         out = {}
         for name in self.strategies:
             rows = [r for r in self.records if r["strategy"] == name]
@@ -155,21 +180,48 @@ class SimulationResult:
         return out
 
     def auc(self, metric="accuracy"):
-        """``{strategy: array of per-repeat normalised AUCs}``."""
+        """Normalised area under every learning curve, per strategy and repeat.
+
+        Parameters
+        ----------
+        metric : str, default="accuracy"
+            The column of the rows to read (see :meth:`curves`).
+
+        Returns
+        -------
+        dict
+            ``{strategy: aucs}``: an array of shape ``(n_repeats,)`` of the
+            :func:`learning_curve_auc` of each repeat's curve (repeats sorted).
+        """
         return {
             name: np.array([learning_curve_auc(x, row) for row in values])
             for name, (x, values) in self.curves(metric).items()
         }
 
     def summary(self, metric="accuracy", baseline="random", confidence=0.95):
-        """Per strategy: AUC mean ± standard error, and the paired difference to
-        ``baseline`` (mean and a ``confidence`` interval from Student's t).
+        """Per strategy: AUC mean ± standard error, paired difference to a baseline.
+
+        The difference to ``baseline`` is paired by repeat (same initial set
+        and seeds); its interval is Student's t over the repeats.
+
+        Parameters
+        ----------
+        metric : str, default="accuracy"
+            The column of the rows to read (see :meth:`curves`).
+        baseline : str, default="random"
+            Name of the strategy the others are compared with. When no
+            strategy has that name, the rows carry no difference.
+        confidence : float, default=0.95
+            Level of the interval of the difference, in ``(0, 1)``. With one
+            repeat the interval bounds are ``nan``.
 
         Returns
         -------
         list of dict
-            ``strategy``, ``auc_mean``, ``auc_sem``, ``final_mean``, and when the
-            baseline is present ``diff_mean``, ``diff_low``, ``diff_high``.
+            One per strategy: ``strategy``, ``auc_mean``, ``auc_sem``,
+            ``final_mean`` (mean of the last point of the curves) and, when the
+            baseline is present, on the other strategies' rows ``diff_mean``,
+            ``diff_low``, ``diff_high``.
         """
         aucs = self.auc(metric)
         curves = self.curves(metric)
@@ -198,7 +250,17 @@ class SimulationResult:
         return rows
 
     def to_csv(self, path):
-        """Write the rows as CSV (atomically)."""
+        """Write the rows as CSV (atomically).
+
+        One line per row under a header of the first row's keys; a value
+        containing a comma is quoted.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file to write (replaced if it exists); missing parent
+            directories are created.
+        """
         keys = list(self.records[0]) if self.records else []
         lines = [",".join(keys)]
         for r in self.records:
@@ -206,7 +268,17 @@ class SimulationResult:
         _atomic_write_text(Path(path), "\n".join(lines) + "\n")
 
     def to_json(self, path):
-        """Write the rows and the summary as JSON (atomically)."""
+        """Write the rows and the summary as JSON (atomically).
+
+        The file holds ``{"records": rows, "summary": summary()}``, the
+        summary with its default arguments.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file to write (replaced if it exists); missing parent
+            directories are created.
+        """
         payload = {"records": self.records, "summary": self.summary()}
         _atomic_write_text(Path(path), json.dumps(payload, indent=1, default=float))
 

@@ -27,6 +27,18 @@ def learns_from_unlabeled(estimator) -> bool:
     skactive semi-supervised nets), for scikit-learn's
     ``sklearn.semi_supervised`` estimators, and for a
     :class:`~sklearn.pipeline.Pipeline` whose final step is one of those.
+    An estimator that sets ``_learns_from_unlabeled = False`` is refused even
+    when it derives from a ``sklearn.semi_supervised`` class.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The (fitted or unfitted) estimator, or a pipeline ending with it.
+
+    Returns
+    -------
+    bool
+        Whether ``fit`` may be given the pool's rows labeled ``-1``.
 
     Examples
     --------

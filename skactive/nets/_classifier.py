@@ -117,6 +117,13 @@ class DeepClassifier(NeuralNetClassifier):
         :mod:`skactive.nets` (:class:`~skactive.nets.MLP`,
         :class:`~skactive.nets.SmallCNN`, :class:`~skactive.nets.ResNet18`,
         :class:`~skactive.nets.WideResNet`) fit this contract.
+    *args
+        Passed on, after ``module``, to skorch's
+        :class:`~skorch.classifier.NeuralNetClassifier`, whose signature
+        ``(module, *args, ...)`` this one mirrors. skorch's next positional
+        parameter is ``criterion``, which this class always passes by keyword,
+        so a positional argument here raises a ``TypeError``: give every
+        argument other than ``module`` by keyword.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
         Applied to logits. ``predict_proba`` applies a softmax to the logits
         whatever the criterion, since modules return logits by contract.
@@ -331,7 +338,21 @@ class DeepClassifier(NeuralNetClassifier):
         return self.input_transform(x)
 
     def check_data(self, X, y):
-        """Classes are handled in :meth:`fit`; skorch's inference is skipped."""
+        """Skip skorch's data check: :meth:`fit` has validated the data already.
+
+        skorch calls it at the start of every training loop. Its
+        :class:`~skorch.classifier.NeuralNetClassifier` version would set
+        ``classes_inferred_`` from the labels it receives, which here are the
+        encoded labels; :meth:`fit` sets the classes instead, so this method
+        does nothing.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, ...)
+            The training inputs, as passed to skorch's ``fit_loop``; not used.
+        y : ndarray of shape (n_samples,)
+            Their encoded labels; not used.
+        """
 
     # -------------------------------------------------------------- seeding
     @contextlib.contextmanager
@@ -373,7 +394,23 @@ class DeepClassifier(NeuralNetClassifier):
         return self
 
     def infer(self, x, **fit_params):
-        """Forward a batch: move it to the device, apply ``input_transform``."""
+        """Forward a batch: move it to the device, apply ``input_transform``.
+
+        Parameters
+        ----------
+        x : array-like, torch.Tensor or dict
+            A batch of inputs. It is moved to ``device``, transformed by
+            ``input_transform`` and passed to the module's ``forward``. A dict
+            is handed to skorch's ``infer`` unchanged (no ``input_transform``):
+            its entries become keyword arguments of ``forward``.
+        **fit_params : dict
+            Extra keyword arguments of the module's ``forward``.
+
+        Returns
+        -------
+        torch.Tensor
+            The module's output (logits, by the module contract).
+        """
         x = to_tensor(x, device=self.device)
         if isinstance(x, dict):
             return super().infer(x, **fit_params)

@@ -92,9 +92,13 @@ def _check_real(name, value, *, low=None, high=None, low_open=False):
 class SemiSupervisedBatch(NamedTuple):
     """One training step's data: a labeled and an unlabeled batch.
 
-    Attributes
+    A named tuple: the fields are read by name (``batch.X_labeled``) or
+    unpacked in order (``Xl, yl, Xu, iu = batch``).
+
+    Parameters
     ----------
     X_labeled : torch.Tensor of shape (batch_size, ...)
+        The labeled rows.
     y_labeled : torch.Tensor of shape (batch_size,)
         Encoded labels (``0 .. n_classes - 1``).
     X_unlabeled : torch.Tensor of shape (unlabeled_batch_size, ...)
@@ -384,6 +388,10 @@ class SemiSupervisedClassifier(DeepClassifier):
     ----------
     module : torch.nn.Module class or instance
         Returns logits (see :class:`~skactive.nets.DeepClassifier`).
+    *args
+        Passed on to :class:`~skactive.nets.DeepClassifier` after ``module``;
+        as there, a positional argument raises a ``TypeError``: give every
+        argument other than ``module`` by keyword.
     mu : int, default=1
         Ratio of unlabeled to labeled rows per step (FixMatch's ``mu``), used
         when ``unlabeled_batch_size`` is None.
@@ -489,7 +497,26 @@ class SemiSupervisedClassifier(DeepClassifier):
         _check_positive_int("steps_per_epoch", self.steps_per_epoch, allow_none=True)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Validate the parameters and seed :attr:`train_generator_`."""
+        """Validate the parameters and seed :attr:`train_generator_`.
+
+        skorch calls this hook of the net at the start of every ``fit`` /
+        ``partial_fit``, before the callbacks' hooks. The seed is drawn from
+        torch's global generator, which :meth:`fit` seeds from
+        ``random_state``.
+
+        Parameters
+        ----------
+        net : SemiSupervisedClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        X : array-like or torch.Tensor of shape (n_samples, ...), default=None
+            The training inputs, labeled and unlabeled; passed on to the
+            parent hook.
+        y : ndarray of shape (n_samples,), default=None
+            Their encoded labels, ``-1`` for unlabeled rows; passed on to the
+            parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self._check_semi_params()
         # drawn from torch's global generator, which fit() seeds from
@@ -501,7 +528,25 @@ class SemiSupervisedClassifier(DeepClassifier):
     def get_split_datasets(self, X, y=None, **fit_params):
         """Training rows (labeled + unlabeled) and validation rows (labeled only).
 
-        See the class docstring for how ``train_split`` is applied.
+        See the class docstring for how ``train_split`` is applied. Sets
+        ``n_labeled_`` and ``n_unlabeled_``.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, ...)
+            The training inputs, labeled and unlabeled.
+        y : array-like or torch.Tensor of shape (n_samples,)
+            Their encoded labels, ``-1`` for unlabeled rows.
+        **fit_params : dict
+            Passed to ``train_split`` with the labeled rows.
+
+        Returns
+        -------
+        dataset_train : SemiSupervisedDataset
+            The labeled rows kept for training and every unlabeled row.
+        dataset_valid : torch.utils.data.Dataset or None
+            The validation rows ``train_split`` returned (labeled only), or
+            ``None`` without a ``train_split``.
         """
         y = np.asarray(to_numpy(y) if isinstance(y, torch.Tensor) else y)
         labeled = np.flatnonzero(y != UNLABELED)
@@ -530,7 +575,29 @@ class SemiSupervisedClassifier(DeepClassifier):
         return SemiSupervisedDataset(X, y, labeled, unlabeled), dataset_valid
 
     def get_iterator(self, dataset, training=False):
-        """skorch's iterator; paired batches for the training dataset."""
+        """The batch iterator: paired batches for the training dataset.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+            The rows to iterate over. For training on a
+            :class:`SemiSupervisedDataset`, the net's ``iterator_train`` (a
+            :class:`SemiSupervisedLoader` by default) is built with
+            ``batch_size`` labeled rows (``-1``: all of them),
+            ``unlabeled_batch_size`` unlabeled rows (``mu * batch_size`` when
+            None), ``steps_per_epoch`` and a generator seeded from
+            ``train_generator_``, unless they are set as
+            ``iterator_train__...``. Any other dataset gets skorch's iterator.
+        training : bool, default=False
+            Whether the iterator is for training (else for validation or
+            inference).
+
+        Returns
+        -------
+        iterable
+            The batches: :class:`SemiSupervisedBatch` items for training on a
+            :class:`SemiSupervisedDataset`, skorch's batches otherwise.
+        """
         if not (training and isinstance(dataset, SemiSupervisedDataset)):
             return super().get_iterator(dataset, training=training)
         kwargs = self.get_params_for("iterator_train")

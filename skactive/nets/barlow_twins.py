@@ -163,6 +163,10 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         ``dropout`` and a linear ``classifier``, such as the modules in
         :mod:`skactive.nets` (:class:`~skactive.nets.SmallCNN`,
         :class:`~skactive.nets.ResNet18` ...).
+    *args
+        Passed on to :class:`~skactive.nets.DeepClassifier` after ``module``;
+        as there, a positional argument raises a ``TypeError``: give every
+        argument other than ``module`` by keyword.
     gamma : float, default=0.001
         Weight ``gamma`` of the Barlow Twins term (DALBT's value); 0 trains
         with the cross-entropy only (the views are then not computed).
@@ -320,7 +324,25 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         return make_augmentation(aug, shape)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Validate the parameters, seed the generator, build the augmentation."""
+        """Validate the parameters, seed the generator, build the augmentation.
+
+        skorch calls this hook of the net at the start of every ``fit`` /
+        ``partial_fit``, before the callbacks' hooks.
+
+        Parameters
+        ----------
+        net : BarlowTwinsClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        X : array-like or torch.Tensor of shape (n_samples, ...), default=None
+            The training inputs, labeled and unlabeled; passed on to the
+            parent hook. A named ``augmentation`` is built for the shape of
+            their rows after ``input_transform``.
+        y : ndarray of shape (n_samples,), default=None
+            Their encoded labels, ``-1`` for unlabeled rows; passed on to the
+            parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.augmentation_ = self._make_augmentation(X)
 

@@ -58,6 +58,10 @@ class ISDAClassifier(DeepClassifier):
         Returns logits and ends with a :class:`torch.nn.Linear` (its
         ``classifier`` attribute, or the last ``Linear``), as the modules in
         :mod:`skactive.nets` do.
+    *args
+        Passed on to :class:`~skactive.nets.DeepClassifier` after ``module``;
+        as there, a positional argument raises a ``TypeError``: give every
+        argument other than ``module`` by keyword.
     criterion : ISDALoss class or instance, default=ISDALoss
         Built with ``n_features`` (input size of the final linear layer) and
         ``n_classes`` (its output size) inferred at fit time, and with
@@ -332,7 +336,25 @@ class ISDAClassifier(DeepClassifier):
 
     # -------------------------------------------------------------- hooks
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Start the lambda schedule; rebuild a criterion that no longer fits."""
+        """Start the lambda schedule; rebuild a criterion that no longer fits.
+
+        skorch calls this hook of the net at the start of every ``fit`` /
+        ``partial_fit``, before the callbacks' hooks. The schedule counts
+        epochs from the current length of the history. The criterion is
+        rebuilt (statistics reset) when its sizes or ``diagonal`` no longer
+        match the module's final layer and this net's ``diagonal``.
+
+        Parameters
+        ----------
+        net : ISDAClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        X : array-like or torch.Tensor of shape (n_samples, ...), default=None
+            The training inputs; passed on to the parent hook.
+        y : ndarray of shape (n_samples,), default=None
+            Their encoded labels; passed on to the parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_train_begin(net, X=X, y=y, **kwargs)
         if not self._criterion_matches():
             # e.g. set_params(module__hidden_units=...) or a changed
@@ -341,7 +363,24 @@ class ISDAClassifier(DeepClassifier):
         self.isda_start_epoch_ = len(self.history)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Set ``isda_lambda_ = lambda0 * epoch / max_epochs`` for this epoch."""
+        """Set ``isda_lambda_ = lambda0 * epoch / max_epochs`` for this epoch.
+
+        skorch calls this hook of the net at the start of every epoch, before
+        the callbacks' hooks. The parent hook starts the epoch's row of the
+        history, where the strength is recorded as ``"isda_lambda"``.
+
+        Parameters
+        ----------
+        net : ISDAClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        dataset_train : torch.utils.data.Dataset or None, default=None
+            The training rows; passed on to the parent hook.
+        dataset_valid : torch.utils.data.Dataset or None, default=None
+            The validation rows, ``None`` without a ``train_split``; passed on
+            to the parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_epoch_begin(
             net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
         )
@@ -351,7 +390,24 @@ class ISDAClassifier(DeepClassifier):
         self.history.record("isda_lambda", self.isda_lambda_)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
-        """Snapshot the class statistics and the final layer as numpy arrays."""
+        """Snapshot the class statistics and the final layer as numpy arrays.
+
+        skorch calls this hook of the net at the end of every ``fit`` /
+        ``partial_fit``, before the callbacks' hooks. It sets
+        ``class_means_``, ``class_covariances_``, ``class_counts_``,
+        ``coef_`` and ``intercept_``.
+
+        Parameters
+        ----------
+        net : ISDAClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        X : array-like or torch.Tensor of shape (n_samples, ...), default=None
+            The training inputs; passed on to the parent hook.
+        y : ndarray of shape (n_samples,), default=None
+            Their encoded labels; passed on to the parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_train_end(net, X=X, y=y, **kwargs)
         crit = self.criterion_
         head = self._final_linear()

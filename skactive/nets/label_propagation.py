@@ -247,6 +247,10 @@ class LabelPropagationClassifier(SemiSupervisedClassifier):
     ----------
     module : torch.nn.Module class or instance
         Returns logits.
+    *args
+        Passed on to :class:`~skactive.nets.DeepClassifier` after ``module``;
+        as there, a positional argument raises a ``TypeError``: give every
+        argument other than ``module`` by keyword.
     k : int, default=50
         Neighbours in the graph.
     gamma : float, default=3.0
@@ -341,7 +345,25 @@ class LabelPropagationClassifier(SemiSupervisedClassifier):
         _check_positive_int("cg_max_iter", self.cg_max_iter, allow_none=True)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Validate, seed, and forget the pseudo-labels of an earlier fit."""
+        """Validate, seed, and forget the pseudo-labels of an earlier fit.
+
+        skorch calls this hook of the net at the start of every ``fit`` /
+        ``partial_fit``, before the callbacks' hooks. It also resets the epoch
+        and propagation counts of this fit.
+
+        Parameters
+        ----------
+        net : LabelPropagationClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        X : array-like or torch.Tensor of shape (n_samples, ...), default=None
+            The training inputs, labeled and unlabeled; passed on to the
+            parent hook.
+        y : ndarray of shape (n_samples,), default=None
+            Their encoded labels, ``-1`` for unlabeled rows; passed on to the
+            parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.epochs_in_fit_ = 0
         self.n_propagations_ = 0
@@ -385,7 +407,27 @@ class LabelPropagationClassifier(SemiSupervisedClassifier):
         return pseudo, certainty * zeta[pseudo]
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Propagate the labels when due."""
+        """Propagate the labels when due.
+
+        skorch calls this hook of the net at the start of every epoch, before
+        the callbacks' hooks. A propagation is due at epoch ``warmup_epochs``
+        of this fit (counted from 0) and every ``propagate_every`` epochs
+        after it, when the training rows include unlabeled rows; it sets
+        ``pseudo_labels_`` and ``pseudo_weights_`` (:meth:`propagate`).
+
+        Parameters
+        ----------
+        net : LabelPropagationClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        dataset_train : SemiSupervisedDataset or None, default=None
+            The training rows (labeled first, then unlabeled), whose labels
+            are propagated; also passed on to the parent hook.
+        dataset_valid : torch.utils.data.Dataset or None, default=None
+            The validation rows (labeled only), ``None`` without a
+            ``train_split``; passed on to the parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_epoch_begin(
             net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
         )

@@ -59,6 +59,10 @@ class MixMatchClassifier(SemiSupervisedClassifier):
     module : torch.nn.Module class or instance
         Returns logits. WRN-28-2 (:class:`~skactive.nets.WideResNet`) is the
         paper's network.
+    *args
+        Passed on to :class:`~skactive.nets.DeepClassifier` after ``module``;
+        as there, a positional argument raises a ``TypeError``: give every
+        argument other than ``module`` by keyword.
     augmentation : str, callable or None, default="standard"
         A name for :func:`skactive.augment.make_augmentation` (``"standard"``,
         ``"ssl"``, ``"none"``), built for the image shape after
@@ -196,7 +200,25 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         return make_augmentation(aug, shape)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Validate the parameters, seed the generator, build the augmentation."""
+        """Validate the parameters, seed the generator, build the augmentation.
+
+        skorch calls this hook of the net at the start of every ``fit`` /
+        ``partial_fit``, before the callbacks' hooks.
+
+        Parameters
+        ----------
+        net : MixMatchClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        X : array-like or torch.Tensor of shape (n_samples, ...), default=None
+            The training inputs, labeled and unlabeled; passed on to the
+            parent hook. A named ``augmentation`` is built for the shape of
+            their rows after ``input_transform``.
+        y : ndarray of shape (n_samples,), default=None
+            Their encoded labels, ``-1`` for unlabeled rows; passed on to the
+            parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.augmentation_ = self._make_augmentation(X)
 
@@ -308,7 +330,29 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         return super().get_loss(y_pred, y_true, X=X, training=training)
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
-        """Decoupled weight decay after each optimizer step."""
+        """Decoupled weight decay after each optimizer step.
+
+        skorch calls this hook of the net after every batch, before the
+        callbacks' hooks, so the :class:`~skactive.callbacks.EMA` callback
+        (with ``ema_decay`` set) averages the decayed weights. After a
+        training step, every trainable parameter of ``module_`` is multiplied
+        by ``1 - weight_decay``.
+
+        Parameters
+        ----------
+        net : MixMatchClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        batch : SemiSupervisedBatch or tuple, default=None
+            The batch of the step (a :class:`SemiSupervisedBatch` in
+            training, skorch's ``(X, y)`` in validation); passed on to the
+            parent hook.
+        training : bool, default=False
+            Whether the step was a training step; the weights decay only
+            then.
+        **kwargs : dict
+            The outputs of the step (``loss``, ``y_pred``); passed on to the
+            parent hook.
+        """
         super().on_batch_end(net, batch=batch, training=training, **kwargs)
         if training and self.weight_decay:
             factor = 1.0 - float(self.weight_decay)

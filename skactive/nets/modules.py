@@ -104,10 +104,41 @@ class _LogitsHead(nn.Module):
         return self._embedding_dim
 
     def features(self, x):  # pragma: no cover - abstract
+        """Return the penultimate embedding (before dropout).
+
+        Subclasses implement it; ``forward`` feeds its output to ``dropout``
+        and ``classifier``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, ...)
+            A batch of inputs.
+
+        Returns
+        -------
+        torch.Tensor of shape (N, embedding_dim)
+            The embedding of each row.
+
+        Raises
+        ------
+        NotImplementedError
+            Always, in this base class.
+        """
         raise NotImplementedError
 
     def forward(self, x):
-        """Return the logits, shape ``(N, n_classes)``."""
+        """Return the logits: ``classifier(dropout(features(x)))``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, ...)
+            A batch of inputs, as :meth:`features` takes them.
+
+        Returns
+        -------
+        torch.Tensor of shape (N, n_classes)
+            The logits.
+        """
         return self.classifier(self.dropout(self.features(x)))
 
 

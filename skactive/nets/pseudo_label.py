@@ -94,6 +94,10 @@ class PseudoLabelClassifier(SemiSupervisedClassifier):
     ----------
     module : torch.nn.Module class or instance
         Returns logits.
+    *args
+        Passed on to :class:`~skactive.nets.DeepClassifier` after ``module``;
+        as there, a positional argument raises a ``TypeError``: give every
+        argument other than ``module`` by keyword.
     confidence : {"entropy", "max_proba"}, default="entropy"
         Selection criterion.
     delta : float, default=0.05
@@ -221,7 +225,26 @@ class PseudoLabelClassifier(SemiSupervisedClassifier):
         return float(self.delta) - float(self.delta_decay) * rounds_before
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Validate, seed, and fix this round's selection bound."""
+        """Validate, seed, and fix this round's selection bound.
+
+        skorch calls this hook of the net at the start of every ``fit`` /
+        ``partial_fit``, before the callbacks' hooks. It sets ``threshold_``
+        (:meth:`current_threshold`) and clears the selection of an earlier
+        fit.
+
+        Parameters
+        ----------
+        net : PseudoLabelClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        X : array-like or torch.Tensor of shape (n_samples, ...), default=None
+            The training inputs, labeled and unlabeled; passed on to the
+            parent hook.
+        y : ndarray of shape (n_samples,), default=None
+            Their encoded labels, ``-1`` for unlabeled rows; passed on to the
+            parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.threshold_ = self.current_threshold()
         self.epochs_in_fit_ = 0
@@ -229,7 +252,28 @@ class PseudoLabelClassifier(SemiSupervisedClassifier):
         self.n_pseudo_labeled_ = 0
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Re-select the confident unlabeled rows with the current model."""
+        """Re-select the confident unlabeled rows with the current model.
+
+        skorch calls this hook of the net at the start of every epoch, before
+        the callbacks' hooks. From epoch ``warmup_epochs`` of this fit
+        (counted from 0) on, the unlabeled rows are predicted and the
+        confident ones kept (:func:`confident_pseudo_labels` with
+        ``threshold_``); before it, none is selected. It sets
+        ``pseudo_labels_`` and ``n_pseudo_labeled_``.
+
+        Parameters
+        ----------
+        net : PseudoLabelClassifier
+            The net being trained (this net: skorch passes it to every hook).
+        dataset_train : SemiSupervisedDataset or None, default=None
+            The training rows, whose unlabeled rows are predicted; also
+            passed on to the parent hook.
+        dataset_valid : torch.utils.data.Dataset or None, default=None
+            The validation rows (labeled only), ``None`` without a
+            ``train_split``; passed on to the parent hook.
+        **kwargs : dict
+            Other arguments of skorch's hook; passed on to the parent hook.
+        """
         super().on_epoch_begin(
             net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
         )

@@ -66,7 +66,31 @@ def _query_unpacks_two(learner_class) -> bool:
 
 
 def expects_scores(caller) -> bool:
-    """Whether a strategy called with ``caller`` must return ``(indices, scores)``."""
+    """Whether a strategy called with ``caller`` must return ``(indices, scores)``.
+
+    True only for a modAL learner or committee whose ``query`` takes
+    ``return_metrics`` (modAL-python >= 0.4.2), which unpacks two values;
+    :class:`skactive.ActiveLearner`, modAL-python 0.4.1 and anything else
+    expect the indices alone.
+
+    Parameters
+    ----------
+    caller : object
+        The first argument the strategy is called with: a learner, or an
+        estimator for direct calls.
+
+    Returns
+    -------
+    bool
+        Whether to return ``(indices, scores)`` rather than ``indices``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactive.strategies import expects_scores
+    >>> expects_scores(LogisticRegression())
+    False
+    """
     return _is_modal_learner(caller) and _query_unpacks_two(type(caller))
 
 
@@ -167,8 +191,21 @@ class QueryStrategy(BaseEstimator, metaclass=ABCMeta):
 class ScoreStrategy(QueryStrategy):
     """A strategy that scores every candidate and takes the ``n`` best.
 
-    Subclasses implement :meth:`score`, returning one value per row where
-    higher is more informative; ties are broken through ``random_state``.
+    Subclasses implement ``_score(estimator, X)``, returning one value per
+    row where higher is more informative (:meth:`score_pool` exposes it);
+    ties are broken through ``random_state``. Calls take no strategy-specific
+    keyword arguments.
+
+    Parameters
+    ----------
+    R : int or None, default=None
+        Candidate subsample size: draw ``R`` pool rows at random, score and
+        select among them, and return indices into the full pool. ``None``
+        scores the whole pool.
+    random_state : int, RandomState instance or None, default=None
+        Controls the candidate subsample, tie-breaking and any sampling done by
+        the strategy. Pass an int for reproducible output across multiple
+        function calls.
     """
 
     def score_pool(self, estimator, X_pool):

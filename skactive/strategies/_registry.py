@@ -134,6 +134,21 @@ def strategy_needs(name):
 def make_strategy(name, **params):
     """Build the strategy registered as ``name`` with ``params``.
 
+    Parameters
+    ----------
+    name : str
+        A name listed by :func:`available_strategies`.
+    **params : dict
+        Keyword arguments of the strategy's class (``random_state``, ``R``
+        ...); for ``"least_confidence"``, ``"margin"`` and ``"entropy"``,
+        of :class:`~skactive.strategies.UncertaintySampling`, whose
+        ``measure`` the name sets.
+
+    Returns
+    -------
+    QueryStrategy
+        A new strategy instance.
+
     Raises
     ------
     ValueError
