@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "load_dataset", "ESTIMATORS"]
+__all__ = ["main", "build_parser", "load_dataset", "ESTIMATORS", "EMBEDDERS"]
 
 ESTIMATORS = {
     "logreg": "scikit-learn LogisticRegression on standardised, flattened pixels",
@@ -20,8 +20,19 @@ ESTIMATORS = {
     "cnn": "skactive DeepClassifier with a small CNN on the images",
     "forest": "scikit-learn RandomForestClassifier on flattened pixels (an "
     "ensemble, for query-by-committee)",
+    "mixmatch": "semi-supervised: MixMatchClassifier with a small CNN (learns "
+    "from the unlabeled pool too)",
+    "labelprop": "semi-supervised: LabelPropagationClassifier with a small CNN",
+    "pseudolabel": "semi-supervised: PseudoLabelClassifier (CEAL) with a small CNN",
 }
-_NETS = ("mlp", "cnn")
+_NETS = ("mlp", "cnn", "mixmatch", "labelprop", "pseudolabel")
+
+EMBEDDERS = {
+    "pixels": "standardised, flattened pixels (no training)",
+    "rotnet": "RotNet: self-supervised rotation prediction with a small CNN",
+    "simclr": "SimCLR: contrastive learning with a small CNN",
+    "barlow": "Barlow Twins with a small CNN",
+}
 
 _NPZ_ARRAYS = ("X_train", "y_train", "X_test", "y_test")
 
@@ -30,7 +41,7 @@ def _flatten(X):
     return np.asarray(X).reshape(len(X), -1)
 
 
-def _estimator(name, classes):
+def _estimator(name, classes, max_epochs=30):
     if name == "forest":
         from sklearn.ensemble import RandomForestClassifier
 
@@ -45,15 +56,55 @@ def _estimator(name, classes):
             StandardScaler(),
             LogisticRegression(max_iter=2000),
         )
-    from .nets import MLP, DeepClassifier, SmallCNN
+    from . import nets
 
-    return DeepClassifier(
-        MLP if name == "mlp" else SmallCNN,
-        max_epochs=30,
-        batch_size=16,
-        lr=2e-3,
-        classes=classes,
+    if name in ("mlp", "cnn"):
+        return nets.DeepClassifier(
+            nets.MLP if name == "mlp" else nets.SmallCNN,
+            max_epochs=max_epochs,
+            batch_size=16,
+            lr=2e-3,
+            classes=classes,
+        )
+    # semi-supervised nets: classes come from the labeled rows (y == -1 is
+    # the unlabeled pool, fed by the simulation)
+    semi = {
+        "mixmatch": nets.MixMatchClassifier,
+        "labelprop": nets.LabelPropagationClassifier,
+        "pseudolabel": nets.PseudoLabelClassifier,
+    }[name]
+    return semi(nets.SmallCNN, max_epochs=max_epochs, batch_size=16)
+
+
+def _embedder(name, seed, max_epochs):
+    """The transformer an initial-selection strategy embeds the pool with."""
+    if name == "pixels":
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+        return make_pipeline(FunctionTransformer(_flatten), StandardScaler())
+    from . import representation
+
+    cls = {
+        "rotnet": representation.RotNet,
+        "simclr": representation.SimCLR,
+        "barlow": representation.BarlowTwins,
+    }[name]
+    return cls(max_epochs=max_epochs, random_state=seed)
+
+
+def _initial(args):
+    """``--initial`` as :func:`~skactive.experiment.simulate` takes it."""
+    if args.initial_strategy == "random":
+        return args.initial
+    from .representation import InitialSelection
+
+    strategy = InitialSelection(
+        _embedder(args.embedder, args.seed, args.embedder_epochs),
+        temperature=args.initial_temperature,
+        random_state=args.seed,
     )
+    return (strategy, args.initial)
 
 
 def load_dataset(data, *, seed=0):
@@ -113,18 +164,42 @@ def _simulate(args):
                 f"strategy {name!r} needs an ensemble (a committee): use "
                 f"--estimator forest, not {args.estimator!r}."
             )
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(
+                f"--threads must be a positive integer, got {args.threads}."
+            )
+        import torch
+
+        torch.set_num_threads(args.threads)
+    for option in ("max_epochs", "embedder_epochs"):
+        if getattr(args, option) < 1:
+            raise ValueError(
+                f"--{option.replace('_', '-')} must be a positive integer, got "
+                f"{getattr(args, option)}."
+            )
+    if args.initial_temperature < 0:
+        raise ValueError(
+            f"--initial-temperature must be >= 0, got {args.initial_temperature}."
+        )
     X_pool, y_pool, X_test, y_test = load_dataset(args.data, seed=args.seed)
     if args.estimator not in _NETS:  # scikit-learn models take flat rows
         X_pool, X_test = _flatten(X_pool), _flatten(X_test)
+    if args.embedder != "pixels" and args.initial_strategy == "diversity":
+        if np.asarray(X_pool).ndim < 3:
+            raise ValueError(
+                f"--embedder {args.embedder} trains a CNN on images; the pool "
+                f"has flat rows. Use --embedder pixels."
+            )
     classes = np.unique(y_pool)
     result = simulate(
-        _estimator(args.estimator, classes),
+        _estimator(args.estimator, classes, args.max_epochs),
         strategies,
         X_pool,
         y_pool,
         X_test=X_test,
         y_test=y_test,
-        initial=args.initial,
+        initial=_initial(args),
         n_rounds=args.rounds,
         batch_size=args.batch_size,
         n_repeats=args.repeats,
@@ -181,7 +256,8 @@ def build_parser():
     sim = sub.add_parser(
         "simulate",
         help="simulate active learning on a labeled dataset",
-        description="Simulate pool-based active learning: a random initial set, "
+        description="Simulate pool-based active learning: an initial set "
+        "(random or diverse), "
         "then rounds of query -> reveal labels -> refit -> test; prints the "
         "accuracy and labels per round and the area under the learning curve.",
     )
@@ -203,13 +279,50 @@ def build_parser():
         help="strategy name (repeat to compare several; see 'skactive "
         "strategies'); default entropy",
     )
-    sim.add_argument("--initial", type=int, default=20, help="initial random labels")
+    sim.add_argument("--initial", type=int, default=20, help="initial labels")
+    sim.add_argument(
+        "--initial-strategy",
+        choices=["random", "diversity"],
+        default="random",
+        help="how the initial set is picked: at random, or by diversity "
+        "sampling (InitialSelection) in the --embedder's space",
+    )
+    sim.add_argument(
+        "--embedder",
+        choices=sorted(EMBEDDERS),
+        default="pixels",
+        help="representation for --initial-strategy diversity: "
+        + "; ".join(f"{k}: {v}" for k, v in EMBEDDERS.items()),
+    )
+    sim.add_argument(
+        "--embedder-epochs",
+        type=int,
+        default=15,
+        help="training epochs of a self-supervised --embedder",
+    )
+    sim.add_argument(
+        "--initial-temperature",
+        type=float,
+        default=0.5,
+        help="temperature T of the diversity sampling (0: k-center greedy, "
+        "0.5: k-means++ seeding)",
+    )
+    sim.add_argument(
+        "--max-epochs", type=int, default=30, help="training epochs of a net"
+    )
     sim.add_argument("--rounds", type=int, default=5, help="query rounds")
     sim.add_argument("--batch-size", type=int, default=10, help="labels per round")
     sim.add_argument("--repeats", type=int, default=1, help="repeats (paired)")
     sim.add_argument("--seed", type=int, default=0, help="random seed")
     sim.add_argument("--out", help="folder for results.csv, results.json and a plot")
     sim.add_argument("--checkpoint", help="JSON checkpoint to write and resume from")
+    sim.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads (default: torch's choice); 1 is much faster on a "
+        "machine whose cores are busy with other work",
+    )
     sim.add_argument("--no-progress", action="store_true", help="hide progress bar")
     sim.set_defaults(func=_simulate)
     lst = sub.add_parser("strategies", help="list the strategies known by name")

@@ -176,3 +176,66 @@ def test_strategy_and_estimator_must_fit_together(strategy, estimator, hint, cap
     argv = ["simulate", "--strategy", strategy, "--estimator", estimator]
     assert main(argv) == 2
     assert hint in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("estimator", ["labelprop", "pseudolabel", "mixmatch"])
+def test_semi_supervised_estimators(estimator, capsys):
+    argv = ["simulate", "--estimator", estimator, "--strategy", "entropy"]
+    argv += ["--rounds", "1", "--max-epochs", "1", "--threads", "1", "--no-progress"]
+    assert main(argv) == 0
+    rows = result_rows(capsys.readouterr()[0])
+    assert [r[1:3] for r in rows] == [(0, 20), (1, 30)]
+    assert all(0.0 <= r[3] <= 1.0 for r in rows)
+
+
+def test_initial_diversity_selection_is_kcenter_in_pixel_space(tmp_path, capsys):
+    import json
+
+    from sklearn.preprocessing import StandardScaler
+
+    from skactive.cli import load_dataset
+    from skactive.diversity import kcenter_greedy
+
+    def initial_set(how):
+        ckpt = tmp_path / f"{how}.json"
+        argv = ["simulate", "--strategy", "random", "--rounds", "1"]
+        argv += ["--initial", "12", "--initial-strategy", how]
+        argv += ["--initial-temperature", "0", "--checkpoint", str(ckpt)]
+        assert main([*argv, "--no-progress"]) == 0
+        return json.loads(ckpt.read_text())["runs"]["random/0"]["labeled"][0]
+
+    initial = initial_set("diversity")
+    X_pool = load_dataset("digits", seed=0)[0]
+    Z = StandardScaler().fit_transform(X_pool.reshape(len(X_pool), -1))
+    # T = 0 without labels: a seeded first pick, then k-center greedy
+    rest = kcenter_greedy(Z, 11, labeled=Z[[initial[0]]])
+    assert initial[1:] == rest.tolist()
+    assert sorted(initial_set("random")) != sorted(initial)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--max-epochs", "0"], "--max-epochs must be a positive integer, got 0"),
+        (["--embedder-epochs", "-2"], "--embedder-epochs must be a positive"),
+        (["--initial-temperature", "-1"], "--initial-temperature must be >= 0"),
+        (["--threads", "0"], "--threads must be a positive integer, got 0"),
+        (
+            ["--initial-strategy", "diversity", "--embedder", "rotnet"],
+            "--embedder rotnet trains a CNN on images; the pool has flat rows",
+        ),
+    ],
+)
+def test_bad_initial_and_training_options(extra, message, capsys):
+    assert main(["simulate", "--rounds", "1", "--no-progress", *extra]) == 2
+    assert message in capsys.readouterr()[1]
+
+
+def test_initial_diversity_with_a_self_supervised_embedder(capsys):
+    argv = ["simulate", "--estimator", "cnn", "--strategy", "random"]
+    argv += ["--initial-strategy", "diversity", "--embedder", "rotnet"]
+    argv += ["--embedder-epochs", "1", "--max-epochs", "2", "--rounds", "1"]
+    argv += ["--threads", "1", "--no-progress"]
+    assert main(argv) == 0
+    rows = result_rows(capsys.readouterr()[0])
+    assert [r[1:3] for r in rows] == [(0, 20), (1, 30)]
