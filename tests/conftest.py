@@ -28,6 +28,48 @@ def digit_images():
 
 
 @pytest.fixture(scope="session")
+def digits_50_labels(digit_images):
+    """The semi-supervised benchmark of the nets' tests, built once.
+
+    ``load_digits`` images split 67/33 (seed 1), 5 labels per class in the
+    training part (the rest ``y == -1``), and the held-out accuracy of an
+    MLP trained supervised on the 50 labels, the baseline every
+    semi-supervised net must beat.
+    """
+    from types import SimpleNamespace
+
+    from sklearn.model_selection import train_test_split
+
+    from skactive.nets import MLP, DeepClassifier
+
+    X, y = digit_images
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.33, stratify=y, random_state=1
+    )
+    rng = np.random.RandomState(1)
+    labeled = np.concatenate(
+        [rng.choice(np.flatnonzero(y_tr == c), 5, replace=False) for c in range(10)]
+    )
+    y_semi = np.full(len(y_tr), -1)
+    y_semi[labeled] = y_tr[labeled]
+    supervised = DeepClassifier(
+        MLP,
+        max_epochs=300,
+        batch_size=32,
+        lr=3e-3,
+        iterator_train__shuffle=True,
+        random_state=1,
+    ).fit(X_tr[labeled], y_tr[labeled])
+    return SimpleNamespace(
+        X_train=X_tr,
+        y_semi=y_semi,
+        X_test=X_te,
+        y_test=y_te,
+        supervised_accuracy=float(np.mean(supervised.predict(X_te) == y_te)),
+    )
+
+
+@pytest.fixture(scope="session")
 def pip_site(tmp_path_factory):
     """Return a function installing one requirement (``--no-deps``) into a folder.
 
