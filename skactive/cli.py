@@ -241,8 +241,10 @@ def _simulate(args):
 def _list_strategies(_args):
     from .strategies import available_strategies
 
-    for name, text in available_strategies().items():
-        print(f"{name:<18} {text}")
+    strategies = available_strategies()
+    width = max(map(len, strategies))
+    for name, text in strategies.items():
+        print(f"{name:<{width}}  {text}")
     return 0
 
 

@@ -107,6 +107,10 @@ def test_strategies_lists_every_strategy(capsys):
     assert {"random", "least_confidence", "margin", "entropy"} <= set(names)
     for line, (name, text) in zip(lines, known.items(), strict=True):
         assert line.startswith(name) and line.rstrip().endswith(text)
+    # one column for the descriptions, however long the names
+    texts = known.values()
+    columns = {line.rindex(t) for line, t in zip(lines, texts, strict=True)}
+    assert len(columns) == 1
 
 
 def test_unknown_strategy_exits_with_code_2(capsys):

@@ -54,9 +54,8 @@ def _labeled_embeddings(estimator, learner, X_labeled, *, n_jobs=None):
 class _EmbeddingStrategy(QueryStrategy):
     """Shared parameters of the strategies that select in embedding space."""
 
-    def __init__(self, *, device=None, n_jobs=None, R=None, random_state=None):
+    def __init__(self, *, n_jobs=None, R=None, random_state=None):
         super().__init__(R=R, random_state=random_state)
-        self.device = device
         self.n_jobs = n_jobs
 
     def _embed(self, estimator, X):
@@ -68,7 +67,15 @@ class _EmbeddingStrategy(QueryStrategy):
         return _labeled_embeddings(estimator, learner, X_labeled, n_jobs=self.n_jobs)
 
 
-class DiversitySampling(_EmbeddingStrategy):
+class _TorchEmbeddingStrategy(_EmbeddingStrategy):
+    """An embedding strategy whose selection runs in torch (``device``)."""
+
+    def __init__(self, *, device=None, n_jobs=None, R=None, random_state=None):
+        super().__init__(n_jobs=n_jobs, R=R, random_state=random_state)
+        self.device = device
+
+
+class DiversitySampling(_TorchEmbeddingStrategy):
     """Temperature-controlled diversity sampling (Buchert et al. 2023, eq. 1–2).
 
     Each pick is drawn with probability proportional to ``d_i^(1/T)``, the
@@ -162,7 +169,7 @@ class CoreSet(DiversitySampling):
         return 0.0
 
 
-class BADGE(_EmbeddingStrategy):
+class BADGE(_TorchEmbeddingStrategy):
     """Batch active learning by diverse gradient embeddings (Ash et al. 2020).
 
     k-means++ seeding on the gradient embeddings ``(p - e_yhat) ⊗ f`` of the
@@ -217,8 +224,9 @@ class DiverseMiniBatch(_EmbeddingStrategy):
     measure : {"margin", "entropy", "least_confidence"}, default="margin"
         Uncertainty used to prefilter and weight; the margin enters as
         ``1 - (p_1 - p_2)`` so every weight is positive.
-    device, n_jobs, R, random_state
-        As in :class:`DiversitySampling`.
+    n_jobs, R, random_state
+        As in :class:`DiversitySampling` (the clustering and neighbour
+        searches run on the CPU, in NumPy and scikit-learn).
 
     Examples
     --------
@@ -236,12 +244,11 @@ class DiverseMiniBatch(_EmbeddingStrategy):
         beta=10,
         measure="margin",
         *,
-        device=None,
         n_jobs=None,
         R=None,
         random_state=None,
     ):
-        super().__init__(device=device, n_jobs=n_jobs, R=R, random_state=random_state)
+        super().__init__(n_jobs=n_jobs, R=R, random_state=random_state)
         self.beta = beta
         self.measure = measure
 
@@ -284,8 +291,9 @@ class TypiClust(_EmbeddingStrategy):
     Parameters
     ----------
     k_neighbors : int, default=20
-    device, n_jobs, R, random_state
-        As in :class:`DiversitySampling`.
+    n_jobs, R, random_state
+        As in :class:`DiversitySampling` (the clustering and neighbour
+        searches run on the CPU, in NumPy and scikit-learn).
 
     Examples
     --------
@@ -298,10 +306,8 @@ class TypiClust(_EmbeddingStrategy):
     (3,)
     """
 
-    def __init__(
-        self, k_neighbors=20, *, device=None, n_jobs=None, R=None, random_state=None
-    ):
-        super().__init__(device=device, n_jobs=n_jobs, R=R, random_state=random_state)
+    def __init__(self, k_neighbors=20, *, n_jobs=None, R=None, random_state=None):
+        super().__init__(n_jobs=n_jobs, R=R, random_state=random_state)
         self.k_neighbors = k_neighbors
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
@@ -326,8 +332,9 @@ class ProbCover(_EmbeddingStrategy):
         Ball radius in embedding space. Yehuda et al. choose the largest radius
         whose balls stay 95% pure with respect to a k-means clustering into as
         many clusters as classes.
-    device, n_jobs, R, random_state
-        As in :class:`DiversitySampling`.
+    n_jobs, R, random_state
+        As in :class:`DiversitySampling` (the clustering and neighbour
+        searches run on the CPU, in NumPy and scikit-learn).
 
     Examples
     --------
@@ -340,10 +347,8 @@ class ProbCover(_EmbeddingStrategy):
     True
     """
 
-    def __init__(
-        self, delta=1.0, *, device=None, n_jobs=None, R=None, random_state=None
-    ):
-        super().__init__(device=device, n_jobs=n_jobs, R=R, random_state=random_state)
+    def __init__(self, delta=1.0, *, n_jobs=None, R=None, random_state=None):
+        super().__init__(n_jobs=n_jobs, R=R, random_state=random_state)
         self.delta = delta
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
