@@ -12,9 +12,9 @@ row by the expected mismatch of its prediction when its features are perturbed
 with the covariance of its predicted class, and asks for the largest.
 
 This example runs :class:`~skactive.nets.ISDAClassifier` with
-:class:`~skactive.strategies.EPMCM` in an :class:`skactive.ActiveLearner` loop
-on the digits and compares it with entropy
-:class:`~skactive.strategies.UncertaintySampling` on the same network.
+:class:`~skactive.strategies.EPMCM` on the digits and compares it with entropy
+:class:`~skactive.strategies.UncertaintySampling` on the same network, with
+:func:`skactive.experiment.simulate` running the active-learning rounds.
 """
 
 # %%
@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-import skactive
+from skactive.experiment import plot_learning_curves, simulate
 from skactive.nets import ISDAClassifier, SmallCNN
 from skactive.strategies import EPMCM, UncertaintySampling
 
@@ -37,74 +37,71 @@ X_train, X_test, y_train, y_test = train_test_split(
     images, digits.target, test_size=0.25, stratify=digits.target, random_state=0
 )
 
-rng = np.random.RandomState(0)
-initial = rng.choice(len(X_train), size=20, replace=False)
-pool = np.setdiff1d(np.arange(len(X_train)), initial)
-
 # %%
-# The loop
-# --------
+# The network and the strategies
+# ------------------------------
 # ``lambda0`` weights the semantic augmentation (ramped up over the epochs).
 # :class:`~skactive.strategies.EPMCM` with ``covariance="auto"`` uses the
 # class covariances the ISDA network estimated during training.
+#
+# ``classes=np.arange(10)`` fixes the output layer to all ten digits, since
+# the first labels need not contain every class.
 
-N_ROUNDS, BATCH = 4, 10
-
-
-def run(strategy):
-    net = ISDAClassifier(
-        SmallCNN,
-        lambda0=0.5,
-        max_epochs=20,
-        batch_size=16,
-        lr=2e-3,
-        random_state=0,
-        classes=np.arange(10),
-    )
-    learner = skactive.ActiveLearner(
-        net,
-        strategy,
-        X_training=X_train[initial],
-        y_training=y_train[initial],
-        X_pool=X_train[pool],
-    )
-    y_pool = y_train[pool]
-    n_labels = [len(learner.y_training)]
-    accuracy = [learner.score(X_test, y_test)]
-    for _ in range(N_ROUNDS):
-        idx, _ = learner.query(n_instances=BATCH)
-        learner.label(idx, y_pool[idx])
-        y_pool = np.delete(y_pool, idx)
-        n_labels.append(len(learner.y_training))
-        accuracy.append(learner.score(X_test, y_test))
-    return n_labels, accuracy
-
-
-results = {
-    "ISDA + EPMCM (DAST-AL)": run(EPMCM(random_state=0)),
-    "ISDA + entropy": run(UncertaintySampling("entropy", random_state=0)),
+net = ISDAClassifier(
+    SmallCNN,
+    lambda0=0.5,
+    max_epochs=20,
+    batch_size=16,
+    lr=2e-3,
+    classes=np.arange(10),
+)
+strategies = {
+    "ISDA + EPMCM (DAST-AL)": EPMCM(),
+    "ISDA + entropy": UncertaintySampling("entropy"),
 }
+
+# %%
+# The active-learning rounds
+# --------------------------
+# :func:`~skactive.experiment.simulate` starts both strategies from the same
+# 20 random labels, then runs 4 rounds of: query 10 pool images, reveal their
+# labels, refit a fresh clone of the network, score it on the test set. The
+# network and the strategies are re-seeded from ``random_state`` every round,
+# so the run is reproducible.
+
+result = simulate(
+    net,
+    strategies,
+    X_train,
+    y_train,
+    X_test=X_test,
+    y_test=y_test,
+    initial=20,
+    n_rounds=4,
+    batch_size=10,
+    random_state=0,
+    progress=False,
+)
 
 # %%
 # Accuracy against the number of labels
 # -------------------------------------
-# One seed, a few rounds and a small network: the curves are noisy, and at
+# One repeat, a few rounds and a small network: the curves are noisy, and at
 # such small budgets a strategy can well trail its baseline (the cold-start
-# problem). Run :func:`skactive.experiment.simulate` with several repeats
-# before drawing conclusions.
+# problem). Use ``n_repeats`` (paired repeats, see
+# :ref:`sphx_glr_auto_examples_plot_compare_strategies.py`) before drawing
+# conclusions.
 
 fig, ax = plt.subplots(figsize=(6, 4))
-for name, (n_labels, accuracy) in results.items():
-    ax.plot(n_labels, accuracy, marker="o", label=name)
+plot_learning_curves(result, ax=ax)
 ax.set_xlabel("number of labeled images")
 ax.set_ylabel("test accuracy")
 ax.set_title("ISDA SmallCNN on digits")
-ax.grid(alpha=0.3)
-ax.legend()
 fig.tight_layout()
 plt.show()
 
-n_labels = next(iter(results.values()))[0]
+curves = result.curves()
+n_labels = next(iter(curves.values()))[0]
 print(f"{'labels':>24}: " + " ".join(f"{n:5d}" for n in n_labels))
-for name, (_, accuracy) in results.items():
-    print(f"{name:>24}: " + " ".join(f"{a:.3f}" for a in accuracy))
+for name, (_, accuracy) in curves.items():
+    print(f"{name:>24}: " + " ".join(f"{a:.3f}" for a in accuracy[0]))
