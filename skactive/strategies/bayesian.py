@@ -42,8 +42,9 @@ __all__ = [
 DEFAULT_MC_CHUNK_ROWS = 4096
 
 #: Elements of the ``(configurations, rows, classes)`` block that BatchBALD
-#: evaluates at once.
-_BATCHBALD_BLOCK = 1 << 22
+#: evaluates at once: about 1 MB of float64, so the block and its ``A log A``
+#: stay in cache (larger blocks make the logarithm memory-bound).
+_BATCHBALD_BLOCK = 1 << 17
 
 _SEED_MOD = 1 << 63
 
@@ -463,15 +464,25 @@ def batchbald_select(
     chosen, picked_scores = [], []
     available = torch.ones(N, dtype=torch.bool, device=dev)
     exact = True
+    tiny = torch.finfo(torch.float64).tiny
     for step in range(n):
         M = J.shape[1]
-        rows = max(1, _BATCHBALD_BLOCK // (M * C))
+        rows = min(N, max(1, _BATCHBALD_BLOCK // (M * C)))
         H = torch.empty(N, dtype=torch.float64, device=dev)
         Jt = J.T.contiguous() / T
+        # two cache-sized scratch blocks reused over the pool: A and A log A
+        # (log of A floored at the smallest normal float, so A = 0 gives 0 as
+        # xlogy does, without xlogy's slower kernel and fresh allocations)
+        A = torch.empty((M, rows * C), dtype=torch.float64, device=dev)
+        ALogA = torch.empty_like(A)
         for s in range(0, N, rows):
             e = min(s + rows, N)
-            A = Jt @ flat[:, s * C : e * C]  # (M, b*C)
-            nats = coef @ torch.special.xlogy(A, A)  # (b*C,)
+            if e - s < rows:
+                A = A[:, : (e - s) * C].contiguous()
+                ALogA = ALogA[:, : (e - s) * C].contiguous()
+            torch.matmul(Jt, flat[:, s * C : e * C], out=A)  # (M, b*C)
+            torch.clamp_min(A, tiny, out=ALogA).log_().mul_(A)
+            nats = coef @ ALogA  # (b*C,)
             H[s:e] = -nats.reshape(e - s, C).sum(-1) - const
         gain = H - cond
         gain[~available] = -torch.inf

@@ -300,9 +300,27 @@ default="vote_entropy"
         )
 
     def select(self, estimator, X_pool, n_instances=1, **kwargs):
-        """Select ``n_instances`` rows of ``X_pool``; see :meth:`QueryStrategy.select`.
+        """Select the ``n_instances`` rows of ``X_pool`` the committee disagrees on.
 
-        ``estimator`` is ignored when the ``committee`` parameter is set.
+        Parameters
+        ----------
+        estimator : list of estimators, fitted ensemble, modAL Committee or learner
+            The committee (see :func:`resolve_committee`); ignored when the
+            ``committee`` parameter is set.
+        X_pool : array-like of shape (n_pool, ...)
+            Unlabeled rows.
+        n_instances : int, default=1
+            Number of rows to select.
+        **kwargs : dict
+            Strategy keyword arguments; :class:`QueryByCommittee` takes none, so
+            any raises a :class:`TypeError`.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_instances,)
+            Unique int64 indices into ``X_pool``, most disagreed-on first.
+        scores : ndarray of shape (n_instances,)
+            The disagreement of each selected row.
         """
         return super().select(self._resolve(estimator), X_pool, n_instances, **kwargs)
 

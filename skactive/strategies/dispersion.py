@@ -59,15 +59,47 @@ class PredictionRecorder(Callback):
         self.X_pool = X_pool
 
     def initialize(self):
+        """Start a new, empty record (skorch calls it when the net initialises).
+
+        Returns
+        -------
+        PredictionRecorder
+            The recorder itself, with no recorded epoch.
+        """
         self.columns_ = []
         return self
 
     def set_params(self, **kwargs):
+        """Set parameters (e.g. a new ``X_pool``) and clear the record.
+
+        Parameters
+        ----------
+        **kwargs : dict
+            Parameters of the recorder, such as ``X_pool``.
+
+        Returns
+        -------
+        PredictionRecorder
+            The recorder itself, with no recorded epoch.
+        """
         super().set_params(**kwargs)
         self.columns_ = []
         return self
 
     def on_epoch_end(self, net, **kwargs):
+        """Predict ``X_pool`` and append the predicted class indices to the record.
+
+        The net predicts in eval mode; the training mode of its modules and
+        torch's random state are restored afterwards, so training proceeds as
+        it would without the recorder.
+
+        Parameters
+        ----------
+        net : skorch net
+            The net being trained (skorch passes it).
+        **kwargs : dict
+            Other arguments skorch passes to epoch callbacks (ignored).
+        """
         # predict in eval mode, then restore each module's mode and the torch
         # RNG, so recording leaves training exactly as it would be without it
         modules = list(net.module_.modules())
@@ -95,6 +127,13 @@ class PredictionRecorder(Callback):
 
     @property
     def predictions_(self):
+        """Recorded predicted class indices, one column per epoch.
+
+        Returns
+        -------
+        ndarray of int16 of shape (n_pool, n_epochs)
+            Empty (``n_epochs = 0``) before the first recorded epoch.
+        """
         columns = getattr(self, "columns_", [])
         if not columns:
             return np.empty((n_rows(self.X_pool), 0), dtype=np.int16)

@@ -115,6 +115,16 @@ class WeibullOutlier(QueryStrategy):
     def fit_class_models(self, model, X_labeled, y_labeled):
         """Per-class means and Weibull parameters from the labeled rows.
 
+        Parameters
+        ----------
+        model : fitted classifier
+            Gives the embeddings and predictions of the labeled rows (through
+            :func:`skactive._inference.embed_pool`) and ``classes_``.
+        X_labeled : array-like of shape (n_labeled, ...)
+            The labeled rows.
+        y_labeled : ndarray of shape (n_labeled,)
+            Their labels (elements of ``model.classes_``).
+
         Returns
         -------
         means : ndarray of shape (n_classes, d)
