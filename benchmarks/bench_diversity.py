@@ -52,6 +52,19 @@ different generator in each library), so the picks are compared after
 conditioning on the peer's first pick: ours is run again with
 ``labeled = X[[peer_first]]`` and compared with the peer's picks 2..b.
 
+TypiClust and ProbCover (Gaussian blobs in 64 dimensions)
+
+* ``ours`` -- :func:`skactive.diversity.typiclust_sampling` and
+  :func:`skactive.diversity.probcover_sampling` (ball graph from a chunked
+  radius search, never an ``n x n`` matrix).
+* ``skactiveml`` -- :class:`skactiveml.pool.TypiClust` (``k=20``) and
+  :class:`skactiveml.pool.ProbCover` with the same fixed radius
+  (``deltas=[delta]``: no purity search); ProbCover computes the full
+  ``n x n`` distance matrix and a boolean graph of the same size.
+  Both break ties and seed k-means with their own generators, so the picks
+  are compared by what they achieve: blobs hit, and for ProbCover the
+  fraction of the pool within ``delta`` of a pick.
+
 BADGE (Dirichlet class probabilities, Gaussian float32 embeddings)
 
 * ``ours``        -- :func:`skactive.diversity.badge_sampling`, never forms
@@ -126,6 +139,15 @@ KCENTER_CASES = {
         ),
     ],
 }
+CLUSTER_CASES = {
+    "full": [
+        dict(name="10k x 64, 20 blobs, b=100", n=10_000, d=64, b=100, blobs=20),
+        dict(name="50k x 64, 20 blobs, b=100", n=50_000, d=64, b=100, blobs=20),
+    ],
+    "quick": [
+        dict(name="2k x 16, 10 blobs, b=20", n=2_000, d=16, b=20, blobs=10),
+    ],
+}
 BADGE_CASES = {
     "full": [
         dict(name="20k x 512, C=100, b=100", n=20_000, d=512, C=100, b=100, peer=True),
@@ -160,6 +182,21 @@ def kcenter_data(case):
     X = rng.standard_normal((case["n"], case["d"]), dtype=np.float32)
     L = rng.standard_normal((case["n_lab"], case["d"]), dtype=np.float32)
     return X, (L if case["n_lab"] else None)
+
+
+def cluster_data(case):
+    """Gaussian blobs (unit spread, centres 8 apart on average) and the ball
+    radius ProbCover uses: the median distance to the 10th neighbour of a
+    subsample, so balls hold a few dozen rows."""
+    rng = np.random.default_rng(2)
+    centres = rng.normal(scale=8.0 / np.sqrt(2 * case["d"]), size=(case["blobs"], 1))
+    centres = centres * rng.normal(size=(case["blobs"], case["d"]))
+    X = centres[rng.integers(case["blobs"], size=case["n"])]
+    X = (X + rng.normal(size=X.shape)).astype(np.float32)
+    sub = X[:1000]
+    d = np.sqrt(((sub[:, None, :] - sub[None]) ** 2).sum(-1))
+    delta = float(np.median(np.sort(d, axis=1)[:, 10]))
+    return X, delta
 
 
 def badge_data(case):
@@ -239,6 +276,34 @@ def prepare(kind, method, case, extra):
             return lambda: ranked_batch(
                 Learner(), X, zeros, b, metric="euclidean", n_jobs=None
             )
+        raise ValueError(method)
+    if kind == "cluster":
+        X, delta = cluster_data(case)
+        b = case["b"]
+        y = np.full(X.shape[0], np.nan)
+        if method == "ours-typiclust":
+            from skactive.diversity import typiclust_sampling
+
+            typiclust_sampling(X[:300], 3, random_state=0)  # warm-up
+            return lambda: typiclust_sampling(X, b, random_state=0)
+        if method == "ours-probcover":
+            from skactive.diversity import probcover_sampling
+
+            probcover_sampling(X[:300], 3, delta=delta, random_state=0)
+            return lambda: probcover_sampling(X, b, delta=delta, random_state=0)
+        if method == "skactiveml-typiclust":
+            from skactiveml.pool import TypiClust
+
+            TypiClust(random_state=0, k=20).query(X[:300], y[:300], batch_size=3)
+            return lambda: TypiClust(random_state=0, k=20).query(X, y, batch_size=b)
+        if method == "skactiveml-probcover":
+            from skactiveml.pool import ProbCover
+
+            def run():  # a fixed radius: no purity search
+                pc = ProbCover(deltas=[delta], random_state=0)
+                return pc.query(X, y, batch_size=b)
+
+            return run
         raise ValueError(method)
     P, F = badge_data(case)
     b = case["b"]
@@ -536,13 +601,76 @@ def bench_badge(cases, args):
     )
 
 
+def _coverage(case, picks, delta):
+    """Fraction of the pool within ``delta`` of a pick (ProbCover's target)."""
+    import torch
+
+    X, _ = cluster_data(case)
+    Xt, P = torch.from_numpy(X), torch.from_numpy(X[picks])
+    covered = torch.zeros(X.shape[0], dtype=torch.bool)
+    for s in range(0, X.shape[0], 8192):
+        covered[s : s + 8192] = (torch.cdist(Xt[s : s + 8192], P) <= delta).any(1)
+    return float(covered.float().mean())
+
+
+def bench_cluster(cases, args):
+    rows = Rows()
+    guard = dict(
+        timeout=args.timeout,
+        mem_guard_gb=args.mem_guard_gb,
+        repeat=args.repeat,
+        threads=args.threads,
+    )
+    for case in cases:
+        _, delta = cluster_data(case)
+        for algo in ("typiclust", "probcover"):
+            ours = launch("cluster", f"ours-{algo}", case, **guard)
+            peer = None
+            if not args.skip_peers:
+                peer = launch("cluster", f"skactiveml-{algo}", case, **guard)
+            for name, res in (("ours", ours), ("skactiveml", peer)):
+                if res is None:
+                    continue
+                note = ""
+                if res.get("status") == "ok":
+                    blobs = len(set(cluster_labels(case)[res["picks"]].tolist()))
+                    note = f"{blobs}/{case['blobs']} blobs"
+                    if algo == "probcover":
+                        cov = _coverage(case, res["picks"], delta)
+                        note += f", covers {cov:.1%}"
+                ref = ours if name != "ours" else None
+                rows.append([case["name"], algo, name, *_fmt(res, ref), note])
+    print_table(
+        "TypiClust and ProbCover (Gaussian blobs, float32)",
+        [
+            "case",
+            "method",
+            "library",
+            "time s",
+            "peak +MB",
+            "time / ours",
+            "load",
+            "picks",
+        ],
+        rows,
+    )
+
+
+def cluster_labels(case):
+    """Blob of every row of :func:`cluster_data` (same generator draws)."""
+    rng = np.random.default_rng(2)
+    rng.normal(size=(case["blobs"], 1))
+    rng.normal(size=(case["blobs"], case["d"]))
+    return rng.integers(case["blobs"], size=case["n"])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes (< 1 min)")
     p.add_argument(
         "--skip-peers", action="store_true", help="only ours and the plain loop"
     )
-    p.add_argument("--only", choices=["kcenter", "badge"], default=None)
+    p.add_argument("--only", choices=["kcenter", "badge", "cluster"], default=None)
     p.add_argument(
         "--cases", default="", help="run only cases whose name contains this text"
     )
@@ -584,6 +712,8 @@ def main(argv=None):
         bench_kcenter(pick(KCENTER_CASES[size]), args)
     if args.only in (None, "badge"):
         bench_badge(pick(BADGE_CASES[size]), args)
+    if args.only in (None, "cluster"):
+        bench_cluster(pick(CLUSTER_CASES[size]), args)
 
 
 if __name__ == "__main__":
