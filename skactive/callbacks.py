@@ -95,6 +95,18 @@ class EMA(Callback):
         self.warmup = warmup
 
     def initialize(self):
+        """Validate the parameters and reset the state; called by skorch.
+
+        Returns
+        -------
+        self : EMA
+            The callback.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is out of range.
+        """
         if (
             isinstance(self.decay, bool)
             or not isinstance(self.decay, numbers.Real)
@@ -120,6 +132,23 @@ class EMA(Callback):
         return decay
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Start (or, on a warm start, resume) the average.
+
+        Puts the trained module back in place of the average a previous
+        ``fit`` left in ``net.module_``; unless the fit continues training,
+        the average restarts from a copy of the current weights.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        X : array-like, default=None
+            Training data passed to ``fit`` (unused).
+        y : array-like, default=None
+            Training targets passed to ``fit`` (unused).
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
         ema = getattr(net, "ema_module_", None)
         online = getattr(net, "online_module_", None)
         if ema is not None and online is not None and net.module_ is ema:
@@ -136,6 +165,20 @@ class EMA(Callback):
         self.n_updates_ = 0
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Fold the weights after a training step into the average.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        batch : tuple, default=None
+            The current batch (unused).
+        training : bool, default=False
+            Whether the batch is a training batch; validation batches are
+            ignored.
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
         if not training:
             return
         weight = 1.0 - self.current_decay()
@@ -148,6 +191,19 @@ class EMA(Callback):
         self.n_updates_ += 1
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Make the averaged weights the ones every prediction uses.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        X : array-like, default=None
+            Training data passed to ``fit`` (unused).
+        y : array-like, default=None
+            Training targets passed to ``fit`` (unused).
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
         net.module_ = net.ema_module_
         self.resume_ = True
 
@@ -217,6 +273,18 @@ class RampUp(Callback):
         self.unit = unit
 
     def initialize(self):
+        """Validate the parameters and reset the state; called by skorch.
+
+        Returns
+        -------
+        self : RampUp
+            The callback.
+
+        Raises
+        ------
+        TypeError, ValueError
+            If a parameter has the wrong type or is out of range.
+        """
         if not isinstance(self.attribute, str) or not self.attribute:
             raise TypeError(
                 f"attribute must be a non-empty string, got {self.attribute!r}."
@@ -274,20 +342,87 @@ class RampUp(Callback):
         setattr(target, last, self.value_)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Write the value at the current count before training starts.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        X : array-like, default=None
+            Training data passed to ``fit`` (unused).
+        y : array-like, default=None
+            Training targets passed to ``fit`` (unused).
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
         self._write(net)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Write the current value (``unit="epoch"``).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        dataset_train : Dataset, default=None
+            Training dataset of the epoch (unused).
+        dataset_valid : Dataset, default=None
+            Validation dataset of the epoch (unused).
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
         if self.unit == "epoch":
             self._write(net)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Count the epoch (``unit="epoch"``).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        dataset_train : Dataset, default=None
+            Training dataset of the epoch (unused).
+        dataset_valid : Dataset, default=None
+            Validation dataset of the epoch (unused).
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
         if self.unit == "epoch":
             self.t_ += 1
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        """Write the current value before a training step (``unit="step"``).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        batch : tuple, default=None
+            The current batch (unused).
+        training : bool, default=False
+            Whether the batch is a training batch; validation batches are
+            ignored.
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
         if training and self.unit == "step":
             self._write(net)
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Count a training step (``unit="step"``).
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        batch : tuple, default=None
+            The current batch (unused).
+        training : bool, default=False
+            Whether the batch is a training batch; validation batches are
+            ignored.
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
         if training and self.unit == "step":
             self.t_ += 1

@@ -114,6 +114,23 @@ def load_dataset(data, *, seed=0):
     stratified 25% test split; a path names an ``.npz`` archive with the arrays
     ``X_train``, ``y_train``, ``X_test`` and ``y_test`` (as in
     ``../shared/data``).
+
+    Parameters
+    ----------
+    data : str
+        ``"digits"`` or the path of an ``.npz`` archive.
+    seed : int, default=0
+        Seed of the digits' train/test split.
+
+    Returns
+    -------
+    X_pool, y_pool, X_test, y_test : ndarray
+        The pool (images) with its labels, and the test set.
+
+    Raises
+    ------
+    ValueError
+        If the file does not exist, cannot be read or lacks an array.
     """
     if data == "digits":
         from sklearn.datasets import load_digits
@@ -333,7 +350,20 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run the ``skactive`` command; returns the exit status."""
+    """Run the ``skactive`` command.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        Command-line arguments without the program name; ``None`` reads
+        ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 on bad input (with a message on
+        standard error).
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -69,6 +69,13 @@ class BarlowTwinsLoss(nn.Module):
         self.eps = float(eps)
 
     def extra_repr(self) -> str:
+        """The loss's settings, shown in its ``repr``.
+
+        Returns
+        -------
+        str
+            ``name=value`` pairs of the constructor arguments.
+        """
         return f"lambda_offdiag={self.lambda_offdiag}, eps={self.eps}"
 
     @staticmethod

@@ -168,6 +168,13 @@ class ISDALoss(nn.Module):
         self.register_buffer("class_counts", torch.zeros(c, dtype=torch.long))
 
     def extra_repr(self) -> str:
+        """The loss's settings, shown in its ``repr``.
+
+        Returns
+        -------
+        str
+            ``name=value`` pairs of the constructor arguments.
+        """
         return (
             f"n_features={self.n_features}, n_classes={self.n_classes}, "
             f"lambda0={self.lambda0}, diagonal={self.diagonal}, "

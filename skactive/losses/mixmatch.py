@@ -219,6 +219,13 @@ class MixMatchLoss(nn.Module):
         self.lambda_u = float(lambda_u)
 
     def extra_repr(self) -> str:
+        """The loss's settings, shown in its ``repr``.
+
+        Returns
+        -------
+        str
+            ``name=value`` pairs of the constructor arguments.
+        """
         return f"lambda_u={self.lambda_u}"
 
     @staticmethod

@@ -59,6 +59,13 @@ class NTXentLoss(nn.Module):
         self.temperature = float(temperature)
 
     def extra_repr(self) -> str:
+        """The loss's settings, shown in its ``repr``.
+
+        Returns
+        -------
+        str
+            ``name=value`` pairs of the constructor arguments.
+        """
         return f"temperature={self.temperature}"
 
     def forward(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
