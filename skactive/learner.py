@@ -280,6 +280,23 @@ class ActiveLearner(_ModalActiveLearner):
         idx = self._rng.choice(n_rows(X), n_rows(X), replace=True)
         return take_rows(X, idx), np.asarray(y)[idx]
 
+    def _sync_recorder(self):
+        """Point a :class:`PredictionRecorder` of the net at the current pool.
+
+        Label dispersion needs the predictions of the very rows it is asked
+        to score; the learner's pool shrinks with every ``label``, so the
+        recorder follows it before each fit.
+        """
+        if self.X_pool is None:
+            return
+        from .strategies.dispersion import PredictionRecorder
+
+        callbacks = getattr(self.estimator, "callbacks", None) or ()
+        for item in callbacks:
+            cb = item[1] if isinstance(item, tuple) else item
+            if isinstance(cb, PredictionRecorder) and cb.X_pool is not self.X_pool:
+                cb.set_params(X_pool=self.X_pool)
+
     def _fit_to_known(self, bootstrap=False, **fit_kwargs):
         if self.X_training is None:
             raise ValueError("the learner has no labeled rows to fit on yet.")
@@ -287,6 +304,7 @@ class ActiveLearner(_ModalActiveLearner):
         if bootstrap:
             X, y = self._bootstrap(X, y)
         X, y = self._with_pool(X, y)
+        self._sync_recorder()
         self.estimator.fit(X, y, **fit_kwargs)
         return self
 
@@ -295,6 +313,7 @@ class ActiveLearner(_ModalActiveLearner):
         if bootstrap:
             X, y = self._bootstrap(X, y)
         X, y = self._with_pool(X, y)
+        self._sync_recorder()
         self.estimator.fit(X, y, **fit_kwargs)
         return self
 

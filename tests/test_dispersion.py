@@ -82,6 +82,34 @@ def test_in_active_learner(digits):
     assert clone(learner.estimator).get_params()["callbacks"][0][0] == "recorder"
 
 
+def test_learner_pool_keeps_the_recorder_in_step(digits):
+    # with the learner's pool API the recorder follows the shrinking pool:
+    # after every label() it records exactly the rows still in the pool
+    X, y = digits
+    learner = ActiveLearner(
+        _net(X[:5]),  # any rows: the learner points the recorder at its pool
+        LabelDispersion(random_state=0),
+        X_training=X[:100],
+        y_training=y[:100],
+        X_pool=X[200:400],
+    )
+    rec = dict(learner.estimator.callbacks_)["recorder"]
+    assert rec.predictions_.shape == (200, 4)
+    y_pool = y[200:400]
+    for _ in range(2):
+        idx, _ = learner.query(n_instances=5)
+        scores = label_dispersion(rec.predictions_)
+        np.testing.assert_allclose(
+            learner.history_[-1]["scores"], np.sort(scores)[::-1][:5]
+        )
+        learner.label(idx, y_pool[idx])
+        y_pool = np.delete(y_pool, idx)
+        assert rec.predictions_.shape == (learner.X_pool.shape[0], 4)
+        np.testing.assert_array_equal(
+            rec.predictions_[:, -1], learner.predict_proba(learner.X_pool).argmax(1)
+        )
+
+
 def test_errors(digits):
     X, y = digits
     plain = DeepClassifier(MLP, max_epochs=1, random_state=0).fit(X[:100], y[:100])

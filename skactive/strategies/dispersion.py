@@ -34,7 +34,8 @@ class PredictionRecorder(Callback):
     X_pool : array-like of shape (n_pool, ...)
         The unlabeled rows to track. Change it with ``set_params(X_pool=...)``
         (or ``net.set_params(callbacks__recorder__X_pool=...)``) when the pool
-        shrinks; that clears the record.
+        shrinks; that clears the record. :class:`skactive.ActiveLearner` does
+        this itself before every fit when it holds the pool (``X_pool=``).
 
     Attributes
     ----------
