@@ -259,17 +259,6 @@ def get_layer(module, layer):
         ) from exc
 
 
-def make_projector(in_features, dims):
-    """``Linear -> BatchNorm1d -> ReLU`` per hidden layer, then a ``Linear``."""
-    layers = []
-    width = int(in_features)
-    for d in dims[:-1]:
-        layers += [nn.Linear(width, d, bias=False), nn.BatchNorm1d(d), nn.ReLU(True)]
-        width = d
-    layers.append(nn.Linear(width, dims[-1]))
-    return nn.Sequential(*layers)
-
-
 def _embedding_dim(encoder, x):
     dim = getattr(encoder, "embedding_dim", None)
     if isinstance(dim, numbers.Integral) and not isinstance(dim, bool):

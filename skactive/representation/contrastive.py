@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from ..losses import BarlowTwinsLoss, NTXentLoss
-from ._base import BaseRepresentation, _check_dims, _check_float, make_projector
+from ..nets.barlow_twins import make_projector
+from ._base import BaseRepresentation, _check_dims, _check_float
 
 __all__ = ["BarlowTwins", "SimCLR"]
 
