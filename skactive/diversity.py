@@ -236,12 +236,17 @@ def _check_finite_derived(t, derived, name):
     )
 
 
-def _to_numpy(x, name, *, allow_empty=False):
-    """2-D finite float64 numpy array from array-like or tensor."""
+def _to_numpy(x, name, *, allow_empty=False, keep_float32=False):
+    """2-D finite float64 numpy array from array-like or tensor.
+
+    ``keep_float32``: float32 input stays float32 (half the memory traffic
+    for k-means and neighbour searches).
+    """
     t = _to_tensor(
         x, name, device=torch.device("cpu"), dtype=None, allow_empty=allow_empty
     )
-    return np.asarray(t.numpy(), dtype=np.float64)
+    dtype = np.float32 if keep_float32 and t.dtype == torch.float32 else np.float64
+    return np.asarray(t.numpy(), dtype=dtype)
 
 
 def _check_labeled(labeled, n_features, *, device=None, dtype=None, as_numpy=False):
@@ -1344,20 +1349,32 @@ def nearest_to_centers(X, centers):
 # TypiClust
 # --------------------------------------------------------------------------
 def _typicality(points, k_neighbors):
-    """``1 / mean distance to the K nearest other points`` (K >= 1)."""
-    from sklearn.neighbors import NearestNeighbors
+    """``1 / mean distance to the K nearest other points`` (K >= 1).
 
+    Exact neighbours by blocks of rows against the cluster's points
+    (``rows x m`` distances at a time), in the points' dtype; squared
+    distances within rounding error of 0 are 0.
+    """
     m = points.shape[0]
     K = min(k_neighbors, m - 1)
     if K < 1:
         return np.full(m, np.inf)
-    nn = NearestNeighbors(n_neighbors=K + 1).fit(points)
+    P = torch.from_numpy(np.ascontiguousarray(points))
+    P = P - P.mean(dim=0)  # expansion around the centre: small rounding error
+    sq = (P * P).sum(1)
+    # squared distances within the expansion's rounding error count as 0
+    # (duplicates are exactly 0, as with direct differences)
+    tol = _zero_tol(float(sq.max()), P.shape[1], P.dtype)
     mean = np.empty(m)
-    rows = max(1, _BLOCK_ELEMS // max(m, 1))
+    rows = max(1, _BLOCK_ELEMS // m)
     for s in range(0, m, rows):
-        dist, _ = nn.kneighbors(points[s : s + rows])
-        # column 0 is the point itself (or an exact duplicate: also 0)
-        mean[s : s + rows] = dist[:, 1:].mean(axis=1)
+        d2 = torch.addmm(sq.unsqueeze(0), P[s : s + rows], P.T, alpha=-2)
+        d2.add_(sq[s : s + rows, None])
+        # K + 1 smallest: the point itself (or an exact duplicate: also 0)
+        # comes first and is dropped
+        near = torch.topk(d2, K + 1, dim=1, largest=False).values[:, 1:]
+        near = torch.nn.functional.threshold(near, tol, 0.0).sqrt_()
+        mean[s : s + rows] = near.mean(dim=1).double().numpy()
     with np.errstate(divide="ignore"):
         return 1.0 / mean
 
@@ -1427,11 +1444,13 @@ def typiclust_sampling(
     """
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
-    Xp = _to_numpy(embeddings, "embeddings")
+    Xp = _to_numpy(embeddings, "embeddings", keep_float32=True)
     n_pool, n_feat = Xp.shape
     n = _check_n(n, n_pool)
     k_neighbors = _check_int(k_neighbors, "k_neighbors", min_value=1)
     lab = _check_labeled(labeled, n_feat, as_numpy=True)
+    if lab is not None:
+        lab = lab.astype(Xp.dtype, copy=False)
     rng = check_random_state(random_state)
     X_all = Xp if lab is None else np.vstack([Xp, lab])
     n_lab = 0 if lab is None else lab.shape[0]

@@ -737,3 +737,22 @@ def test_pruned_kcenter_many_exact_ties_picks_a_farthest_row(monkeypatch):
         centres.append(X[i].astype(float))
     assert len({tuple(X[i]) for i in picks[:26]}) == 26  # 27 sites, 1 labeled
     assert len(set(picks.tolist())) == 40
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_typicality_matches_bruteforce(dtype):
+    rng = np.random.default_rng(3)
+    P = rng.normal(size=(60, 5))
+    P[10] = P[11]  # an exact duplicate: its nearest "other" point is at 0
+    D = cdist(P, P)
+    np.fill_diagonal(D, np.inf)
+    for k in (1, 7, 59, 100):
+        K = min(k, 59)
+        with np.errstate(divide="ignore"):  # duplicates: typicality inf
+            want = 1.0 / np.sort(D, axis=1)[:, :K].mean(axis=1)
+        got = diversity._typicality(P.astype(dtype), k)
+        rtol = 1e-4 if dtype == np.float32 else 1e-9
+        finite = np.isfinite(want)
+        np.testing.assert_allclose(got[finite], want[finite], rtol=rtol)
+    assert np.isinf(diversity._typicality(P[10:12].astype(dtype), 1)).all()
+    np.testing.assert_array_equal(diversity._typicality(P[:1], 5), [np.inf])
