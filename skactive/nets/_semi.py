@@ -21,7 +21,8 @@ import torch
 from skorch.utils import to_numpy, to_tensor
 
 from .._validation import take_rows
-from ._classifier import DeepClassifier, _first_output
+from ..augment import make_augmentation
+from ._classifier import DeepClassifier, _first_output, _transform_accepts_generator
 
 __all__ = [
     "SemiSupervisedBatch",
@@ -67,6 +68,10 @@ def _check_positive_int(name, value, *, allow_none=False):
         kind = "a positive integer or None" if allow_none else "a positive integer"
         raise ValueError(f"{name} must be {kind}, got {value!r}.")
     return int(value)
+
+
+def _identity(x, generator=None):
+    return x
 
 
 def _check_real(name, value, *, low=None, high=None, low_open=False):
@@ -524,6 +529,42 @@ class SemiSupervisedClassifier(DeepClassifier):
         seed = int(torch.randint(0, 2**62, (1,)).item())
         self.train_generator_ = torch.Generator()
         self.train_generator_.manual_seed(seed)
+
+    # ----------------------------------------------------- augmentation
+    def _make_augmentation(self, X):
+        """The ``augmentation`` parameter as a transform for the rows of ``X``.
+
+        ``None`` or ``"none"``: identity; a callable: used as it is; a name:
+        :func:`skactive.augment.make_augmentation` for the image shape of the
+        rows after ``input_transform`` (the nets that augment call this from
+        ``on_train_begin``).
+        """
+        aug = self.augmentation
+        if aug is None or (isinstance(aug, str) and aug == "none"):
+            return _identity
+        if callable(aug):
+            return aug
+        if not isinstance(aug, str):
+            raise TypeError(
+                f"augmentation must be a name, a callable or None, got {aug!r}."
+            )
+        shape = self._probe_input_shape(X)
+        if len(shape) != 3:
+            raise ValueError(
+                f"augmentation={aug!r} needs image inputs (N x C x H x W after "
+                f"input_transform); rows here have shape {shape}. Pass "
+                "augmentation='none' or a callable (e.g. Gaussian noise)."
+            )
+        return make_augmentation(aug, shape)
+
+    def _augment(self, x, generator):
+        """Apply ``augmentation_`` to a batch, per sample, from ``generator``."""
+        aug = self.augmentation_
+        if x.shape[0] == 0:
+            return x
+        if _transform_accepts_generator(aug):
+            return aug(x, generator=generator)
+        return aug(x)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         """Training rows (labeled + unlabeled) and validation rows (labeled only).

@@ -7,9 +7,7 @@ import numbers
 import torch
 from torch import nn
 
-from ..augment import make_augmentation
 from ..losses.barlow_twins import BarlowTwinsLoss
-from ._classifier import _transform_accepts_generator
 from ._semi import SemiSupervisedClassifier, _check_real
 
 __all__ = ["BarlowTwinsClassifier"]
@@ -301,28 +299,6 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         self.module_ = _BarlowModule(backbone, projector)
         return self
 
-    # ----------------------------------------------------------- augmentation
-    def _make_augmentation(self, X):
-        aug = self.augmentation
-        if aug is None:
-            return lambda x: x
-        if callable(aug):
-            return aug
-        if not isinstance(aug, str):
-            raise TypeError(
-                f"augmentation must be a name, a callable or None, got {aug!r}."
-            )
-        if aug == "none":
-            return make_augmentation("none", (1, 1, 1))
-        shape = self._probe_input_shape(X)
-        if len(shape) != 3:
-            raise ValueError(
-                f"augmentation={aug!r} needs image inputs (N x C x H x W after "
-                f"input_transform); rows here have shape {shape}. Pass a "
-                "callable (e.g. Gaussian noise) for feature vectors."
-            )
-        return make_augmentation(aug, shape)
-
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Validate the parameters, seed the generator, build the augmentation.
 
@@ -345,12 +321,6 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         """
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.augmentation_ = self._make_augmentation(X)
-
-    def _augment(self, x, generator):
-        aug = self.augmentation_
-        if _transform_accepts_generator(aug):
-            return aug(x, generator=generator)
-        return aug(x)
 
     # --------------------------------------------------------------- training
     def joint_loss(self, batch, generator, **fit_params):

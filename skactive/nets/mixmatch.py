@@ -5,17 +5,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..augment import make_augmentation
 from ..callbacks import EMA, RampUp
 from ..losses.mixmatch import MixMatchLoss, mixup, sharpen
-from ._classifier import _transform_accepts_generator
 from ._semi import SemiSupervisedClassifier, _check_positive_int, _check_real
 
 __all__ = ["MixMatchClassifier"]
-
-
-def _identity(x, generator=None):
-    return x
 
 
 class MixMatchClassifier(SemiSupervisedClassifier):
@@ -180,25 +174,6 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         if self.ema_decay is not None:
             _check_real("ema_decay", self.ema_decay, low=0.0, high=1.0)
 
-    def _make_augmentation(self, X):
-        aug = self.augmentation
-        if aug is None or aug == "none":
-            return _identity
-        if callable(aug):
-            return aug
-        if not isinstance(aug, str):
-            raise TypeError(
-                f"augmentation must be a name, a callable or None, got {aug!r}."
-            )
-        shape = self._probe_input_shape(X)
-        if len(shape) != 3:
-            raise ValueError(
-                f"augmentation={aug!r} needs image inputs (N x C x H x W after "
-                f"input_transform); rows here have shape {shape}. Pass "
-                "augmentation='none' or a callable (e.g. Gaussian noise)."
-            )
-        return make_augmentation(aug, shape)
-
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Validate the parameters, seed the generator, build the augmentation.
 
@@ -221,14 +196,6 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         """
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.augmentation_ = self._make_augmentation(X)
-
-    def _augment(self, x, generator):
-        aug = self.augmentation_
-        if x.shape[0] == 0:
-            return x
-        if _transform_accepts_generator(aug):
-            return aug(x, generator=generator)
-        return aug(x)
 
     def mixmatch_batch(self, batch, generator, **fit_params):
         """The mixed inputs and targets of one MixMatch step.
