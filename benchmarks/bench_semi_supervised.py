@@ -45,6 +45,7 @@ Usage::
     python benchmarks/bench_semi_supervised.py [--quick] [--data DIR]
         [--datasets mnist cifar10] [--methods supervised mixmatch ...]
         [--steps N] [--threads 1] [--seed 0] [--mnist-cnn] [--lambda-u W]
+        [--channels C1 C2]
 """
 
 from __future__ import annotations
@@ -263,6 +264,13 @@ def main(argv=None):
         help="MNIST with the CIFAR-10 SmallCNN instead of the MLP",
     )
     parser.add_argument(
+        "--channels",
+        type=int,
+        nargs="+",
+        default=None,
+        help="SmallCNN channels per block (default: 16 32)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: 2,000 training and 1,000 test rows, 40 steps",
@@ -276,6 +284,10 @@ def main(argv=None):
         DATASETS["mnist"].update(
             module=SmallCNN, module_kw={"channels": (16, 32), "dropout": 0.3}
         )
+    if args.channels is not None:
+        for config in DATASETS.values():
+            if config["module"] is SmallCNN:
+                config["module_kw"]["channels"] = tuple(args.channels)
 
     data_dir = Path(args.data)
     if data_dir.is_file():  # a path to one of the files: use its folder
