@@ -5,11 +5,13 @@ to the repository; a missing file is reported and skipped):
 
 * ``mnist_train10k_test10k.npz``: 100 labels (10 per class) among the 10,000
   training digits, the other 9,900 are the unlabeled pool; tested on the
-  10,000 official test digits. Network: :class:`~skactive.nets.MLP`
-  (784-256-10, dropout 0.3), 2,000 steps.
+  10,000 official test digits. Network: :class:`~skactive.nets.SmallCNN`
+  (16-32 channels, dropout 0.3; ``--mnist-mlp``: the 784-256-10
+  :class:`~skactive.nets.MLP`), 3,000 steps.
 * ``cifar10_jpeg_10k_2k.npz``: 250 labels (25 per class) among 10,000
   training images, 9,750 unlabeled; tested on 2,000 images. Network:
-  :class:`~skactive.nets.SmallCNN` (16-32 channels, dropout 0.3), 600 steps.
+  :class:`~skactive.nets.SmallCNN` (16-32 channels, dropout 0.3), 10,000
+  steps.
 
 Methods, each with the same network, Adam and seed:
 
@@ -31,7 +33,9 @@ Methods, each with the same network, Adam and seed:
   defaults) when those modules are present.
 
 Semi-supervised nets (and ``barlow``) take ``batch_size`` labeled and
-``batch_size`` unlabeled rows per step; an epoch is ``--steps-per-epoch``
+``mu * batch_size`` unlabeled rows per step (``mu`` = 1 on MNIST, 2 on
+CIFAR-10, where MixMatch's guessed labels are weak and more of them per step
+help); an epoch is ``--steps-per-epoch``
 steps and the pseudo-label / propagation nets train on the labels alone for
 the first quarter of the epochs. ``supervised`` and ``isda`` run the same
 number of steps over the labels (an epoch is then one pass over them). The
@@ -45,8 +49,8 @@ Usage::
 
     python benchmarks/bench_semi_supervised.py [--quick] [--data DIR]
         [--datasets mnist cifar10] [--methods supervised mixmatch ...]
-        [--steps N] [--threads 1] [--seed 0] [--mnist-cnn] [--lambda-u W]
-        [--channels C1 C2]
+        [--steps N] [--threads 1] [--seeds 0 1 2] [--mnist-mlp] [--lambda-u W]
+        [--mu M] [--channels C1 C2]
 """
 
 from __future__ import annotations
@@ -69,22 +73,26 @@ from skactive.nets.pseudo_label import PseudoLabelClassifier
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+MU_CIFAR = 2  # MixMatch gains most from more unlabeled rows per step
+
 DATASETS = {
     "mnist": dict(
         file="mnist_train10k_test10k.npz",
         n_labels=100,
-        module=MLP,
-        module_kw={"hidden_units": (256,), "dropout": 0.3},
-        steps=2000,
+        module=SmallCNN,
+        module_kw={"channels": (16, 32), "dropout": 0.3},
+        steps=3000,
         lambda_u=75.0,
+        mu=1,
     ),
     "cifar10": dict(
         file="cifar10_jpeg_10k_2k.npz",
         n_labels=250,
         module=SmallCNN,
         module_kw={"channels": (16, 32), "dropout": 0.3},
-        steps=600,
+        steps=10000,
         lambda_u=5.0,
+        mu=MU_CIFAR,
     ),
 }
 
@@ -126,7 +134,9 @@ def make_net(method, config, *, batch_size, steps, steps_per_epoch, seed):
         classes=np.arange(10),
         **{f"module__{k}": v for k, v in config["module_kw"].items()},
     )
-    semi = dict(common, steps_per_epoch=steps_per_epoch, max_epochs=epochs)
+    semi = dict(
+        common, steps_per_epoch=steps_per_epoch, max_epochs=epochs, mu=config["mu"]
+    )
     warmup = max(1, epochs // 4)
     if method in ("supervised", "isda"):
         cls, extra = DeepClassifier, {}
@@ -172,7 +182,8 @@ def make_net(method, config, *, batch_size, steps, steps_per_epoch, seed):
     raise ValueError(f"unknown method {method!r}")
 
 
-def run_dataset(name, path, args):
+def run_dataset(name, path, args, seed):
+    """Fit every method on one dataset with one seed; a dict per method."""
     config = DATASETS[name]
     n_labels = config["n_labels"]
     steps = args.steps or config["steps"]
@@ -183,10 +194,10 @@ def run_dataset(name, path, args):
     X, y = data["X_train"], data["y_train"].astype(np.int64)
     X_test, y_test = data["X_test"], data["y_test"].astype(np.int64)
     if args.quick:
-        keep = np.random.RandomState(args.seed).permutation(len(X))[:2000]
+        keep = np.random.RandomState(seed).permutation(len(X))[:2000]
         X, y = X[keep], y[keep]
         X_test, y_test = X_test[:1000], y_test[:1000]
-    labeled = pick_labels(y, n_labels, args.seed)
+    labeled = pick_labels(y, n_labels, seed)
     y_semi = np.full(len(y), -1)
     y_semi[labeled] = y[labeled]
     rows = []
@@ -197,7 +208,7 @@ def run_dataset(name, path, args):
             batch_size=args.batch_size,
             steps=steps,
             steps_per_epoch=steps_per_epoch,
-            seed=args.seed,
+            seed=seed,
         )
         if net is None:
             print(f"  {name}/{method}: not available, skipped", flush=True)
@@ -212,24 +223,62 @@ def run_dataset(name, path, args):
         epochs = len(net.history)
         n_steps = int(sum(net.history[:, "train_batch_count"]))
         rows.append(
-            (
-                name,
-                method,
-                n_labels,
-                acc,
-                cpu / epochs,
-                1000 * cpu / n_steps,
-                n_steps,
-                n_steps // epochs,
-                wall,
+            dict(
+                dataset=name,
+                method=method,
+                seed=seed,
+                labels=n_labels,
+                acc=acc,
+                cpu_epoch=cpu / epochs,
+                cpu_step=1000 * cpu / n_steps,
+                steps=n_steps,
+                steps_epoch=n_steps // epochs,
+                wall=wall,
             )
         )
         print(
-            f"  {name}/{method}: acc {acc:.3f}, {cpu / epochs:.2f} CPU s/epoch, "
+            f"  {name}/{method} (seed {seed}): acc {acc:.3f}, "
+            f"{cpu / epochs:.2f} CPU s/epoch, "
             f"{epochs} epochs x {n_steps // epochs} steps, {wall:.0f} s wall",
             flush=True,
         )
     return rows
+
+
+def summarise(rows):
+    """One row per dataset and method, averaged over the seeds.
+
+    ``gain`` is the mean over the seeds of the accuracy minus that of
+    ``supervised`` with the same seed (same labeled rows), in points; None
+    without a supervised run.
+    """
+    sup = {
+        (r["dataset"], r["seed"]): r["acc"] for r in rows if r["method"] == "supervised"
+    }
+    keys = list(dict.fromkeys((r["dataset"], r["method"]) for r in rows))
+    table = []
+    for dataset, method in keys:
+        group = [r for r in rows if (r["dataset"], r["method"]) == (dataset, method)]
+        accs = np.array([r["acc"] for r in group])
+        gains = [
+            100 * (r["acc"] - sup[(dataset, r["seed"])])
+            for r in group
+            if (dataset, r["seed"]) in sup
+        ]
+        table.append(
+            dict(
+                group[0],
+                acc=accs.mean(),
+                acc_std=accs.std(ddof=1) if len(accs) > 1 else 0.0,
+                gain=float(np.mean(gains)) if len(gains) == len(group) else None,
+                n_seeds=len(group),
+                **{
+                    k: float(np.mean([r[k] for r in group]))
+                    for k in ("cpu_epoch", "cpu_step", "wall")
+                },
+            )
+        )
+    return table
 
 
 def main(argv=None):
@@ -248,12 +297,18 @@ def main(argv=None):
         "--steps",
         type=int,
         default=None,
-        help="gradient steps per net (default: 2000 MNIST, 600 CIFAR-10)",
+        help="gradient steps per net (default: 3000 MNIST, 10000 CIFAR-10)",
     )
     parser.add_argument("--steps-per-epoch", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="seeds (labeled rows and nets); several give mean ± std",
+    )
     parser.add_argument(
         "--lambda-u",
         type=float,
@@ -261,9 +316,16 @@ def main(argv=None):
         help="MixMatch's final unsupervised weight (default: 75 MNIST, 5 CIFAR-10)",
     )
     parser.add_argument(
-        "--mnist-cnn",
+        "--mu",
+        type=int,
+        default=None,
+        help="unlabeled rows per labeled row in a semi-supervised step "
+        f"(default: 1 MNIST, {MU_CIFAR} CIFAR-10)",
+    )
+    parser.add_argument(
+        "--mnist-mlp",
         action="store_true",
-        help="MNIST with the CIFAR-10 SmallCNN instead of the MLP",
+        help="MNIST with a 784-256-10 MLP instead of the SmallCNN",
     )
     parser.add_argument(
         "--channels",
@@ -282,9 +344,12 @@ def main(argv=None):
     if args.lambda_u is not None:
         for config in DATASETS.values():
             config["lambda_u"] = args.lambda_u
-    if args.mnist_cnn:
+    if args.mu is not None:
+        for config in DATASETS.values():
+            config["mu"] = args.mu
+    if args.mnist_mlp:
         DATASETS["mnist"].update(
-            module=SmallCNN, module_kw={"channels": (16, 32), "dropout": 0.3}
+            module=MLP, module_kw={"hidden_units": (256,), "dropout": 0.3}
         )
     if args.channels is not None:
         for config in DATASETS.values():
@@ -301,7 +366,8 @@ def main(argv=None):
             missing.append(str(path))
             continue
         print(f"{name}:", flush=True)
-        rows += run_dataset(name, path, args)
+        for seed in args.seeds:
+            rows += run_dataset(name, path, args, seed)
     for path in missing:
         print(
             f"data file {path} not found: pass --data DIR or set SKACTIVE_DATA "
@@ -312,25 +378,29 @@ def main(argv=None):
 
     print()
     header = (
-        f"{'dataset':8s} {'method':18s} {'labels':>6s} {'test acc':>8s} "
+        f"{'dataset':8s} {'method':18s} {'labels':>6s} {'test acc':>13s} "
         f"{'vs sup.':>7s} {'CPU s/epoch':>11s} {'CPU ms/step':>11s} "
         f"{'steps':>6s} {'steps/ep':>8s} {'wall s':>7s}"
     )
     print(header)
     print("-" * len(header))
-    sup = {r[0]: r[3] for r in rows if r[1] == "supervised"}
-    for row in rows:
-        name, method, n_labels, acc, cpu_epoch, cpu_step, steps, steps_epoch, wall = row
-        gain = f"{100 * (acc - sup[name]):+.1f}" if name in sup else "n/a"
+    for r in summarise(rows):
+        acc = f"{r['acc']:.3f}"
+        if r["n_seeds"] > 1:
+            acc += f" ± {r['acc_std']:.3f}"
+        gain = "n/a" if r["gain"] is None else f"{r['gain']:+.1f}"
         print(
-            f"{name:8s} {method:18s} {n_labels:6d} {acc:8.3f} {gain:>7s} "
-            f"{cpu_epoch:11.2f} {cpu_step:11.1f} {steps:6d} {steps_epoch:8d} "
-            f"{wall:7.0f}"
+            f"{r['dataset']:8s} {r['method']:18s} {r['labels']:6d} {acc:>13s} "
+            f"{gain:>7s} {r['cpu_epoch']:11.2f} {r['cpu_step']:11.1f} "
+            f"{r['steps']:6d} {r['steps_epoch']:8d} {r['wall']:7.0f}"
         )
+    mus = ", ".join(f"{DATASETS[n]['mu']} {n}" for n in args.datasets)
+    seeds = " ".join(map(str, args.seeds))
     print(
-        f"\nBatches of {args.batch_size} labeled (+ {args.batch_size} unlabeled) "
-        f"rows, seed {args.seed}, {args.threads} torch thread(s); 'vs sup.' is "
-        "in accuracy points."
+        f"\nBatches of {args.batch_size} labeled (+ mu x {args.batch_size} "
+        f"unlabeled; mu = {mus}) rows, seeds {seeds} (mean ± standard deviation "
+        f"over the seeds), {args.threads} torch thread(s); 'vs sup.' is the mean "
+        "gain over supervised with the same labels, in accuracy points."
     )
     return 0
 
