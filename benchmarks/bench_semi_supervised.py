@@ -35,9 +35,9 @@ Methods, each with the same network, Adam and seed:
 Semi-supervised nets (and ``barlow``) take ``batch_size`` labeled and
 ``mu * batch_size`` unlabeled rows per step (``mu`` = 1 on MNIST, 2 on
 CIFAR-10, where MixMatch's guessed labels are weak and more of them per step
-help); an epoch is ``--steps-per-epoch``
-steps and the pseudo-label / propagation nets train on the labels alone for
-the first quarter of the epochs. ``supervised`` and ``isda`` run the same
+help); an epoch is ``--steps-per-epoch`` steps and the pseudo-label /
+propagation nets train on the labels alone for the first quarter of the
+epochs. ``supervised`` and ``isda`` run the same
 number of steps over the labels (an epoch is then one pass over them). The
 table gives test accuracy, the gain over ``supervised`` in points, process
 CPU seconds per epoch (``--threads`` torch threads), the same per step
@@ -76,8 +76,6 @@ from skactive.nets.pseudo_label import PseudoLabelClassifier
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
-MU_CIFAR = 2  # MixMatch gains most from more unlabeled rows per step
-
 DATASETS = {
     "mnist": dict(
         file="mnist_train10k_test10k.npz",
@@ -95,7 +93,7 @@ DATASETS = {
         module_kw={"channels": (16, 32), "dropout": 0.3},
         steps=10000,
         lambda_u=5.0,
-        mu=MU_CIFAR,
+        mu=2,  # MixMatch gains most from more unlabeled rows per step
     ),
 }
 
@@ -185,7 +183,18 @@ def make_net(method, config, *, batch_size, steps, steps_per_epoch, seed):
     raise ValueError(f"unknown method {method!r}")
 
 
-def run_dataset(name, path, args, seed):
+def load(path):
+    """``X, y, X_test, y_test`` of one data file."""
+    data = np.load(path)
+    return (
+        data["X_train"],
+        data["y_train"].astype(np.int64),
+        data["X_test"],
+        data["y_test"].astype(np.int64),
+    )
+
+
+def run_dataset(name, data, args, seed):
     """Fit every method on one dataset with one seed; a dict per method."""
     config = DATASETS[name]
     n_labels = config["n_labels"]
@@ -193,9 +202,7 @@ def run_dataset(name, path, args, seed):
     steps_per_epoch = args.steps_per_epoch
     if args.quick:
         steps, steps_per_epoch = 40, 10
-    data = np.load(path)
-    X, y = data["X_train"], data["y_train"].astype(np.int64)
-    X_test, y_test = data["X_test"], data["y_test"].astype(np.int64)
+    X, y, X_test, y_test = data
     if args.quick:
         keep = np.random.RandomState(seed).permutation(len(X))[:2000]
         X, y = X[keep], y[keep]
@@ -323,7 +330,7 @@ def main(argv=None):
         type=int,
         default=None,
         help="unlabeled rows per labeled row in a semi-supervised step "
-        f"(default: 1 MNIST, {MU_CIFAR} CIFAR-10)",
+        f"(default: 1 MNIST, {DATASETS['cifar10']['mu']} CIFAR-10)",
     )
     parser.add_argument(
         "--mnist-mlp",
@@ -369,8 +376,9 @@ def main(argv=None):
             missing.append(str(path))
             continue
         print(f"{name}:", flush=True)
+        data = load(path)
         for seed in args.seeds:
-            rows += run_dataset(name, path, args, seed)
+            rows += run_dataset(name, data, args, seed)
     for path in missing:
         print(
             f"data file {path} not found: pass --data DIR or set SKACTIVE_DATA "
