@@ -6,7 +6,8 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
 
-from ._validation import check_has_method, n_rows, slice_rows
+from ._rows import n_rows, slice_rows
+from ._validation import check_has_method
 
 __all__ = ["predict_proba_pool", "embed_pool", "is_skorch_net", "DEFAULT_CHUNK_ROWS"]
 

@@ -1,30 +1,521 @@
-"""Input validation shared by strategies, selectors, learners and nets."""
+"""One validation vocabulary for every public class and function of skactive.
+
+Parameters are described by **declared constraints** -- a dict
+``{name: [constraint, ...]}`` -- and a value is valid when it satisfies any
+constraint of its list (scikit-learn's ``_parameter_constraints`` idea, written
+here without importing scikit-learn's private module). A constraint is one of
+
+* an :class:`Interval` (``Interval(Integral, 1, None, closed="left")``: an int
+  ``>= 1``), :class:`StrOptions` (one of a set of strings), :class:`Options`
+  (one of a set of values of a type), :class:`HasMethods`;
+* a type (any instance of it), ``None`` (the value ``None``), ``callable``;
+* a name: ``"array-like"``, ``"sparse matrix"``, ``"random_state"``
+  (int >= 0, :class:`~numpy.random.RandomState` or ``None``), ``"boolean"``
+  (``bool`` or numpy bool), ``"device"`` (a str or :class:`torch.device` that
+  torch accepts), ``"tensor"``.
+
+Classes declare ``_parameter_constraints`` (merged along the class hierarchy,
+so a subclass declares only what it adds) and check them at ``fit`` /
+``select`` / ``transform`` time with :func:`validate_estimator_params`;
+functions are wrapped by :func:`validate_params`. Every violation raises
+:class:`InvalidParameterError`, which is both a :class:`ValueError` and a
+:class:`TypeError` (``1.5`` where an int is due is the same mistake wherever
+it is made), with a message naming the parameter, what it must be and the
+value received. :func:`invalid_values` generates values that break a
+constraint list, which ``tests/test_common.py`` feeds to every declared
+parameter of every public object.
+
+The module also holds the checks on data every strategy shares (pools,
+``n_instances``, fitted models).
+"""
 
 from __future__ import annotations
 
-import numbers
+import functools
+import inspect
+import math
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
+    "InvalidParameterError",
+    "Interval",
+    "StrOptions",
+    "Options",
+    "HasMethods",
+    "validate_params",
+    "validate_parameter",
+    "validate_parameter_constraints",
+    "validate_estimator_params",
+    "parameter_constraints",
+    "invalid_values",
     "check_n_instances",
     "check_pool",
-    "n_rows",
-    "take_rows",
-    "slice_rows",
-    "unwrap_estimator",
     "check_fitted",
     "check_has_method",
-    "torch_generator",
-    "seed_from_random_state",
+    "unwrap_estimator",
 ]
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter or an input has a bad type or value.
+
+    Both a :class:`ValueError` and a :class:`TypeError`, so code that catches
+    either keeps working whichever of the two the mistake "is".
+    """
+
+
+# ------------------------------------------------------------------ constraints
+class _Constraint:
+    """A set of valid values: ``is_satisfied_by(value)`` and a description."""
+
+    hidden = False
+
+    def is_satisfied_by(self, value) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __str__(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool | np.bool_)
+
+
+def _is_real(value):
+    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
+
+
+class Interval(_Constraint):
+    """Numbers of a type in an interval.
+
+    Parameters
+    ----------
+    type : {numbers.Integral, numbers.Real}
+        ``Integral``: ints (numpy ints included, bools excluded); ``Real``:
+        any real number but bools, NaN excluded.
+    left, right : float, int or None
+        Bounds; ``None`` is unbounded on that side.
+    closed : {"left", "right", "both", "neither"}, default="both"
+        Which bounds belong to the interval.
+    """
+
+    def __init__(self, type, left, right, *, closed="both"):
+        if type not in (Integral, Real):
+            raise ValueError("Interval type must be numbers.Integral or numbers.Real.")
+        if closed not in ("left", "right", "both", "neither"):
+            raise ValueError(f"closed must be left, right, both or neither: {closed}")
+        self.type = type
+        self.left = left
+        self.right = right
+        self.closed = closed
+
+    def is_satisfied_by(self, value):
+        ok = _is_int(value) if self.type is Integral else _is_real(value)
+        if not ok:
+            return False
+        v = float(value) if self.type is Real else int(value)
+        if self.type is Real and math.isnan(v):
+            return False
+        if self.left is not None:
+            if self.closed in ("left", "both") and not v >= self.left:
+                return False
+            if self.closed in ("right", "neither") and not v > self.left:
+                return False
+        if self.right is not None:
+            if self.closed in ("right", "both") and not v <= self.right:
+                return False
+            if self.closed in ("left", "neither") and not v < self.right:
+                return False
+        return True
+
+    def __str__(self):
+        kind = "an int" if self.type is Integral else "a float"
+        lo = "-inf" if self.left is None else str(self.left)
+        hi = "inf" if self.right is None else str(self.right)
+        lb = "[" if self.closed in ("left", "both") and self.left is not None else "("
+        rb = "]" if self.closed in ("right", "both") and self.right is not None else ")"
+        return f"{kind} in the range {lb}{lo}, {hi}{rb}"
+
+
+class Options(_Constraint):
+    """One of a set of values of a type.
+
+    Parameters
+    ----------
+    type : type
+        The type the value must have.
+    options : set
+        The allowed values.
+    """
+
+    def __init__(self, type, options):
+        self.type = type
+        self.options = set(options)
+
+    def is_satisfied_by(self, value):
+        try:
+            return isinstance(value, self.type) and value in self.options
+        except TypeError:  # unhashable
+            return False
+
+    def __str__(self):
+        return "one of " + ", ".join(repr(o) for o in sorted(self.options, key=str))
+
+
+class StrOptions(Options):
+    """One of a set of strings.
+
+    Parameters
+    ----------
+    options : set of str
+        The allowed strings.
+    """
+
+    def __init__(self, options):
+        super().__init__(str, options)
+
+
+class HasMethods(_Constraint):
+    """Objects with callable methods of the given names.
+
+    Parameters
+    ----------
+    methods : str or list of str
+        The method names.
+    """
+
+    def __init__(self, methods):
+        self.methods = [methods] if isinstance(methods, str) else list(methods)
+
+    def is_satisfied_by(self, value):
+        return all(callable(getattr(value, m, None)) for m in self.methods)
+
+    def __str__(self):
+        names = ", ".join(f"{m}()" for m in self.methods)
+        return f"an object with {names}"
+
+
+class _InstancesOf(_Constraint):
+    def __init__(self, type):
+        self.type = type
+
+    def is_satisfied_by(self, value):
+        if self.type in (int, float) and isinstance(value, bool | np.bool_):
+            return False
+        return isinstance(value, self.type)
+
+    def __str__(self):
+        return f"an instance of {self.type.__name__}"
+
+
+class _NoneConstraint(_Constraint):
+    def is_satisfied_by(self, value):
+        return value is None
+
+    def __str__(self):
+        return "None"
+
+
+class _Booleans(_Constraint):
+    def is_satisfied_by(self, value):
+        return isinstance(value, bool | np.bool_)
+
+    def __str__(self):
+        return "a bool"
+
+
+class _RandomStates(_Constraint):
+    def is_satisfied_by(self, value):
+        if value is None or isinstance(value, np.random.RandomState):
+            return True
+        return _is_int(value) and 0 <= int(value) < 2**63
+
+    def __str__(self):
+        return "an int >= 0, a numpy RandomState or None"
+
+
+class _Callables(_Constraint):
+    def is_satisfied_by(self, value):
+        return callable(value)
+
+    def __str__(self):
+        return "a callable"
+
+
+class _ArrayLikes(_Constraint):
+    def is_satisfied_by(self, value):
+        if isinstance(value, str | bytes) or value is None:
+            return False
+        return (
+            hasattr(value, "__array__")
+            or hasattr(value, "__len__")
+            or hasattr(value, "shape")
+            or isinstance(value, torch.Tensor)
+        )
+
+    def __str__(self):
+        return "an array-like"
+
+
+class _SparseMatrices(_Constraint):
+    def is_satisfied_by(self, value):
+        return sp.issparse(value)
+
+    def __str__(self):
+        return "a sparse matrix"
+
+
+class _Tensors(_Constraint):
+    def is_satisfied_by(self, value):
+        return isinstance(value, torch.Tensor)
+
+    def __str__(self):
+        return "a torch.Tensor"
+
+
+class _Devices(_Constraint):
+    def is_satisfied_by(self, value):
+        if isinstance(value, torch.device):
+            return True
+        if not isinstance(value, str):
+            return False
+        try:
+            torch.device(value)
+        except (RuntimeError, ValueError):
+            return False
+        return True
+
+    def __str__(self):
+        return "a torch device (a str such as 'cpu' or 'cuda:0', or a torch.device)"
+
+
+_NAMED = {
+    "array-like": _ArrayLikes,
+    "sparse matrix": _SparseMatrices,
+    "random_state": _RandomStates,
+    "boolean": _Booleans,
+    "device": _Devices,
+    "tensor": _Tensors,
+}
+
+
+def make_constraint(spec):
+    """Turn a constraint specification into a constraint object."""
+    if isinstance(spec, _Constraint):
+        return spec
+    if spec is None:
+        return _NoneConstraint()
+    if spec is callable:
+        return _Callables()
+    if isinstance(spec, str):
+        try:
+            return _NAMED[spec]()
+        except KeyError:
+            raise ValueError(f"unknown constraint name {spec!r}") from None
+    if isinstance(spec, type):
+        return _InstancesOf(spec)
+    raise ValueError(f"unknown constraint {spec!r}")
+
+
+def _describe(constraints):
+    shown = [str(c) for c in constraints if not c.hidden]
+    if len(shown) == 1:
+        return shown[0]
+    return ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def _short_repr(value, limit=80):
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not hide the real error
+        text = f"<{type(value).__name__} object>"
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+def validate_parameter(value, name, constraints, caller):
+    """Check one value against a constraint list; raise naming ``name``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The parameter's name, for the message.
+    constraints : list
+        Constraint specifications (see the module docstring); the value is
+        valid when it satisfies one of them.
+    caller : str
+        The function or class the parameter belongs to, for the message.
+
+    Returns
+    -------
+    object
+        ``value``, unchanged.
+    """
+    made = [make_constraint(c) for c in constraints]
+    if any(c.is_satisfied_by(value) for c in made):
+        return value
+    raise InvalidParameterError(
+        f"{caller}: {name} must be {_describe(made)}, got {_short_repr(value)}."
+    )
+
+
+def validate_parameter_constraints(constraints, params, caller):
+    """Check every parameter of ``params`` that ``constraints`` declares.
+
+    Parameters
+    ----------
+    constraints : dict
+        ``{name: [constraint, ...]}``; a name mapped to ``"no_validation"`` is
+        skipped.
+    params : dict
+        ``{name: value}``.
+    caller : str
+        The function or class, for the message.
+    """
+    for name, value in params.items():
+        spec = constraints.get(name)
+        if spec is None or spec == "no_validation":
+            continue
+        validate_parameter(value, name, spec, caller)
+
+
+@functools.cache
+def _merged_constraints(cls):
+    merged = {}
+    for klass in reversed(cls.__mro__):
+        merged.update(klass.__dict__.get("_parameter_constraints", {}))
+    return merged
+
+
+def parameter_constraints(obj):
+    """The constraints declared for ``obj``'s class and its bases, merged."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    return dict(_merged_constraints(cls))
+
+
+def validate_estimator_params(estimator, params=None):
+    """Check an estimator's parameters against its declared constraints.
+
+    Parameters
+    ----------
+    estimator : object
+        Declares ``_parameter_constraints`` (on its class or its bases).
+    params : dict or None, default=None
+        The values to check; ``None`` reads ``estimator.get_params(deep=False)``
+        (or the attributes named by the constraints).
+    """
+    constraints = parameter_constraints(estimator)
+    if params is None:
+        if callable(getattr(estimator, "get_params", None)):
+            params = estimator.get_params(deep=False)
+        else:
+            params = {k: getattr(estimator, k) for k in constraints}
+    validate_parameter_constraints(constraints, params, type(estimator).__name__)
+
+
+def validate_params(constraints):
+    """Decorate a function so its arguments are checked against ``constraints``.
+
+    Parameters
+    ----------
+    constraints : dict
+        ``{argument name: [constraint, ...]}``.
+
+    Returns
+    -------
+    callable
+        The decorator; the wrapped function keeps its signature and exposes
+        the constraints as ``__skactive_constraints__``.
+    """
+
+    def decorator(func):
+        signature = inspect.signature(func)
+        unknown = set(constraints) - set(signature.parameters)
+        if unknown:
+            raise ValueError(f"{func.__name__} has no parameter(s) {sorted(unknown)}")
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise InvalidParameterError(f"{func.__name__}: {exc}") from None
+            bound.apply_defaults()
+            validate_parameter_constraints(constraints, bound.arguments, func.__name__)
+            return func(*args, **kwargs)
+
+        wrapper.__skactive_constraints__ = constraints
+        return wrapper
+
+    return decorator
+
+
+class _NotAnything:
+    """An object of a type no constraint accepts."""
+
+    def __repr__(self):
+        return "<NotAnything>"
+
+
+def invalid_values(constraints):
+    """Values that satisfy none of ``constraints`` (for tests).
+
+    Parameters
+    ----------
+    constraints : list
+        Constraint specifications.
+
+    Returns
+    -------
+    list
+        An object of an unrelated type, then, per constraint, values just
+        outside it where it has an outside (an interval's bounds, an unknown
+        option string, a non-integral float for an int interval), keeping only
+        those no other constraint of the list accepts.
+    """
+    made = [make_constraint(c) for c in constraints]
+    candidates = [_NotAnything()]
+    for c in made:
+        if isinstance(c, Interval):
+            step = 1 if c.type is Integral else 1e-6
+            if c.left is not None:
+                candidates.append(
+                    c.left - step if c.closed in ("left", "both") else c.left
+                )
+            if c.right is not None:
+                candidates.append(
+                    c.right + step if c.closed in ("right", "both") else c.right
+                )
+            if c.type is Integral:
+                low = c.left if c.left is not None else 0
+                candidates.append(float(low) + 0.5)
+            else:
+                candidates.append(float("nan"))
+        elif isinstance(c, StrOptions):
+            candidates.append("not-" + "-or-".join(sorted(c.options)))
+        elif isinstance(c, _RandomStates):
+            candidates.append(-1)
+        elif isinstance(c, _Devices):
+            candidates.append("no-such-device")
+        elif isinstance(c, _Booleans):
+            candidates.append("yes")
+    out = []
+    for v in candidates:
+        if not any(c.is_satisfied_by(v) for c in made):
+            out.append(v)
+    return out
+
+
+# ------------------------------------------------------------------- the data
 def _is_modal_learner(obj) -> bool:
     """Whether ``obj`` is a modAL learner or committee (without importing modAL)."""
     for klass in type(obj).__mro__:
@@ -48,54 +539,28 @@ def unwrap_estimator(estimator):
     return estimator
 
 
-def check_n_instances(n_instances, n_pool, *, name="n_instances"):
+def check_n_instances(n_instances, n_pool, *, name="n_instances", caller=None):
     """Validate a number of rows to select from a pool of ``n_pool`` rows."""
-    if isinstance(n_instances, bool) or not isinstance(n_instances, numbers.Integral):
-        raise TypeError(
-            f"{name} must be a positive integer, got {n_instances!r} "
+    prefix = f"{caller}: " if caller else ""
+    if not _is_int(n_instances):
+        raise InvalidParameterError(
+            f"{prefix}{name} must be a positive integer, got {_short_repr(n_instances)} "
             f"of type {type(n_instances).__name__}."
         )
     n_instances = int(n_instances)
     if n_instances < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n_instances}.")
+        raise InvalidParameterError(
+            f"{prefix}{name} must be a positive integer, got {n_instances}."
+        )
     if n_instances > n_pool:
-        raise ValueError(
-            f"{name}={n_instances} is larger than the pool, which has {n_pool} rows."
+        raise InvalidParameterError(
+            f"{prefix}{name}={n_instances} is larger than the pool, which has "
+            f"{n_pool} rows."
         )
     return n_instances
 
 
-def n_rows(X) -> int:
-    """Number of rows of an array, tensor, sparse matrix, DataFrame or list."""
-    if hasattr(X, "shape") and len(X.shape) > 0:
-        return int(X.shape[0])
-    return len(X)
-
-
-def take_rows(X, indices):
-    """Rows ``indices`` of ``X`` keeping its type (ndarray, tensor, sparse, pandas)."""
-    indices = np.asarray(indices, dtype=np.int64)
-    if isinstance(X, torch.Tensor):
-        return X[torch.as_tensor(indices, device=X.device)]
-    if sp.issparse(X):
-        return X.tocsr()[indices]
-    if hasattr(X, "iloc"):
-        return X.iloc[indices]
-    if isinstance(X, list):
-        return [X[i] for i in indices]
-    return X[indices]
-
-
-def slice_rows(X, start, stop):
-    """Rows ``start:stop`` of ``X`` without copying where the type allows."""
-    if hasattr(X, "iloc"):
-        return X.iloc[start:stop]
-    if sp.issparse(X):
-        return X.tocsr()[start:stop]
-    return X[start:stop]
-
-
-def _all_finite(X) -> bool:
+def _all_finite(X, name) -> bool:
     if isinstance(X, torch.Tensor):
         if not (torch.is_floating_point(X) or torch.is_complex(X)):
             return True
@@ -110,8 +575,8 @@ def _all_finite(X) -> bool:
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as exc:
-            raise TypeError(
-                "X_pool must hold numbers; got an object array that cannot be "
+            raise InvalidParameterError(
+                f"{name} must hold numbers; got an object array that cannot be "
                 "converted to float."
             ) from exc
     if not np.issubdtype(arr.dtype, np.inexact):
@@ -133,7 +598,7 @@ def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
     when that is known.
     """
     if X_pool is None:
-        raise ValueError(f"{name} must be an array of rows, got None.")
+        raise InvalidParameterError(f"{name} must be an array of rows, got None.")
     if isinstance(X_pool, list | tuple):
         X_pool = np.asarray(X_pool)
     if not (
@@ -141,28 +606,28 @@ def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
         or sp.issparse(X_pool)
         or hasattr(X_pool, "iloc")
     ):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{name} must be a numpy array, torch tensor, scipy sparse matrix or "
             f"pandas DataFrame, got {type(X_pool).__name__}."
         )
     shape = tuple(X_pool.shape)
     if len(shape) < 2:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must be 2-D (n_samples, n_features) or an image batch "
             f"(N x H x W[, C]); got an array of shape {shape}. Reshape a single "
             "feature with X.reshape(-1, 1) or a single row with X.reshape(1, -1)."
         )
     if not allow_nd and len(shape) > 2:
-        raise ValueError(f"{name} must be 2-D, got shape {shape}.")
+        raise InvalidParameterError(f"{name} must be 2-D, got shape {shape}.")
     if shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has 0 rows (shape {shape}).")
-    if not _all_finite(X_pool):
-        raise ValueError(f"{name} contains NaN or infinity.")
+        raise InvalidParameterError(f"{name} is empty: it has 0 rows (shape {shape}).")
+    if not _all_finite(X_pool, name):
+        raise InvalidParameterError(f"{name} contains NaN or infinity.")
     if estimator is not None:
         n_features = getattr(estimator, "n_features_in_", None)
         input_shape = getattr(estimator, "input_shape_", None)
         if input_shape is not None and tuple(shape[1:]) != tuple(input_shape):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name} has rows of shape {tuple(shape[1:])}, but "
                 f"{type(estimator).__name__} was fitted on rows of shape "
                 f"{tuple(input_shape)}."
@@ -173,7 +638,7 @@ def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
             and len(shape) == 2
             and shape[1] != n_features
         ):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name} has {shape[1]} features, but {type(estimator).__name__} "
                 f"was fitted with {n_features} features."
             )
@@ -191,42 +656,16 @@ def check_fitted(estimator, *, name="estimator"):
             "never returns arbitrary picks for an unfitted model."
         ) from exc
     except TypeError as exc:
-        raise TypeError(
+        raise InvalidParameterError(
             f"{name} must be a scikit-learn estimator, a skorch net or a modAL "
             f"learner; got {type(estimator).__name__}."
         ) from exc
 
 
 def check_has_method(estimator, method, *, purpose):
-    """Raise a :class:`TypeError` if ``estimator`` has no callable ``method``."""
+    """Raise :class:`InvalidParameterError` if ``estimator`` lacks ``method``."""
     if not callable(getattr(estimator, method, None)):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{type(estimator).__name__} has no {method}() method, which "
             f"{purpose} needs."
         )
-
-
-def seed_from_random_state(random_state) -> int:
-    """Derive a 63-bit integer seed from ``random_state``.
-
-    An int is used as is (so the same int always gives the same seed); a
-    :class:`numpy.random.RandomState` is advanced by one draw; ``None`` draws
-    fresh operating-system entropy (never the global numpy RNG).
-    """
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
-    if isinstance(random_state, numbers.Integral) and not isinstance(
-        random_state, bool
-    ):
-        if random_state < 0:
-            raise ValueError(f"random_state must be non-negative, got {random_state}.")
-        return int(random_state)
-    rng = check_random_state(random_state)
-    return int(rng.randint(0, np.iinfo(np.int64).max, dtype=np.int64))
-
-
-def torch_generator(random_state, device="cpu") -> torch.Generator:
-    """A :class:`torch.Generator` on ``device`` seeded from ``random_state``."""
-    g = torch.Generator(device=device)
-    g.manual_seed(seed_from_random_state(random_state))
-    return g

@@ -24,7 +24,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
 
 from ._inference import embed_pool
-from ._validation import check_pool, n_rows, take_rows
+from ._rows import n_rows, take_rows
+from ._validation import check_pool
 from .learner import ActiveLearner
 
 __all__ = [

@@ -11,7 +11,8 @@ from modAL.models import ActiveLearner as _ModalActiveLearner
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
-from ._validation import check_pool, n_rows, take_rows
+from ._rows import n_rows, take_rows
+from ._validation import check_pool
 from .strategies import QueryStrategy, entropy_sampling
 
 __all__ = ["ActiveLearner", "learns_from_unlabeled", "UNLABELED"]

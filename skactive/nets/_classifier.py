@@ -15,7 +15,7 @@ from skorch import NeuralNetClassifier
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from .._validation import seed_from_random_state
+from .._random import seed_from_random_state
 
 __all__ = ["DeepClassifier", "to_float_tensor"]
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from skorch.utils import to_numpy, to_tensor
 
-from .._validation import take_rows
+from .._rows import take_rows
 from ..augment import make_augmentation
 from ._classifier import DeepClassifier, _first_output, _transform_accepts_generator
 

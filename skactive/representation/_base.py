@@ -25,7 +25,7 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
-from .._validation import seed_from_random_state
+from .._random import seed_from_random_state
 from ..augment import make_augmentation
 from ..nets import to_float_tensor
 from ..nets.modules import ResNet18, SmallCNN

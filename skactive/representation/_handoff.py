@@ -9,7 +9,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._validation import seed_from_random_state
+from .._random import seed_from_random_state
 from ..nets.modules import MLP, ResNet18, SmallCNN, WideResNet
 from ._base import _embedding_dim, fork_rng, set_head
 from .pretrained import PretrainedEmbedder, pretrained_features

@@ -20,7 +20,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_n_instances, check_pool, n_rows
+from .._rows import n_rows
+from .._validation import check_n_instances, check_pool
 from ..diversity import batch_diversity, diversity_sampling
 from ..strategies._base import QueryStrategy
 from ._base import _check_float

@@ -35,13 +35,12 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
+from .._rows import n_rows, take_rows
 from .._validation import (
     _is_modal_learner,
     check_fitted,
     check_n_instances,
     check_pool,
-    n_rows,
-    take_rows,
     unwrap_estimator,
 )
 from ..selection import subsample_candidates, top_k

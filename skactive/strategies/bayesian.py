@@ -17,13 +17,9 @@ import torch
 from sklearn.utils import check_random_state
 
 from .. import scores as _scores
-from .._validation import (
-    check_has_method,
-    check_n_instances,
-    n_rows,
-    seed_from_random_state,
-    slice_rows,
-)
+from .._random import seed_from_random_state
+from .._rows import n_rows, slice_rows
+from .._validation import check_has_method, check_n_instances
 from ..selection import top_k
 from ._base import QueryStrategy, ScoreStrategy
 

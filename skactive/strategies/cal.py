@@ -9,7 +9,8 @@ import scipy.sparse as sp
 from scipy.special import xlogy
 
 from .._inference import DEFAULT_CHUNK_ROWS, predict_proba_pool
-from .._validation import check_fitted, check_pool, n_rows, slice_rows, unwrap_estimator
+from .._rows import n_rows, slice_rows
+from .._validation import check_fitted, check_pool, unwrap_estimator
 from ..selection import top_k
 from ._base import ScoreStrategy
 from .gradient import _rows_as_features

@@ -9,13 +9,8 @@ from sklearn.base import BaseEstimator
 
 from .. import scores as _scores
 from .._inference import DEFAULT_CHUNK_ROWS, predict_proba_pool
-from .._validation import (
-    check_fitted,
-    check_has_method,
-    n_rows,
-    slice_rows,
-    unwrap_estimator,
-)
+from .._rows import n_rows, slice_rows
+from .._validation import check_fitted, check_has_method, unwrap_estimator
 from ._base import ScoreStrategy
 
 __all__ = ["QueryByCommittee"]

@@ -27,7 +27,8 @@ import numpy as np
 
 from .. import diversity as _div
 from .. import scores as _scores
-from .._validation import check_has_method, check_pool, n_rows
+from .._rows import n_rows
+from .._validation import check_has_method, check_pool
 from ..augment import make_augmentation
 from ..selection import top_k
 from ._base import QueryStrategy

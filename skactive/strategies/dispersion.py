@@ -12,7 +12,7 @@ import torch
 from skorch.callbacks import Callback
 
 from .. import scores as _scores
-from .._validation import n_rows
+from .._rows import n_rows
 from ..selection import top_k
 from ._base import QueryStrategy
 

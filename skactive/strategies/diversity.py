@@ -27,7 +27,8 @@ import numpy as np
 from .. import diversity as _div
 from .. import scores as _scores
 from .._inference import embed_pool
-from .._validation import check_pool, n_rows
+from .._rows import n_rows
+from .._validation import check_pool
 from ..selection import top_k
 from ._base import QueryStrategy
 

@@ -21,7 +21,8 @@ from sklearn.pipeline import Pipeline
 
 from .. import scores as _scores
 from .._inference import embed_pool
-from .._validation import check_pool, n_rows
+from .._rows import n_rows
+from .._validation import check_pool
 from ..selection import top_k
 from ._base import QueryStrategy
 

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from .. import scores as _scores
 from .._inference import DEFAULT_CHUNK_ROWS, predict_proba_pool
-from .._validation import n_rows, slice_rows
+from .._rows import n_rows, slice_rows
 from ._base import ScoreStrategy
 
 __all__ = ["ExpectedGradientLength"]

@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import scores as _scores
 from .._inference import predict_proba_pool
-from .._validation import check_has_method, n_rows
+from .._rows import n_rows
+from .._validation import check_has_method
 from ._base import QueryStrategy, ScoreStrategy
 
 __all__ = [

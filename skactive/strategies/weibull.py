@@ -8,7 +8,8 @@ import numpy as np
 from scipy.stats import weibull_min
 
 from .._inference import embed_pool
-from .._validation import check_pool, n_rows
+from .._rows import n_rows
+from .._validation import check_pool
 from ..selection import top_k
 from ._base import QueryStrategy
 

@@ -1,0 +1,58 @@
+"""Row access for every container a pool can be: count, take, slice, chunk.
+
+numpy arrays, torch tensors, scipy sparse matrices, pandas objects and lists
+are read row by row without converting them to another type: the rows taken
+from a container come back in a container of the same type.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+__all__ = ["n_rows", "take_rows", "slice_rows", "row_chunks"]
+
+
+def n_rows(X) -> int:
+    """Number of rows of an array, tensor, sparse matrix, DataFrame or list."""
+    if hasattr(X, "shape") and len(X.shape) > 0:
+        return int(X.shape[0])
+    return len(X)
+
+
+def take_rows(X, indices):
+    """Rows ``indices`` of ``X`` keeping its type (ndarray, tensor, sparse, pandas)."""
+    indices = np.asarray(indices, dtype=np.int64)
+    if isinstance(X, torch.Tensor):
+        return X[torch.as_tensor(indices, device=X.device)]
+    if sp.issparse(X):
+        return X.tocsr()[indices]
+    if hasattr(X, "iloc"):
+        return X.iloc[indices]
+    if isinstance(X, list):
+        return [X[i] for i in indices]
+    return X[indices]
+
+
+def slice_rows(X, start, stop):
+    """Rows ``start:stop`` of ``X`` without copying where the type allows."""
+    if hasattr(X, "iloc"):
+        return X.iloc[start:stop]
+    if sp.issparse(X):
+        return X.tocsr()[start:stop]
+    return X[start:stop]
+
+
+def row_chunks(X, step):
+    """Yield ``(start, stop, rows)`` over consecutive chunks of ``step`` rows.
+
+    A container of at most ``step`` rows is yielded whole, as it is.
+    """
+    n = n_rows(X)
+    if n <= step:
+        yield 0, n, X
+        return
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        yield start, stop, slice_rows(X, start, stop)
