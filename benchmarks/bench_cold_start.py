@@ -135,7 +135,8 @@ def _initial_sets(data, E_pool, E_test, emb, args, cnn_cache):
     # is diversity_sampling on embedder.transform(X); the pool is embedded
     # once here instead of once per pick.
     from skactive.diversity import diversity_sampling
-    from skactive.representation import classifier_from_embedder, evaluate_initial_set
+    from skactive.metrics import evaluate_initial_set
+    from skactive.representation import classifier_from_embedder
 
     X_pool, y_pool, X_test, y_test = data
     classes = np.unique(y_pool)

@@ -80,7 +80,7 @@ this run; for each method the libraries run back to back.
 Reading the tables
 ------------------
 Table 1 (cross-check), per dataset and method: the normalised learning-curve
-AUC (:func:`skactive.experiment.learning_curve_auc`, from ``--initial`` to
+AUC (:func:`skactive.metrics.learning_curve_auc`, from ``--initial`` to
 the final label count; mean +- standard error over repeats), the final
 accuracy, selection times, the time ratios, the fraction of round-1 picks
 equal to skactive's (all libraries select from the same round-0 net, so for

@@ -17,7 +17,7 @@ This example trains :class:`~skactive.representation.RotNet` on the digits,
 selects 30 images to label with
 :func:`~skactive.representation.initial_selection` at ``T = 0.5`` and
 ``T = 0``, compares them with random sets using
-:func:`~skactive.representation.evaluate_initial_set`, and trains a
+:func:`~skactive.metrics.evaluate_initial_set`, and trains a
 classifier on each initial set.
 """
 
@@ -40,7 +40,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skactive.representation import RotNet, evaluate_initial_set, initial_selection
+from skactive.metrics import evaluate_initial_set
+from skactive.representation import RotNet, initial_selection
 
 digits = load_digits()
 images = (digits.images * (255 / 16)).round().astype(np.uint8)
@@ -86,7 +87,7 @@ selections = {
 # %%
 # Class balance and diversity
 # ---------------------------
-# :func:`~skactive.representation.evaluate_initial_set` needs the labels of
+# :func:`~skactive.metrics.evaluate_initial_set` needs the labels of
 # the pool, which a simulation has. The class-distribution distance is
 # ``max_c |p~_c - p_c|`` between the class proportions of the set and of the
 # pool (0: perfectly representative); the diversity is the mean pairwise

@@ -544,8 +544,8 @@ def check_n_instances(n_instances, n_pool, *, name="n_instances", caller=None):
     prefix = f"{caller}: " if caller else ""
     if not _is_int(n_instances):
         raise InvalidParameterError(
-            f"{prefix}{name} must be a positive integer, got {_short_repr(n_instances)} "
-            f"of type {type(n_instances).__name__}."
+            f"{prefix}{name} must be a positive integer, got "
+            f"{_short_repr(n_instances)} of type {type(n_instances).__name__}."
         )
     n_instances = int(n_instances)
     if n_instances < 1:

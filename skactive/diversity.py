@@ -41,7 +41,6 @@ from sklearn.utils import check_random_state
 
 __all__ = [
     "badge_sampling",
-    "batch_diversity",
     "diversity_sampling",
     "kcenter_greedy",
     "nearest_to_centers",
@@ -1611,43 +1610,9 @@ def probcover_sampling(
     return picks
 
 
-# --------------------------------------------------------------------------
-# metrics
-# --------------------------------------------------------------------------
-def batch_diversity(embeddings):
-    """Mean pairwise Euclidean distance within a batch.
+def __getattr__(name):
+    if name == "batch_diversity":  # moved to skactive.metrics
+        from .metrics import batch_diversity
 
-    The average of :math:`\\lVert f_i - f_j \\rVert_2` over all pairs
-    :math:`i < j` (the diversity measure of Buchert et al., 2023), computed in
-    float64 by row chunks so memory stays ``O(chunk * n)``.
-
-    Parameters
-    ----------
-    embeddings : array-like or torch.Tensor of shape (n_samples, n_features)
-        Embeddings of the batch.
-
-    Returns
-    -------
-    diversity : float
-        Mean pairwise distance; 0.0 for a batch with a single row.
-
-    Examples
-    --------
-    >>> from skactive.diversity import batch_diversity
-    >>> batch_diversity([[0.0, 0.0], [3.0, 4.0], [0.0, 0.0]])
-    3.3333333333333335
-    """
-    X = _to_numpy(embeddings, "embeddings")
-    n = X.shape[0]
-    if n < 2:
-        return 0.0
-    sq = np.einsum("ij,ij->i", X, X)
-    rows = max(1, _BLOCK_ELEMS // n)
-    total = 0.0
-    for s in range(0, n, rows):
-        e = min(n, s + rows)
-        blk = sq[s:e, None] - 2.0 * (X[s:e] @ X[s:].T) + sq[None, s:]
-        np.maximum(blk, 0.0, out=blk)
-        np.sqrt(blk, out=blk)
-        total += float(np.triu(blk, k=1).sum())
-    return total / (n * (n - 1) / 2)
+        return batch_diversity
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

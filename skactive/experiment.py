@@ -27,6 +27,7 @@ from ._inference import embed_pool
 from ._rows import n_rows, take_rows
 from ._validation import check_pool
 from .learner import ActiveLearner
+from .metrics import batch_diversity, class_distribution_distance, learning_curve_auc
 
 __all__ = [
     "simulate",
@@ -38,71 +39,6 @@ __all__ = [
 
 _TIMING_KEYS = ("fit_seconds", "query_seconds")
 _CHECKPOINT_VERSION = 1
-
-
-# ---------------------------------------------------------------- metrics
-def class_distribution_distance(y_selected, y_reference):
-    """Class-distribution distance ``max_c |p~_c - p_c|`` (Buchert et al., eq. 6).
-
-    Parameters
-    ----------
-    y_selected : array-like of shape (n_selected,)
-        Labels of the selected rows (``p~``).
-    y_reference : array-like of shape (n_reference,)
-        Labels of the reference set, e.g. the whole pool (``p``).
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> from skactive.experiment import class_distribution_distance
-    >>> class_distribution_distance([0, 0, 1, 1], [0, 1, 1, 1])
-    0.25
-    """
-    y_selected = np.asarray(y_selected)
-    y_reference = np.asarray(y_reference)
-    if y_selected.size == 0 or y_reference.size == 0:
-        raise ValueError("y_selected and y_reference must be non-empty.")
-    classes = np.union1d(y_selected, y_reference)
-    p_sel = np.array([(y_selected == c).mean() for c in classes])
-    p_ref = np.array([(y_reference == c).mean() for c in classes])
-    return float(np.abs(p_sel - p_ref).max())
-
-
-def learning_curve_auc(n_labels, scores):
-    """Normalised area under a learning curve (trapezoidal over the label budget).
-
-    The area is divided by the width of the budget axis, so a constant curve at
-    accuracy ``a`` has AUC ``a``.
-
-    Parameters
-    ----------
-    n_labels : array-like of shape (n_points,)
-        Strictly increasing label counts.
-    scores : array-like of shape (n_points,)
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> from skactive.experiment import learning_curve_auc
-    >>> round(learning_curve_auc([10, 20, 30], [0.5, 0.7, 0.9]), 6)
-    0.7
-    """
-    x = np.asarray(n_labels, dtype=float)
-    s = np.asarray(scores, dtype=float)
-    if x.ndim != 1 or x.shape != s.shape or x.size < 2:
-        raise ValueError(
-            "n_labels and scores must be 1-D of the same length, at least 2."
-        )
-    if np.any(np.diff(x) <= 0):
-        raise ValueError("n_labels must be strictly increasing.")
-    area = float(np.sum((s[1:] + s[:-1]) * np.diff(x)) / 2.0)
-    return float(area / (x[-1] - x[0]))
 
 
 # ----------------------------------------------------------------- result
@@ -658,8 +594,6 @@ def _run_strategy(
         if batch_metrics:
             distance = class_distribution_distance(y[picked], y)
             if len(picked) > 1:
-                from .diversity import batch_diversity
-
                 emb = embed_pool(learner.estimator, take_rows(X, picked))
                 diversity = float(batch_diversity(emb))
         unlabeled = np.delete(unlabeled, idx)

@@ -24,6 +24,7 @@ PUBLIC_MODULES = (
     "skactive.scores",
     "skactive.diversity",
     "skactive.experiment",
+    "skactive.metrics",
     "skactive.selection",
     "skactive.representation",
     "skactive.losses",

@@ -13,8 +13,6 @@ class-distribution distance (their eq. 6) and the mean pairwise distance.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -22,7 +20,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._rows import n_rows
 from .._validation import check_n_instances, check_pool
-from ..diversity import batch_diversity, diversity_sampling
+from ..diversity import diversity_sampling
+from ..metrics import evaluate_initial_set
 from ..strategies._base import QueryStrategy
 from ._base import _check_float
 
@@ -131,72 +130,6 @@ def initial_selection(X, n, *, embedder, temperature=0.5, random_state=None):
     if not _is_fitted(embedder):
         embedder.fit(X)
     return _select(X, n, embedder, temperature, random_state)[0]
-
-
-def evaluate_initial_set(indices, y, embeddings):
-    """Class balance and diversity of an initial set (Buchert et al. 2023).
-
-    Parameters
-    ----------
-    indices : array-like of shape (n_selected,)
-        Selected rows of the pool.
-    y : array-like of shape (n_samples,)
-        Labels of the whole pool (known in a simulation).
-    embeddings : array-like of shape (n_samples, n_features)
-        Embeddings of the whole pool; the diversity is measured in this space.
-
-    Returns
-    -------
-    metrics : dict
-        * ``"class_distribution_distance"``: ``max_c |p~_c - p_c|`` (eq. 6),
-          where ``p~`` are the class proportions of the selected rows and
-          ``p`` those of the pool; 0 for a perfectly representative set.
-        * ``"diversity"``: mean pairwise Euclidean distance of the selected
-          embeddings (:func:`skactive.diversity.batch_diversity`).
-        * ``"n_classes_selected"``: number of distinct classes selected.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skactive.representation import evaluate_initial_set
-    >>> y = np.array([0, 0, 1, 1])
-    >>> emb = np.array([[0.0], [1.0], [2.0], [3.0]])
-    >>> m = evaluate_initial_set([0, 1], y, emb)
-    >>> m["class_distribution_distance"], m["diversity"], m["n_classes_selected"]
-    (0.5, 1.0, 1)
-    """
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] == 0:
-        raise ValueError(f"y must be a non-empty 1-D array, got shape {y.shape}.")
-    emb = np.asarray(embeddings)
-    if emb.ndim != 2 or emb.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"embeddings must have shape ({y.shape[0]}, n_features) like y, got "
-            f"{emb.shape}."
-        )
-    idx = np.asarray(indices)
-    if idx.ndim != 1 or idx.shape[0] == 0:
-        raise ValueError(f"indices must be a non-empty 1-D array, got {idx!r}.")
-    if not all(
-        isinstance(i, numbers.Integral) and not isinstance(i, bool | np.bool_)
-        for i in idx.tolist()
-    ):
-        raise TypeError(f"indices must be integers, got dtype {idx.dtype}.")
-    idx = idx.astype(np.int64)
-    if idx.min() < 0 or idx.max() >= y.shape[0]:
-        raise ValueError(
-            f"indices must lie in [0, {y.shape[0]}), got values from {idx.min()} "
-            f"to {idx.max()}."
-        )
-    classes, y_codes = np.unique(y, return_inverse=True)
-    p = np.bincount(y_codes, minlength=len(classes)) / y.shape[0]
-    sel = y_codes[idx]
-    p_sel = np.bincount(sel, minlength=len(classes)) / idx.shape[0]
-    return {
-        "class_distribution_distance": float(np.max(np.abs(p_sel - p))),
-        "diversity": float(batch_diversity(emb[idx])),
-        "n_classes_selected": int(np.unique(sel).shape[0]),
-    }
 
 
 class InitialSelection(QueryStrategy):
