@@ -10,11 +10,17 @@ it the build runs offline and such references render as plain text.
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 # Document the package from this checkout, not from an installed copy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# autosummary writes a page per documented object but never removes the page
+# of an object that moved or was renamed; start from an empty folder so such
+# stale pages cannot break a local build (a clean checkout has none).
+shutil.rmtree(Path(__file__).resolve().parent / "generated", ignore_errors=True)
 
 import torch
 

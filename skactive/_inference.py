@@ -1,18 +1,67 @@
-"""Batched inference over a pool: what strategies ask of an estimator."""
+"""The one door between strategies and models.
+
+Strategies never call a model themselves: they ask this module, which knows
+how to get each quantity from every kind of model skactive supports, through
+the models' public methods only, chunked over the pool:
+
+* :func:`predict_proba_pool` -- class probabilities;
+* :func:`embed_pool` -- penultimate embeddings (a skactive net's, the features
+  a :class:`~sklearn.pipeline.Pipeline`'s final step sees, or the rows
+  themselves), optionally with the probabilities from the same pass;
+* :func:`mc_samples` / :func:`iter_mc_samples` -- MC-dropout samples, with
+  independent or *consistent* masks;
+* :func:`augmented_predictions` -- predictions under augmentation;
+* :func:`final_layer` -- the weight and bias of the final linear layer;
+* :func:`input_shape` -- the shape of one row as the model sees it.
+
+Row chunks come from :func:`skactive._rows.row_chunks`, seeds from
+:mod:`skactive._random`.
+"""
 
 from __future__ import annotations
 
+import inspect
+import numbers
+from typing import NamedTuple
+
 import numpy as np
+import scipy.sparse as sp
+import torch
 from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
 
-from ._rows import n_rows, slice_rows
-from ._validation import check_has_method
+from ._random import SEED_MOD, forked_torch_rng, seed_from_random_state
+from ._rows import n_rows, row_chunks
+from ._validation import (
+    Interval,
+    InvalidParameterError,
+    check_has_method,
+    validate_parameter,
+)
 
-__all__ = ["predict_proba_pool", "embed_pool", "is_skorch_net", "DEFAULT_CHUNK_ROWS"]
+__all__ = [
+    "predict_proba_pool",
+    "embed_pool",
+    "mc_samples",
+    "iter_mc_samples",
+    "augmented_predictions",
+    "consistent_mc_dropout",
+    "supports_consistent_dropout",
+    "final_layer",
+    "input_shape",
+    "transform_pool",
+    "is_skorch_net",
+    "DEFAULT_CHUNK_ROWS",
+    "DEFAULT_MC_CHUNK_ROWS",
+]
 
 #: Rows per call for estimators that are not skorch nets.
 DEFAULT_CHUNK_ROWS = 16384
+
+#: Rows per ``predict_proba_samples`` call: bounds the ``(T, rows, C)`` block
+#: held in memory at once.
+DEFAULT_MC_CHUNK_ROWS = 4096
 
 
 def is_skorch_net(estimator) -> bool:
@@ -23,6 +72,10 @@ def is_skorch_net(estimator) -> bool:
     )
 
 
+def _is_skactive_net(model) -> bool:
+    return callable(getattr(model, "predict_proba_with_embedding", None))
+
+
 def _chunked(fn, X, batch_size, n_jobs):
     """``fn`` over row chunks of ``X``, concatenated; chunks in parallel with joblib.
 
@@ -30,19 +83,18 @@ def _chunked(fn, X, batch_size, n_jobs):
     ``with joblib.parallel_config(backend="dask"): ...`` spreads them over a
     Dask cluster.
     """
-    n = n_rows(X)
     step = DEFAULT_CHUNK_ROWS if batch_size is None else int(batch_size)
     if step < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
-    if n <= step:
-        return np.asarray(fn(X))
-    bounds = [(s, min(s + step, n)) for s in range(0, n, step)]
-    if n_jobs is None or n_jobs == 1:
-        parts = [np.asarray(fn(slice_rows(X, a, b))) for a, b in bounds]
-    else:
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(fn)(slice_rows(X, a, b)) for a, b in bounds
+        raise InvalidParameterError(
+            f"batch_size must be a positive integer, got {batch_size}."
         )
+    chunks = [rows for _, _, rows in row_chunks(X, step)]
+    if len(chunks) == 1:
+        return np.asarray(fn(chunks[0]))
+    if n_jobs is None or n_jobs == 1:
+        parts = [np.asarray(fn(rows)) for rows in chunks]
+    else:
+        parts = Parallel(n_jobs=n_jobs)(delayed(fn)(rows) for rows in chunks)
     return np.concatenate([np.asarray(p) for p in parts], axis=0)
 
 
@@ -74,12 +126,27 @@ def predict_proba_pool(estimator, X, *, batch_size=None, n_jobs=None):
     return _chunked(estimator.predict_proba, X, batch_size, n_jobs)
 
 
-def _flatten(X):
+def _rows_as_features(X):
+    """Rows of ``X`` as a 2-D matrix (images flattened; sparse kept sparse)."""
+    if sp.issparse(X):
+        return X.tocsr()
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    elif hasattr(X, "to_numpy"):
+        X = X.to_numpy()
     X = np.asarray(X)
     return X.reshape(X.shape[0], -1)
 
 
-def embed_pool(estimator, X, *, return_proba=False, batch_size=None, n_jobs=None):
+def embed_pool(
+    estimator,
+    X,
+    *,
+    return_proba=False,
+    batch_size=None,
+    n_jobs=None,
+    keep_sparse=False,
+):
     """Embeddings of every row of ``X`` (and probabilities, from the same pass).
 
     * Estimators with ``predict_proba_with_embedding`` (skactive nets): the
@@ -97,32 +164,365 @@ def embed_pool(estimator, X, *, return_proba=False, batch_size=None, n_jobs=None
     return_proba : bool, default=False
     batch_size, n_jobs : int or None
         Chunking of scikit-learn estimators (see :func:`predict_proba_pool`).
+    keep_sparse : bool, default=False
+        Return sparse features (a sparse pool, or a pipeline whose transforms
+        produce sparse rows) as a CSR matrix instead of densifying them.
 
     Returns
     -------
     proba : ndarray of shape (n_samples, n_classes)
         Only when ``return_proba`` is true.
-    embedding : ndarray of shape (n_samples, n_features_embedding)
+    embedding : ndarray or sparse matrix of shape (n_samples, n_features_embedding)
     """
-    if callable(getattr(estimator, "predict_proba_with_embedding", None)):
+    if _is_skactive_net(estimator):
         if return_proba:
             return estimator.predict_proba_with_embedding(X)
         return estimator.embed(X)
     if callable(getattr(estimator, "embed", None)):
         emb = np.asarray(estimator.embed(X))
     elif isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-        emb = _chunked(
-            lambda chunk: _flatten(estimator[:-1].transform(chunk)),
-            X,
-            batch_size,
-            n_jobs,
-        )
+        emb = _chunked_features(estimator[:-1].transform, X, batch_size, n_jobs)
     else:
-        emb = _flatten(X)
-    if not np.issubdtype(emb.dtype, np.floating):
-        emb = emb.astype(np.float32)
+        emb = _rows_as_features(X)
+    if sp.issparse(emb) and not keep_sparse:
+        emb = emb.toarray()
+    if not sp.issparse(emb):
+        emb = np.asarray(emb)
+        if not np.issubdtype(emb.dtype, np.floating):
+            emb = emb.astype(np.float32)
     if return_proba:
         return predict_proba_pool(
             estimator, X, batch_size=batch_size, n_jobs=n_jobs
         ), emb
+    return emb
+
+
+def _chunked_features(transform, X, batch_size, n_jobs):
+    """``transform`` over row chunks, as 2-D features (sparse parts stacked)."""
+    step = DEFAULT_CHUNK_ROWS if batch_size is None else int(batch_size)
+    chunks = [rows for _, _, rows in row_chunks(X, step)]
+
+    def features(rows):
+        return _rows_as_features(transform(rows))
+
+    if n_jobs is None or n_jobs == 1 or len(chunks) == 1:
+        parts = [features(rows) for rows in chunks]
+    else:
+        parts = Parallel(n_jobs=n_jobs)(delayed(features)(rows) for rows in chunks)
+    if len(parts) == 1:
+        return parts[0]
+    if any(sp.issparse(p) for p in parts):
+        return sp.vstack([sp.csr_matrix(p) for p in parts], format="csr")
+    return np.concatenate(parts, axis=0)
+
+
+# ------------------------------------------------------------ MC dropout
+def _accepts(method, name):
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
+def _check_samples_shape(model, P, n_samples, n):
+    P = np.asarray(P)
+    if P.ndim != 3 or P.shape[0] != n_samples or P.shape[1] != n:
+        raise InvalidParameterError(
+            f"{type(model).__name__}.predict_proba_samples returned shape "
+            f"{P.shape}; expected ({n_samples}, {n}, n_classes)."
+        )
+    return P
+
+
+def iter_mc_samples(
+    model, X, n_samples, *, random_state=None, chunk_rows=None, purpose="this strategy"
+):
+    """Yield MC-dropout blocks ``(T, rows, C)`` over row chunks of ``X``.
+
+    Each chunk gets its own seed, derived from ``random_state``, so dropout
+    masks do not repeat from one chunk to the next; only one block is held at
+    a time.
+
+    Parameters
+    ----------
+    model : estimator with ``predict_proba_samples(X, n_samples, ...)``
+    X : array-like of shape (n, ...)
+    n_samples : int
+    random_state : int, RandomState instance or None, default=None
+    chunk_rows : int or None, default=None
+        Rows per block (:data:`DEFAULT_MC_CHUNK_ROWS` when ``None``).
+    purpose : str
+        Named in the error when ``model`` has no ``predict_proba_samples``.
+
+    Yields
+    ------
+    ndarray of shape (n_samples, rows, n_classes)
+    """
+    check_has_method(model, "predict_proba_samples", purpose=purpose)
+    method = model.predict_proba_samples
+    seeded = _accepts(method, "random_state")
+    base = seed_from_random_state(check_random_state(random_state))
+    step = DEFAULT_MC_CHUNK_ROWS if chunk_rows is None else int(chunk_rows)
+    for i, (_, _, Xc) in enumerate(row_chunks(X, step)):
+        if seeded:
+            P = method(Xc, n_samples=n_samples, random_state=(base + i) % SEED_MOD)
+        else:
+            P = method(Xc, n_samples=n_samples)
+        yield _check_samples_shape(model, P, n_samples, n_rows(Xc))
+
+
+def consistent_mc_dropout(net, X, n_samples, *, random_state=None):
+    """MC-dropout samples with one dropout mask per sample for all rows.
+
+    Sample ``t`` of every row comes from the same thinned network ``w_t``
+    (Kirsch et al. 2019's *consistent MC dropout*), so joint quantities over
+    several rows, such as BatchBALD's joint entropy, can be estimated.
+    Standard MC dropout draws an independent mask per row and per sample
+    instead.
+
+    Parameters
+    ----------
+    net : fitted skorch net
+        A skactive net (its ``predict_proba_samples(..., consistent=True)``
+        is used) or any skorch net whose ``module_`` holds
+        :class:`torch.nn.Dropout` (or ``Dropout1d/2d/3d``, masked per channel)
+        layers with ``p > 0`` (its ``predict_proba`` is run once per mask).
+    X : array-like or torch.Tensor of shape (n, ...)
+    n_samples : int
+        Number of masks ``T >= 2``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the masks (a private generator; torch's global state is
+        untouched).
+
+    Returns
+    -------
+    samples : ndarray of shape (n_samples, n, n_classes)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skactive.nets import MLP, DeepClassifier
+    >>> from skactive.strategies import consistent_mc_dropout
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype("float32")
+    >>> net = DeepClassifier(MLP, max_epochs=2, random_state=0).fit(X[:100], y[:100])
+    >>> consistent_mc_dropout(net, X[:7], 4, random_state=0).shape
+    (4, 7, 10)
+    """
+    validate_parameter(
+        n_samples,
+        "n_samples",
+        [Interval(numbers.Integral, 2, None, closed="left")],
+        "consistent_mc_dropout",
+    )
+    method = getattr(net, "predict_proba_samples", None)
+    if callable(method) and _accepts(method, "consistent"):
+        return np.asarray(
+            method(X, n_samples, consistent=True, random_state=random_state)
+        )
+    module = getattr(net, "module_", None)
+    if not isinstance(module, torch.nn.Module):
+        raise InvalidParameterError(
+            f"consistent MC dropout needs a skorch net with a fitted module_ or a "
+            f"model with predict_proba_samples(..., consistent=True); "
+            f"{type(net).__name__} has neither."
+        )
+    from .nets._hooks import mc_dropout
+
+    check_has_method(net, "predict_proba", purpose="consistent MC dropout")
+    generator = torch.Generator(device="cpu")
+    generator.manual_seed(seed_from_random_state(random_state))
+    with (
+        mc_dropout(module, consistent=True, generator=generator) as masks,
+        forked_torch_rng(getattr(net, "device", None)),
+    ):
+        samples = []
+        for t in range(n_samples):
+            masks.t = t
+            samples.append(np.asarray(net.predict_proba(X), dtype=np.float32))
+    return np.stack(samples)
+
+
+def mc_samples(
+    model,
+    X,
+    n_samples,
+    *,
+    consistent=False,
+    random_state=None,
+    chunk_rows=None,
+    purpose="this strategy",
+):
+    """MC-dropout samples ``(T, n, C)`` of every row of ``X``.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        ``predict_proba_samples`` (a skactive net, a deep ensemble) or, for
+        ``consistent=True``, any skorch net with dropout.
+    X : array-like of shape (n, ...)
+    n_samples : int
+        ``T >= 2``.
+    consistent : bool, default=False
+        One mask per sample shared by every row (:func:`consistent_mc_dropout`)
+        when the model supports it; otherwise the model's own samples, in
+        chunks of ``chunk_rows`` rows (see :func:`iter_mc_samples`).
+    random_state : int, RandomState instance or None, default=None
+    chunk_rows : int or None, default=None
+    purpose : str
+        Named in errors.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n, n_classes)
+    """
+    if consistent and supports_consistent_dropout(model):
+        return consistent_mc_dropout(model, X, n_samples, random_state=random_state)
+    return np.concatenate(
+        list(
+            iter_mc_samples(
+                model,
+                X,
+                n_samples,
+                random_state=random_state,
+                chunk_rows=chunk_rows,
+                purpose=purpose,
+            )
+        ),
+        axis=1,
+    )
+
+
+def supports_consistent_dropout(model) -> bool:
+    """Whether :func:`consistent_mc_dropout` can sample ``model``."""
+    method = getattr(model, "predict_proba_samples", None)
+    if callable(method) and _accepts(method, "consistent"):
+        return True
+    return is_skorch_net(model) and isinstance(
+        getattr(model, "module_", None), torch.nn.Module
+    )
+
+
+# ------------------------------------------------------------ augmentation
+def augmented_predictions(
+    model, X, transform, n_augmentations, *, return_embedding=False, random_state=None
+):
+    """Predictions on ``X`` and on augmented copies (a skactive net's).
+
+    Parameters
+    ----------
+    model : estimator with ``predict_proba_augmented``
+    X : array-like of shape (n, ...)
+    transform : callable
+        Per-sample augmentation of a float batch tensor.
+    n_augmentations : int
+    return_embedding : bool, default=False
+    random_state : int or None, default=None
+
+    Returns
+    -------
+    proba : ndarray of shape (1 + n_augmentations, n, n_classes)
+    embedding : ndarray of shape (n, d)
+        Only with ``return_embedding``.
+    """
+    check_has_method(
+        model, "predict_proba_augmented", purpose="predictions under augmentation"
+    )
+    return model.predict_proba_augmented(
+        X,
+        transform,
+        n_augmentations,
+        return_embedding=return_embedding,
+        random_state=random_state,
+    )
+
+
+def input_shape(model, X):
+    """Shape of one row of ``X`` as ``model`` sees it.
+
+    A skactive net's ``transformed_shape`` (after its ``input_transform``:
+    ``N x H x W`` uint8 images become ``(1, H, W)``); the row shape of ``X``
+    for any other model.
+    """
+    method = getattr(model, "transformed_shape", None)
+    if callable(method):
+        return tuple(method(X))
+    return tuple(np.shape(X)[1:])
+
+
+# ------------------------------------------------------------ final layer
+class FinalLayer(NamedTuple):
+    """Weight ``(C, d)`` and bias ``(C,)`` (``None``: no bias) of a final layer."""
+
+    weight: np.ndarray
+    bias: np.ndarray | None
+
+
+def final_layer(model) -> FinalLayer:
+    """The final linear layer ``logits = W f + b`` of ``model``, as float64.
+
+    * A linear scikit-learn classifier (or a Pipeline ending in one), or any
+      model with ``coef_`` / ``intercept_``: those. A binary model's single
+      weight vector ``w`` becomes the softmax-equivalent layer ``[0; w]``
+      (the softmax of ``(0, w.f + b)`` is its sigmoid).
+    * A skactive net: its ``final_layer()``, which must be a
+      :class:`torch.nn.Linear`.
+
+    Raises
+    ------
+    InvalidParameterError
+        For any other model.
+    """
+    est = model[-1] if isinstance(model, Pipeline) else model
+    if hasattr(est, "coef_") and hasattr(est, "intercept_"):
+        W = np.atleast_2d(np.asarray(est.coef_, dtype=np.float64))
+        b = np.atleast_1d(np.asarray(est.intercept_, dtype=np.float64))
+        if W.shape[0] == 1 and len(getattr(est, "classes_", ())) == 2:
+            W = np.vstack([np.zeros_like(W), W])
+            b = np.concatenate([[0.0], b])
+        return FinalLayer(W, b)
+    layer_of = getattr(model, "final_layer", None)
+    if callable(layer_of):
+        layer = layer_of()
+        if isinstance(layer, torch.nn.Linear):
+            with torch.no_grad():
+                W = layer.weight.detach().double().cpu().numpy()
+                b = (
+                    None
+                    if layer.bias is None
+                    else layer.bias.detach().double().cpu().numpy()
+                )
+            return FinalLayer(W, b)
+        raise InvalidParameterError(
+            f"the final layer of {type(model).__name__} is {layer!r}, not a "
+            "torch.nn.Linear; leave embedding_layer='auto' or name the final "
+            "linear layer."
+        )
+    raise InvalidParameterError(
+        f"{type(est).__name__} has no final linear layer: no coef_/intercept_ and "
+        "no final_layer()."
+    )
+
+
+def transform_pool(transformer, X):
+    """``transformer.transform(X)`` as a 2-D numpy array, one row per row of ``X``.
+
+    Parameters
+    ----------
+    transformer : fitted transformer
+        A representation learner or any scikit-learn transformer.
+    X : array-like of shape (n, ...)
+
+    Returns
+    -------
+    ndarray of shape (n, n_features)
+    """
+    emb = transformer.transform(X)
+    emb = np.asarray(emb.detach().cpu() if hasattr(emb, "detach") else emb)
+    if emb.ndim != 2 or emb.shape[0] != n_rows(X):
+        raise InvalidParameterError(
+            f"{type(transformer).__name__}.transform returned shape {emb.shape}; "
+            f"expected ({n_rows(X)}, n_features)."
+        )
     return emb

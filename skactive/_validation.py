@@ -54,6 +54,11 @@ __all__ = [
     "validate_estimator_params",
     "parameter_constraints",
     "invalid_values",
+    "N_JOBS",
+    "BATCH_SIZE",
+    "POSITIVE_INT",
+    "UNLABELED",
+    "unlabeled_mask",
     "check_n_instances",
     "check_pool",
     "check_fitted",
@@ -136,11 +141,17 @@ class Interval(_Constraint):
 
     def __str__(self):
         kind = "an int" if self.type is Integral else "a float"
-        lo = "-inf" if self.left is None else str(self.left)
-        hi = "inf" if self.right is None else str(self.right)
-        lb = "[" if self.closed in ("left", "both") and self.left is not None else "("
-        rb = "]" if self.closed in ("right", "both") and self.right is not None else ")"
-        return f"{kind} in the range {lb}{lo}, {hi}{rb}"
+        left_closed = self.closed in ("left", "both")
+        right_closed = self.closed in ("right", "both")
+        if self.left is not None and self.right is None:
+            return f"{kind} {'>=' if left_closed else '>'} {self.left}"
+        if self.right is not None and self.left is None:
+            return f"{kind} {'<=' if right_closed else '<'} {self.right}"
+        if self.left is None and self.right is None:
+            return kind
+        lb = "[" if left_closed else "("
+        rb = "]" if right_closed else ")"
+        return f"{kind} in {lb}{self.left}, {self.right}{rb}"
 
 
 class Options(_Constraint):
@@ -513,6 +524,44 @@ def invalid_values(constraints):
         if not any(c.is_satisfied_by(v) for c in made):
             out.append(v)
     return out
+
+
+# ------------------------------------------------------- unlabeled rows
+#: The label that marks unlabeled rows (scikit-learn's semi-supervised
+#: convention).
+UNLABELED = -1
+
+
+def unlabeled_mask(y):
+    """Boolean mask of the entries of ``y`` equal to ``UNLABELED`` (numbers only)."""
+    y = np.asarray(y)
+    if y.dtype.kind in "iuf":
+        return y == UNLABELED
+    if y.dtype == object:
+        return np.fromiter(
+            (
+                isinstance(v, Real) and not isinstance(v, bool) and v == UNLABELED
+                for v in y.ravel()
+            ),
+            dtype=bool,
+            count=y.size,
+        ).reshape(y.shape)
+    return np.zeros(y.shape, dtype=bool)
+
+
+# --------------------------------------------------- common constraint lists
+#: ``n_jobs`` as joblib takes it: a positive count, ``-1`` for all cores, ...
+N_JOBS = [
+    Interval(Integral, 1, None, closed="left"),
+    Interval(Integral, None, -1, closed="right"),
+    None,
+]
+
+#: Rows per forward pass or per call; ``None`` for the default.
+BATCH_SIZE = [Interval(Integral, 1, None, closed="left"), None]
+
+#: A positive count.
+POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
 
 
 # ------------------------------------------------------------------- the data

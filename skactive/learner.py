@@ -12,13 +12,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from ._rows import n_rows, take_rows
-from ._validation import check_pool
+from ._validation import UNLABELED, InvalidParameterError, check_pool
 from .strategies import QueryStrategy, entropy_sampling
 
 __all__ = ["ActiveLearner", "learns_from_unlabeled", "UNLABELED"]
-
-#: The label that marks unlabeled rows (scikit-learn's semi-supervised convention).
-UNLABELED = -1
 
 
 def learns_from_unlabeled(estimator) -> bool:
@@ -83,11 +80,33 @@ def _check_labels(y, n, name="y"):
     y = np.asarray(y)
     if y.ndim == 0:
         y = y.reshape(1)
+    if y.ndim != 1:
+        raise InvalidParameterError(
+            f"{name} must be a 1-D array of labels, got shape {y.shape}."
+        )
     if y.shape[0] != n:
-        raise ValueError(f"{name} has {y.shape[0]} labels but X has {n} rows.")
+        raise InvalidParameterError(
+            f"{name} has {y.shape[0]} labels but X has {n} rows."
+        )
     if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
+        raise InvalidParameterError(f"{name} contains NaN or infinity.")
     return y
+
+
+def _label_kind(y):
+    """``"number"``, ``"string"`` or ``"mixed"``: what kind of labels ``y`` holds."""
+    if y.dtype.kind in "biuf":
+        return "number"
+    if y.dtype.kind in "US":
+        return "string"
+    kinds = {
+        "string" if isinstance(v, str | bytes | np.str_) else "number"
+        for v in y.ravel().tolist()
+        if isinstance(v, str | bytes | np.str_ | numbers.Number)
+    }
+    if len(kinds) == 1 and len(y):
+        return kinds.pop()
+    return "mixed"
 
 
 def _strategy_name(strategy):
@@ -97,13 +116,13 @@ def _strategy_name(strategy):
 def _check_indices(indices, n_pool, name):
     indices = np.atleast_1d(np.asarray(indices))
     if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} gave {indices!r}; expected a 1-D array of integer row indices."
         )
     if indices.size and (indices.min() < 0 or indices.max() >= n_pool):
-        raise ValueError(f"{name} gave indices outside [0, {n_pool}).")
+        raise InvalidParameterError(f"{name} gave indices outside [0, {n_pool}).")
     if np.unique(indices).size != indices.size:
-        raise ValueError(f"{name} gave duplicate indices.")
+        raise InvalidParameterError(f"{name} gave duplicate indices.")
     return indices.astype(np.int64, copy=False)
 
 
@@ -195,9 +214,11 @@ class ActiveLearner(_ModalActiveLearner):
         **fit_kwargs,
     ):
         if not callable(query_strategy):
-            raise TypeError(f"query_strategy must be callable, got {query_strategy!r}.")
+            raise InvalidParameterError(
+                f"query_strategy must be callable, got {query_strategy!r}."
+            )
         if not isinstance(force_all_finite, bool):
-            raise TypeError(
+            raise InvalidParameterError(
                 f"force_all_finite must be a bool, got {force_all_finite!r}."
             )
         self.estimator = estimator
@@ -214,7 +235,9 @@ class ActiveLearner(_ModalActiveLearner):
         self.y_training = None
         if X_training is not None or y_training is not None:
             if X_training is None or y_training is None:
-                raise ValueError("X_training and y_training must be given together.")
+                raise InvalidParameterError(
+                    "X_training and y_training must be given together."
+                )
             self._add_training_data(X_training, y_training)
             self._fit_to_known(bootstrap=bootstrap_init, **fit_kwargs)
 
@@ -243,7 +266,34 @@ class ActiveLearner(_ModalActiveLearner):
 
     def _check_data(self, X, y):
         X = check_pool(X, name="X") if self.force_all_finite else X
-        return X, _check_labels(y, n_rows(X))
+        y = _check_labels(y, n_rows(X))
+        kind = _label_kind(y)
+        if kind == "mixed":
+            raise InvalidParameterError(
+                "y mixes labels of different kinds (strings and numbers); use one "
+                "kind of label for every class."
+            )
+        if self.y_training is not None and len(self.y_training):
+            held = _label_kind(np.asarray(self.y_training))
+            if held != kind:
+                raise InvalidParameterError(
+                    f"y holds {kind} labels but the learner's labels so far are "
+                    f"{held}s (dtype {np.asarray(self.y_training).dtype}); teach "
+                    "labels of the same kind (mixing them would turn every label, "
+                    "and every prediction, into strings)."
+                )
+        if (
+            kind == "number"
+            and learns_from_unlabeled(self.estimator)
+            and np.any(y == UNLABELED)
+        ):
+            raise InvalidParameterError(
+                f"y contains {UNLABELED}, the label that marks unlabeled rows for "
+                f"{type(self.estimator).__name__} (a semi-supervised estimator): "
+                "rows labeled -1 would silently be treated as unlabeled. Use "
+                "another value for that class."
+            )
+        return X, y
 
     # ------------------------------------------------------------- training
     def _add_training_data(self, X, y):
@@ -254,7 +304,7 @@ class ActiveLearner(_ModalActiveLearner):
             self.X_training, self.y_training = X, y
             return
         if tuple(self.X_training.shape[1:]) != tuple(X.shape[1:]):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"new rows have shape {tuple(X.shape[1:])} but the training rows "
                 f"have shape {tuple(self.X_training.shape[1:])}."
             )
@@ -270,7 +320,7 @@ class ActiveLearner(_ModalActiveLearner):
         ):
             return X, y
         if not np.issubdtype(np.asarray(y).dtype, np.number):
-            raise TypeError(
+            raise InvalidParameterError(
                 "semi-supervised estimators need numeric labels (y = -1 marks the "
                 f"unlabeled rows); got labels of dtype {np.asarray(y).dtype}."
             )
@@ -290,7 +340,7 @@ class ActiveLearner(_ModalActiveLearner):
         """
         if self.X_pool is None:
             return
-        from .strategies.dispersion import PredictionRecorder
+        from .callbacks import PredictionRecorder
 
         callbacks = getattr(self.estimator, "callbacks", None) or ()
         for item in callbacks:
@@ -300,7 +350,9 @@ class ActiveLearner(_ModalActiveLearner):
 
     def _fit_to_known(self, bootstrap=False, **fit_kwargs):
         if self.X_training is None:
-            raise ValueError("the learner has no labeled rows to fit on yet.")
+            raise InvalidParameterError(
+                "the learner has no labeled rows to fit on yet."
+            )
         X, y = self.X_training, self.y_training
         if bootstrap:
             X, y = self._bootstrap(X, y)
@@ -379,7 +431,7 @@ class ActiveLearner(_ModalActiveLearner):
             Passed to :meth:`teach`.
         """
         if self.X_pool is None:
-            raise ValueError(
+            raise InvalidParameterError(
                 "the learner has no pool: pass X_pool to the constructor or call "
                 "set_pool() first, or use teach(X, y)."
             )
@@ -439,7 +491,7 @@ class ActiveLearner(_ModalActiveLearner):
         """
         if X_pool is None:
             if self.X_pool is None:
-                raise ValueError(
+                raise InvalidParameterError(
                     "X_pool is None and the learner has no pool: pass X_pool or "
                     "call set_pool() first."
                 )
@@ -474,7 +526,7 @@ class ActiveLearner(_ModalActiveLearner):
         """``(indices, scores)`` from any strategy convention."""
         if isinstance(result, tuple):
             if len(result) != 2:
-                raise ValueError(
+                raise InvalidParameterError(
                     "a query strategy returned a tuple of "
                     f"{len(result)} values; expected indices or (indices, scores)."
                 )

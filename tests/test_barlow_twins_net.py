@@ -120,7 +120,7 @@ def test_history_fit_attributes_and_seeding(semi_images):
         net.predict_proba(X[:20]), again.predict_proba(X[:20])
     )
     # the projector is trained with the rest of the module
-    init = _net(max_epochs=0).fit(X, y_semi)
+    init = _net(max_epochs=1, lr=0.0).fit(X, y_semi)  # initial weights
     assert not torch.allclose(
         init.module_.projector[0].weight, net.module_.projector[0].weight
     )

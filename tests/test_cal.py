@@ -134,7 +134,7 @@ def test_bad_inputs(setting):
     clf, X_lab, y_lab, pool = setting
     with pytest.raises(ValueError, match="CAL needs the labeled rows"):
         CAL()(clf, pool, 1)
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="n_neighbors must be an int >= 1"):
         CAL(n_neighbors=0)(clf, pool, 1, X_labeled=X_lab)
     with pytest.raises(TypeError, match="n_neighbors"):
         CAL(n_neighbors=2.0)(clf, pool, 1, X_labeled=X_lab)

@@ -7,6 +7,7 @@ from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
 import skactive.strategies as strategies_module
 from skactive import ActiveLearner
@@ -18,8 +19,10 @@ from skactive.strategies import (
     BatchBALD,
     Consistency,
     ConsistencyEmbedding,
+    InitialSelection,
     LabelDispersion,
     MaxEntropy,
+    MCDropoutSampling,
     MeanSTD,
     QueryByCommittee,
     QueryStrategy,
@@ -27,7 +30,7 @@ from skactive.strategies import (
     WeibullOutlier,
 )
 
-MC_DROPOUT = (BALD, BatchBALD, MaxEntropy, MeanSTD, VariationRatios)
+MC_DROPOUT = (BALD, BatchBALD, MaxEntropy, MeanSTD, VariationRatios, MCDropoutSampling)
 AUGMENTING = (Consistency, ConsistencyEmbedding)
 NEEDS_LABELS = (EPMCM, WeibullOutlier)
 # LabelDispersion reads predictions recorded on exactly the pool being queried
@@ -71,7 +74,14 @@ def _exported_strategy_classes():
     return classes
 
 
-STRATEGIES = [_configure(cls(random_state=0)) for cls in _exported_strategy_classes()]
+def _construct(cls):
+    """An instance of every exported strategy class (required arguments given)."""
+    if cls is InitialSelection:
+        return cls(StandardScaler(), random_state=0)
+    return cls(random_state=0)
+
+
+STRATEGIES = [_configure(_construct(cls)) for cls in _exported_strategy_classes()]
 INSTANCES = [
     getattr(strategies_module, name)
     for name in strategies_module.__all__

@@ -107,9 +107,9 @@ def test_in_active_learner(cnn, cls):
 @pytest.mark.parametrize("cls", [Consistency, ConsistencyEmbedding])
 def test_errors(cnn, digits, cls):
     net, _, _, X_pool = cnn
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="n_augmentations must be an int >= 1"):
         cls(n_augmentations=0).select(net, X_pool, 2)
-    with pytest.raises(TypeError, match="integer"):
+    with pytest.raises(TypeError, match="n_augmentations must be an int"):
         cls(n_augmentations=2.5).select(net, X_pool, 2)
     X, y = digits
     clf = LogisticRegression(max_iter=200).fit(X[:100], y[:100])

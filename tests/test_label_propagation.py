@@ -129,7 +129,7 @@ def test_label_propagation_errors():
     emb = np.zeros((5, 2))
     with pytest.raises(ValueError, match="at least one labeled row"):
         label_propagation(emb + 1, np.full(5, -1))
-    with pytest.raises(ValueError, match="alpha must be in"):
+    with pytest.raises(ValueError, match=r"alpha must be a float in \[0, 1\)"):
         label_propagation(emb + 1, np.array([0, 1, -1, -1, -1]), alpha=1.0)
     with pytest.raises(ValueError, match="one label per row"):
         label_propagation(emb + 1, np.array([0, 1]))
@@ -197,7 +197,7 @@ def test_before_the_first_propagation_it_is_the_supervised_base(semi_data):
     "params, match",
     [
         ({"k": 0}, "k must be"),
-        ({"alpha": 1.0}, "alpha must be in"),
+        ({"alpha": 1.0}, r"alpha must be a float in \[0, 1\)"),
         ({"gamma": 0}, "gamma"),
         ({"propagate_every": 0}, "propagate_every"),
         ({"warmup_epochs": -1}, "warmup_epochs"),

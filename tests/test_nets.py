@@ -128,7 +128,7 @@ def test_mc_dropout_errors(digits):
     net = DeepClassifier(MLP, max_epochs=1, module__dropout=0.0).fit(X[:50], y[:50])
     with pytest.raises(ValueError, match="no dropout layer"):
         net.predict_proba_samples(X[:5], n_samples=4)
-    with pytest.raises(ValueError, match="at least 2"):
+    with pytest.raises(ValueError, match="n_samples must be an int >= 2, got 1"):
         net.predict_proba_samples(X[:5], n_samples=1)
 
 
@@ -147,9 +147,9 @@ def test_predict_proba_augmented(mlp_net, digits):
     assert not np.allclose(proba[1], proba[2])
     again = mlp_net.predict_proba_augmented(X[:40], noise, n_augmentations=3)
     np.testing.assert_array_equal(proba, again)
-    with pytest.raises(ValueError, match="n_augmentations must be at least 1"):
+    with pytest.raises(ValueError, match="n_augmentations must be an int >= 1"):
         mlp_net.predict_proba_augmented(X[:5], noise, n_augmentations=0)
-    with pytest.raises(TypeError, match="transform must be callable"):
+    with pytest.raises(TypeError, match="transform must be a callable"):
         mlp_net.predict_proba_augmented(X[:5], "flip", n_augmentations=1)
 
 

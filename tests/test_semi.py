@@ -156,7 +156,7 @@ def test_steps_per_epoch_and_unlabeled_batch_size(semi_data):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"mu": 0}, "mu must be a positive integer"),
+        ({"mu": 0}, "mu must be an int >= 1"),
         ({"unlabeled_batch_size": 0}, "unlabeled_batch_size"),
         ({"steps_per_epoch": 1.5}, "steps_per_epoch"),
     ],

@@ -137,7 +137,7 @@ def test_diverse_mini_batch_picks_among_the_most_uncertain(clf_setting):
     top15 = np.argsort(-uncertainty, kind="stable")[:15]
     assert set(idx) <= set(top15)
     np.testing.assert_allclose(scores, uncertainty[idx])
-    with pytest.raises(ValueError, match="beta must be a positive integer"):
+    with pytest.raises(ValueError, match="beta must be an int >= 1"):
         DiverseMiniBatch(beta=0)(clf, X_pool, 2)
     with pytest.raises(ValueError, match="measure must be one of"):
         DiverseMiniBatch(measure="bald")(clf, X_pool, 2)

@@ -1,17 +1,14 @@
 """Deep estimators: skorch classifiers and the modules they train."""
 
-from ._classifier import DeepClassifier, to_float_tensor
-from ._semi import (
-    SemiSupervisedBatch,
-    SemiSupervisedClassifier,
-    SemiSupervisedDataset,
-    SemiSupervisedLoader,
-)
-from .barlow_twins import BarlowTwinsClassifier, make_projector
+from ._classifier import DeepClassifier
+from ._inputs import to_float_tensor
+from ._semi import SemiSupervisedClassifier
+from ._semi_data import SemiSupervisedBatch, SemiSupervisedDataset, SemiSupervisedLoader
+from .barlow_twins import BarlowTwinsClassifier
 from .isda import ISDAClassifier
 from .label_propagation import LabelPropagationClassifier, knn_graph, label_propagation
 from .mixmatch import MixMatchClassifier
-from .modules import MLP, ResNet18, SmallCNN, WideResNet
+from .modules import MLP, ResNet18, SmallCNN, WideResNet, make_projector
 from .pseudo_label import PseudoLabelClassifier, confident_pseudo_labels
 
 __all__ = [

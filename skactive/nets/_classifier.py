@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
+import numbers
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,83 +12,26 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from skorch import NeuralNetClassifier
-from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from .._random import seed_from_random_state
+from .._random import forked_torch_rng, seed_from_random_state
+from .._validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    validate_estimator_params,
+    validate_parameter,
+)
+from ._hooks import layer_input, mc_dropout
+from ._inputs import _transform_accepts_generator, to_float_tensor
+from .modules import accepted_kwargs
 
 __all__ = ["DeepClassifier", "to_float_tensor"]
 
 
-def to_float_tensor(x):
-    """Default input transform: turn a batch into a float32 tensor for a module.
-
-    * ``uint8`` images are scaled to ``[0, 1]``; other integer and boolean
-      inputs are cast to float32; float64 is cast to float32.
-    * A 3-D batch ``N x H x W`` becomes ``N x 1 x H x W``.
-    * A 4-D batch whose last axis has 1, 3 or 4 entries and whose second axis
-      does not (``N x H x W x C``, channels last) is permuted to
-      ``N x C x H x W``; ``N x C x H x W`` batches are left as they are.
-    * 2-D feature matrices are only cast.
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        A batch, on any device.
-
-    Returns
-    -------
-    torch.Tensor
-        A float32 tensor on the same device.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skactive.nets import to_float_tensor
-    >>> to_float_tensor(torch.full((2, 28, 28), 255, dtype=torch.uint8)).shape
-    torch.Size([2, 1, 28, 28])
-    >>> float(to_float_tensor(torch.full((1, 8, 8, 3), 255, dtype=torch.uint8)).max())
-    1.0
-    """
-    if x.dtype == torch.uint8:
-        x = x.to(torch.float32).div_(255.0)
-    elif x.dtype != torch.float32:
-        x = x.to(torch.float32)
-    if x.ndim == 3:
-        x = x.unsqueeze(1)
-    elif x.ndim == 4 and x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
-        x = x.permute(0, 3, 1, 2)
-    return x
-
-
-def _accepted_kwargs(module_cls):
-    try:
-        params = inspect.signature(module_cls).parameters
-    except (TypeError, ValueError):
-        return set()
-    return {
-        name
-        for name, p in params.items()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    }
-
-
-def _is_dropout(module):
-    return isinstance(module, torch.nn.modules.dropout._DropoutNd) and module.p > 0
-
-
 def _first_output(out):
     return out[0] if isinstance(out, tuple | list) else out
-
-
-def _transform_accepts_generator(transform):
-    try:
-        params = inspect.signature(transform).parameters
-    except (TypeError, ValueError):
-        return False
-    return "generator" in params or any(
-        p.kind == p.VAR_KEYWORD for p in params.values()
-    )
 
 
 class DeepClassifier(NeuralNetClassifier):
@@ -190,6 +133,28 @@ class DeepClassifier(NeuralNetClassifier):
     >>> net.predict_proba_samples(X[:3], n_samples=4).shape
     (4, 3, 10)
     """
+
+    _parameter_constraints = {
+        "module": [type, torch.nn.Module],
+        "criterion": [type, torch.nn.Module, callable],
+        "optimizer": [type, callable],
+        "lr": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Options(numbers.Integral, {-1}),
+        ],
+        "train_split": [callable, None],
+        "classes": ["array-like", None],
+        "input_transform": [StrOptions({"auto"}), callable, None],
+        "embedding_layer": [StrOptions({"auto"}), str],
+        "random_state": ["random_state"],
+        "device": ["device", None],
+        "verbose": [Interval(numbers.Integral, 0, None, closed="left"), "boolean"],
+        "warm_start": ["boolean"],
+        "iterator_train__shuffle": ["boolean"],
+        "predict_nonlinearity": [StrOptions({"auto"}), callable, None],
+    }
 
     def __init__(
         self,
@@ -318,13 +283,6 @@ class DeepClassifier(NeuralNetClassifier):
             )
         return codes.astype(np.int64)
 
-    def _probe_input_shape(self, X):
-        """Shape of one row after ``input_transform`` (for module inference)."""
-        x = X[:1] if isinstance(X, torch.Tensor) else np.asarray(X[:1])
-        with torch.no_grad():
-            out = self._transform_input(to_tensor(x, device="cpu"))
-        return tuple(out.shape[1:])
-
     def _transform_input(self, x):
         if self.input_transform == "auto":
             return to_float_tensor(x)
@@ -361,15 +319,10 @@ class DeepClassifier(NeuralNetClassifier):
         if getattr(self, "_seeding_active_", False):
             yield
             return
-        device = torch.device(self.device) if self.device is not None else None
-        devices = []
-        if device is not None and device.type == "cuda" and torch.cuda.is_available():
-            devices = list(range(torch.cuda.device_count()))
         seed = seed_from_random_state(
             self.random_state if random_state is None else random_state
         )
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        with forked_torch_rng(self.device, seed):
             self._seeding_active_ = True
             try:
                 yield
@@ -386,35 +339,12 @@ class DeepClassifier(NeuralNetClassifier):
         kwargs = self.get_params_for("module")
         inferred = getattr(self, "_inferred_module_kwargs_", {})
         if isinstance(self.module, type) and inferred:
-            accepted = _accepted_kwargs(self.module)
+            accepted = accepted_kwargs(self.module)
             for key, value in inferred.items():
                 if key in accepted and key not in kwargs:
                     kwargs[key] = value
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
-
-    def infer(self, x, **fit_params):
-        """Forward a batch: move it to the device, apply ``input_transform``.
-
-        Parameters
-        ----------
-        x : array-like, torch.Tensor or dict
-            A batch of inputs. It is moved to ``device``, transformed by
-            ``input_transform`` and passed to the module's ``forward``. A dict
-            is handed to skorch's ``infer`` unchanged (no ``input_transform``):
-            its entries become keyword arguments of ``forward``.
-        **fit_params : dict
-            Extra keyword arguments of the module's ``forward``.
-
-        Returns
-        -------
-        torch.Tensor
-            The module's output (logits, by the module contract).
-        """
-        x = to_tensor(x, device=self.device)
-        if isinstance(x, dict):
-            return super().infer(x, **fit_params)
-        return self.module_(self._transform_input(x), **fit_params)
 
     def fit(self, X, y, **fit_params):
         """Initialise (unless warm-starting) and train the module.
@@ -432,6 +362,7 @@ class DeepClassifier(NeuralNetClassifier):
         -------
         self : DeepClassifier
         """
+        validate_estimator_params(self)
         reinitialize = not self.warm_start or not self.initialized_
         X = self._check_X(X, reset=reinitialize)
         y = self._check_y(y, X.shape[0])
@@ -439,7 +370,7 @@ class DeepClassifier(NeuralNetClassifier):
             self._set_classes(y)
         y_codes = self._encode_y(y)
         if reinitialize:
-            shape = self._probe_input_shape(X)
+            shape = self.transformed_shape(X)
             inferred = {"n_classes": len(self.classes_)}
             if len(shape) >= 1:
                 inferred["n_features"] = int(np.prod(shape))
@@ -479,21 +410,18 @@ class DeepClassifier(NeuralNetClassifier):
             hasattr(self, "classes_inferred_") or self.classes is not None
         )
 
+    def _raise_not_fitted(self):
+        raise NotFittedError(
+            f"This {type(self).__name__} instance is not fitted yet. Call "
+            "'fit' with appropriate arguments before using this estimator."
+        )
+
     def _check_ready(self, X):
         if not self.__sklearn_is_fitted__():
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call "
-                "'fit' with appropriate arguments before using this estimator."
-            )
+            self._raise_not_fitted()
         return self._check_X(X, reset=False)
 
     # ------------------------------------------------------------- inference
-    def _batches(self, X):
-        dataset = self.get_dataset(X)
-        for batch in self.get_iterator(dataset, training=False):
-            Xi, _ = unpack_data(batch)
-            yield self._transform_input(to_tensor(Xi, device=self.device))
-
     def _nonlinearity(self):
         nonlin = self.predict_nonlinearity
         if nonlin == "auto":
@@ -502,7 +430,21 @@ class DeepClassifier(NeuralNetClassifier):
             return lambda logits: logits
         return nonlin
 
-    def _embedding_module(self):
+    def final_layer(self):
+        """The layer whose input :meth:`embed` returns (the final linear layer).
+
+        ``embedding_layer="auto"`` finds the module's ``classifier``
+        attribute if it is a module, else its last :class:`torch.nn.Linear`;
+        a string names a submodule (dotted path).
+
+        Returns
+        -------
+        torch.nn.Module
+            The layer (a :class:`torch.nn.Linear` for the modules of
+            :mod:`skactive.nets`), part of the fitted ``module_``.
+        """
+        if not isinstance(getattr(self, "module_", None), torch.nn.Module):
+            self._raise_not_fitted()
         if self.embedding_layer == "auto":
             layer = getattr(self.module_, "classifier", None)
             if isinstance(layer, torch.nn.Module):
@@ -511,7 +453,7 @@ class DeepClassifier(NeuralNetClassifier):
                 m for m in self.module_.modules() if isinstance(m, torch.nn.Linear)
             ]
             if not linears:
-                raise TypeError(
+                raise InvalidParameterError(
                     f"Cannot find the final layer of {type(self.module_).__name__}: "
                     "it has no 'classifier' attribute and no torch.nn.Linear. Set "
                     "embedding_layer to the name of the final layer."
@@ -520,10 +462,143 @@ class DeepClassifier(NeuralNetClassifier):
         try:
             return self.module_.get_submodule(self.embedding_layer)
         except AttributeError as exc:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"embedding_layer={self.embedding_layer!r} is not a submodule of "
                 f"{type(self.module_).__name__}."
             ) from exc
+
+    def transformed_shape(self, X):
+        """Shape of one row of ``X`` as the module sees it (after ``input_transform``).
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, ...)
+            Rows of the kind the net takes; only the first is transformed.
+
+        Returns
+        -------
+        tuple of int
+            E.g. ``(1, 28, 28)`` for ``N x 28 x 28`` uint8 images with the
+            default ``input_transform``.
+        """
+        x = X[:1] if isinstance(X, torch.Tensor) else np.asarray(X[:1])
+        with torch.no_grad():
+            out = self._transform_input(to_tensor(x, device="cpu"))
+        return tuple(out.shape[1:])
+
+    def infer(self, x, **fit_params):
+        """Forward a batch: move it to the device, apply ``input_transform``.
+
+        Every forward pass of the net, in training and in every inference
+        method (``predict_proba``, :meth:`predict_proba_with_embedding`,
+        :meth:`embed`, :meth:`predict_proba_samples`,
+        :meth:`predict_proba_augmented`), goes through this method, called by
+        skorch's ``evaluation_step`` for inference: override it once (to
+        scale logits, say) and every method follows.
+
+        Parameters
+        ----------
+        x : array-like, torch.Tensor or dict
+            A batch of inputs. It is moved to ``device``, transformed by
+            ``input_transform`` (and, inside :meth:`predict_proba_augmented`,
+            by the augmentation of the current view) and passed to the
+            module's ``forward``. A dict is handed to skorch's ``infer``
+            unchanged (no ``input_transform``): its entries become keyword
+            arguments of ``forward``.
+        **fit_params : dict
+            Extra keyword arguments of the module's ``forward``.
+
+        Returns
+        -------
+        torch.Tensor
+            The module's output (logits, by the module contract).
+        """
+        x = to_tensor(x, device=self.device)
+        if isinstance(x, dict):
+            return super().infer(x, **fit_params)
+        x = self._transform_input(x)
+        view = getattr(self, "_view_transform", None)
+        if view is not None:
+            x = view(x)
+        return self.module_(x, **fit_params)
+
+    def _gather(self, tensor):
+        """Gather a per-batch tensor across processes as skorch gathers outputs.
+
+        With :class:`skorch.hf.AccelerateMixin`, ``evaluation_step`` returns
+        the predictions of every process, padding removed
+        (``gather_for_metrics``); an embedding captured beside them is
+        gathered the same way. A single process returns it as it is.
+        """
+        accelerator = getattr(self, "accelerator", None)
+        gather = getattr(accelerator, "gather_for_metrics", None)
+        return tensor if gather is None else gather(tensor)
+
+    def _forward_passes(self, X, n_passes, *, before_pass=None, embedding_pass=None):
+        """Probabilities of ``n_passes`` forward passes of every row of ``X``.
+
+        The one inference loop of the net: batches from skorch's
+        ``get_iterator``, each pass through ``evaluation_step`` (eval mode,
+        no gradient) and :meth:`infer`, the prediction non-linearity applied,
+        and every result written into arrays allocated once for the whole of
+        ``X`` (so the peak memory is the input, the outputs and one batch).
+
+        Parameters
+        ----------
+        X : validated input rows
+        n_passes : int
+            Forward passes per batch, run one after the other on the batch.
+        before_pass : callable or None
+            ``before_pass(t)`` is called before pass ``t`` of every batch.
+        embedding_pass : int or None
+            The pass whose final-layer input is returned as the embedding.
+
+        Returns
+        -------
+        proba : ndarray of float32 of shape (n_passes, n_samples, n_classes)
+        embedding : ndarray of float32 of shape (n_samples, d) or None
+        """
+        nonlin = self._nonlinearity()
+        dataset = self.get_dataset(X)
+        n = len(dataset)
+        proba = embedding = None
+        pos = 0
+        layer = self.final_layer() if embedding_pass is not None else None
+        with (
+            layer_input(layer, enabled=layer is not None) as captured,
+            torch.no_grad(),
+        ):
+            for batch in self.get_iterator(dataset, training=False):
+                rows = None
+                for t in range(n_passes):
+                    if before_pass is not None:
+                        before_pass(t)
+                    captured.enabled = t == embedding_pass
+                    out = nonlin(_first_output(self.evaluation_step(batch)))
+                    out = out.detach().float().cpu()
+                    if proba is None:
+                        proba = np.empty(
+                            (n_passes, n) + tuple(out.shape[1:]), np.float32
+                        )
+                    rows = out.shape[0]
+                    if pos + rows > n:
+                        raise RuntimeError(
+                            f"inference produced more than the {n} rows of X; a "
+                            "custom iterator or infer must return one output per row."
+                        )
+                    proba[t, pos : pos + rows] = out.numpy()
+                    if t == embedding_pass:
+                        emb = self._gather(captured.value.float().flatten(1)).cpu()
+                        if embedding is None:
+                            embedding = np.empty((n, emb.shape[1]), np.float32)
+                        embedding[pos : pos + rows] = emb.numpy()
+                pos += rows or 0
+        if pos != n:
+            raise RuntimeError(
+                f"inference produced {pos} rows for the {n} rows of X; a custom "
+                "iterator or infer must return one output per row."
+            )
+        return proba, embedding
 
     def predict_proba(self, X):
         """Class probabilities, batched over ``X``.
@@ -552,24 +627,6 @@ class DeepClassifier(NeuralNetClassifier):
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
-    @contextlib.contextmanager
-    def _capture_embedding(self, enabled=True):
-        """Capture the input of the embedding layer while ``state['on']``."""
-        state = {"on": enabled, "value": None}
-        if not enabled:
-            yield state
-            return
-
-        def hook(_module, inputs):
-            if state["on"]:
-                state["value"] = inputs[0].detach().float().flatten(1).cpu()
-
-        handle = self._embedding_module().register_forward_pre_hook(hook)
-        try:
-            yield state
-        finally:
-            handle.remove()
-
     def predict_proba_with_embedding(self, X, *, return_embedding=True):
         """Probabilities and penultimate embeddings from one forward pass.
 
@@ -585,18 +642,12 @@ class DeepClassifier(NeuralNetClassifier):
             Only when ``return_embedding`` is true.
         """
         X = self._check_ready(X)
-        nonlin = self._nonlinearity()
-        probas, embeddings = [], []
-        self.module_.eval()
-        with torch.no_grad(), self._capture_embedding(return_embedding) as cap:
-            for x in self._batches(X):
-                probas.append(nonlin(_first_output(self.module_(x))).float().cpu())
-                if return_embedding:
-                    embeddings.append(cap["value"])
-        proba = torch.cat(probas).numpy()
+        proba, emb = self._forward_passes(
+            X, 1, embedding_pass=0 if return_embedding else None
+        )
         if not return_embedding:
-            return proba
-        return proba, torch.cat(embeddings).numpy()
+            return proba[0]
+        return proba[0], emb
 
     def embed(self, X):
         """Penultimate embeddings: the input of the final linear layer.
@@ -612,7 +663,9 @@ class DeepClassifier(NeuralNetClassifier):
         """
         return self.predict_proba_with_embedding(X)[1]
 
-    def predict_proba_samples(self, X, n_samples=20, *, random_state=None):
+    def predict_proba_samples(
+        self, X, n_samples=20, *, consistent=False, random_state=None
+    ):
         """Monte-Carlo dropout samples of the class probabilities.
 
         Dropout layers are active and batch-norm layers stay in eval mode
@@ -623,6 +676,12 @@ class DeepClassifier(NeuralNetClassifier):
         X : array-like or torch.Tensor of shape (n, ...)
         n_samples : int, default=20
             Number of stochastic forward passes, at least 2.
+        consistent : bool, default=False
+            ``False``: an independent dropout mask for every row and pass.
+            ``True``: one mask per pass ``t`` shared by every row (and every
+            batch), so sample ``t`` of all rows comes from the same thinned
+            network ``w_t`` (Kirsch et al. 2019's *consistent MC dropout*),
+            as joint quantities over rows (BatchBALD) need.
         random_state : int, RandomState instance or None, default=None
             Seeds the dropout masks; defaults to the net's ``random_state``.
 
@@ -630,39 +689,37 @@ class DeepClassifier(NeuralNetClassifier):
         -------
         samples : ndarray of shape (n_samples, n, n_classes)
         """
-        if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
-            raise TypeError(f"n_samples must be an integer, got {n_samples!r}.")
-        if n_samples < 2:
-            raise ValueError(
-                f"n_samples must be at least 2 for MC-dropout, got {n_samples}."
-            )
+        validate_parameter(
+            n_samples,
+            "n_samples",
+            [Interval(numbers.Integral, 2, None, closed="left")],
+            f"{type(self).__name__}.predict_proba_samples",
+        )
+        validate_parameter(
+            consistent,
+            "consistent",
+            ["boolean"],
+            f"{type(self).__name__}.predict_proba_samples",
+        )
         X = self._check_ready(X)
-        dropouts = [m for m in self.module_.modules() if _is_dropout(m)]
-        if not dropouts:
-            raise ValueError(
-                f"{type(self.module_).__name__} has no dropout layer with p > 0, so "
-                "MC-dropout samples would all be identical; build the module with "
-                "dropout (e.g. module__dropout=0.5)."
-            )
-        nonlin = self._nonlinearity()
-        out = []
-        try:
-            self.module_.eval()
-            for m in dropouts:
-                m.train()
-            with torch.no_grad(), self._seeded(random_state):
-                for x in self._batches(X):
-                    out.append(
-                        torch.stack(
-                            [
-                                nonlin(_first_output(self.module_(x))).float().cpu()
-                                for _ in range(n_samples)
-                            ]
-                        )
-                    )
-        finally:
-            self.module_.eval()
-        return torch.cat(out, dim=1).numpy()
+        seed_source = self.random_state if random_state is None else random_state
+        if consistent:
+            generator = torch.Generator(device="cpu")
+            generator.manual_seed(seed_from_random_state(seed_source))
+            with (
+                mc_dropout(self.module_, consistent=True, generator=generator) as p,
+                forked_torch_rng(self.device),
+            ):
+                proba, _ = self._forward_passes(
+                    X, n_samples, before_pass=lambda t: setattr(p, "t", t)
+                )
+            return proba
+        with (
+            mc_dropout(self.module_),
+            forked_torch_rng(self.device, seed_from_random_state(seed_source)),
+        ):
+            proba, _ = self._forward_passes(X, n_samples)
+        return proba
 
     def predict_proba_augmented(
         self,
@@ -698,48 +755,38 @@ class DeepClassifier(NeuralNetClassifier):
         embedding : ndarray of shape (n, n_features_embedding)
             Only when ``return_embedding`` is true.
         """
-        if isinstance(n_augmentations, bool) or not isinstance(
-            n_augmentations, int | np.integer
-        ):
-            raise TypeError(
-                f"n_augmentations must be an integer, got {n_augmentations!r}."
-            )
-        if n_augmentations < 1:
-            raise ValueError(
-                f"n_augmentations must be at least 1, got {n_augmentations}."
-            )
-        if not callable(transform):
-            raise TypeError(f"transform must be callable, got {transform!r}.")
-        X = self._check_ready(X)
-        nonlin = self._nonlinearity()
-        pass_generator = _transform_accepts_generator(transform)
-        generator = torch.Generator(device=self.device)
-        generator.manual_seed(
-            seed_from_random_state(
-                self.random_state if random_state is None else random_state
-            )
+        caller = f"{type(self).__name__}.predict_proba_augmented"
+        validate_parameter(
+            n_augmentations,
+            "n_augmentations",
+            [Interval(numbers.Integral, 1, None, closed="left")],
+            caller,
         )
-        out, embeddings = [], []
-        self.module_.eval()
-        with (
-            torch.no_grad(),
-            self._seeded(random_state),
-            self._capture_embedding(return_embedding) as cap,
-        ):
-            for x in self._batches(X):
-                cap["on"] = return_embedding
-                views = [nonlin(_first_output(self.module_(x))).float().cpu()]
-                if return_embedding:
-                    embeddings.append(cap["value"])
-                    cap["on"] = False
-                for _ in range(n_augmentations):
-                    if pass_generator:
-                        xa = transform(x, generator=generator)
-                    else:
-                        xa = transform(x)
-                    views.append(nonlin(_first_output(self.module_(xa))).float().cpu())
-                out.append(torch.stack(views))
-        proba = torch.cat(out, dim=1).numpy()
+        validate_parameter(transform, "transform", [callable], caller)
+        X = self._check_ready(X)
+        pass_generator = _transform_accepts_generator(transform)
+        seed_source = self.random_state if random_state is None else random_state
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(seed_from_random_state(seed_source))
+
+        def view(x):
+            if pass_generator:
+                return transform(x, generator=generator)
+            return transform(x)
+
+        def before_pass(t):
+            self._view_transform = None if t == 0 else view
+
+        try:
+            with forked_torch_rng(self.device, seed_from_random_state(seed_source)):
+                proba, emb = self._forward_passes(
+                    X,
+                    1 + n_augmentations,
+                    before_pass=before_pass,
+                    embedding_pass=0 if return_embedding else None,
+                )
+        finally:
+            self._view_transform = None
         if return_embedding:
-            return proba, torch.cat(embeddings).numpy()
+            return proba, emb
         return proba

@@ -7,71 +7,12 @@ import numbers
 import torch
 from torch import nn
 
+from .._validation import Interval
 from ..losses.barlow_twins import BarlowTwinsLoss
-from ._semi import SemiSupervisedClassifier, _check_real
+from ._semi import AUGMENTATION, SemiSupervisedClassifier
+from .modules import _check_projector_dims, make_projector
 
-__all__ = ["BarlowTwinsClassifier"]
-
-
-def _check_projector_dims(value):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    try:
-        dims = tuple(value)
-    except TypeError:
-        dims = None
-    if (
-        not dims
-        or isinstance(value, str)
-        or not all(
-            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1
-            for d in dims
-        )
-    ):
-        raise ValueError(
-            "projector_dims must be a non-empty sequence of positive integers, "
-            f"got {value!r}."
-        )
-    return tuple(int(d) for d in dims)
-
-
-def make_projector(in_features, dims):
-    """Barlow Twins projector MLP (Zbontar et al.).
-
-    ``Linear -> BatchNorm1d -> ReLU`` for every hidden layer, then a final
-    ``Linear``; no biases (batch norm follows every hidden linear layer, and
-    the loss standardises the output along the batch).
-
-    Parameters
-    ----------
-    in_features : int
-        Encoder output size.
-    dims : sequence of int
-        Output sizes of the layers; the last one is the embedding size ``D``
-        of the loss.
-
-    Returns
-    -------
-    torch.nn.Sequential
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skactive.nets.barlow_twins import make_projector
-    >>> p = make_projector(16, (32, 8))
-    >>> [type(m).__name__ for m in p]
-    ['Linear', 'BatchNorm1d', 'ReLU', 'Linear']
-    >>> p(torch.zeros(4, 16)).shape
-    torch.Size([4, 8])
-    """
-    dims = _check_projector_dims(dims)
-    layers = []
-    width = int(in_features)
-    for d in dims[:-1]:
-        layers += [nn.Linear(width, d, bias=False), nn.BatchNorm1d(d), nn.ReLU(True)]
-        width = d
-    layers.append(nn.Linear(width, dims[-1], bias=False))
-    return nn.Sequential(*layers)
+__all__ = ["BarlowTwinsClassifier", "make_projector"]
 
 
 class _BarlowModule(nn.Module):
@@ -237,6 +178,17 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
     ['barlow_loss', 'ce_loss', 'train_batch_size', 'train_loss']
     """
 
+    _parameter_constraints = {
+        "gamma": [Interval(numbers.Real, 0, None, closed="left")],
+        "lambda_offdiag": [Interval(numbers.Real, 0, None, closed="left")],
+        "projector_dims": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            tuple,
+            list,
+        ],
+        "augmentation": AUGMENTATION,
+    }
+
     def __init__(
         self,
         module,
@@ -254,12 +206,6 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         self.augmentation = augmentation
 
     # ------------------------------------------------------------ validation
-    def _check_semi_params(self):
-        super()._check_semi_params()
-        _check_real("gamma", self.gamma, low=0.0)
-        _check_real("lambda_offdiag", self.lambda_offdiag, low=0.0)
-        _check_projector_dims(self.projector_dims)
-
     def fit(self, X, y, **fit_params):
         """Train jointly on the labeled (``y != -1``) and unlabeled rows.
 
@@ -277,7 +223,7 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         self : BarlowTwinsClassifier
         """
         # validated before skorch initialises the module and its projector
-        self._check_semi_params()
+        _check_projector_dims(self.projector_dims)
         return super().fit(X, y, **fit_params)
 
     # --------------------------------------------------------------- module
@@ -298,29 +244,6 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         projector = make_projector(_encoder_dim(backbone), self.projector_dims)
         self.module_ = _BarlowModule(backbone, projector)
         return self
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Validate the parameters, seed the generator, build the augmentation.
-
-        skorch calls this hook of the net at the start of every ``fit`` /
-        ``partial_fit``, before the callbacks' hooks.
-
-        Parameters
-        ----------
-        net : BarlowTwinsClassifier
-            The net being trained (this net: skorch passes it to every hook).
-        X : array-like or torch.Tensor of shape (n_samples, ...), default=None
-            The training inputs, labeled and unlabeled; passed on to the
-            parent hook. A named ``augmentation`` is built for the shape of
-            their rows after ``input_transform``.
-        y : ndarray of shape (n_samples,), default=None
-            Their encoded labels, ``-1`` for unlabeled rows; passed on to the
-            parent hook.
-        **kwargs : dict
-            Other arguments of skorch's hook; passed on to the parent hook.
-        """
-        super().on_train_begin(net, X=X, y=y, **kwargs)
-        self.augmentation_ = self._make_augmentation(X)
 
     # --------------------------------------------------------------- training
     def joint_loss(self, batch, generator, **fit_params):

@@ -10,8 +10,10 @@ import torch.nn.functional as F
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
+from .._validation import Interval, InvalidParameterError, validate_estimator_params
 from ..losses.isda import ISDALoss, isda_lambda
 from ._classifier import DeepClassifier, _first_output
+from ._hooks import layer_input
 
 __all__ = ["ISDAClassifier"]
 
@@ -151,19 +153,15 @@ class ISDAClassifier(DeepClassifier):
         self.diagonal = diagonal
 
     # ------------------------------------------------------------ validation
+    _parameter_constraints = {
+        "lambda0": [Interval(numbers.Real, 0, None, closed="left")],
+        "diagonal": ["boolean"],
+    }
+
     def _check_isda_params(self):
-        lam = self.lambda0
-        if (
-            isinstance(lam, bool)
-            or not isinstance(lam, numbers.Real)
-            or not np.isfinite(lam)
-            or lam < 0
-        ):
-            raise ValueError(f"lambda0 must be a finite number >= 0, got {lam!r}.")
-        if not isinstance(self.diagonal, bool | np.bool_):
-            raise ValueError(f"diagonal must be a bool, got {self.diagonal!r}.")
+        validate_estimator_params(self)
         if not _is_isda_criterion(self.criterion):
-            raise TypeError(
+            raise InvalidParameterError(
                 f"{type(self).__name__} needs an ISDALoss criterion (class or "
                 f"instance), got {self.criterion!r}."
             )
@@ -208,16 +206,14 @@ class ISDAClassifier(DeepClassifier):
     # --------------------------------------------------------------- module
     def _final_linear(self):
         """The final linear layer whose weight and bias ISDA augments."""
-        head = getattr(self.module_, "classifier", None)
-        if isinstance(head, torch.nn.Linear):
-            return head
-        linears = [m for m in self.module_.modules() if isinstance(m, torch.nn.Linear)]
-        if not linears:
-            raise TypeError(
+        head = self.final_layer()
+        if not isinstance(head, torch.nn.Linear):
+            raise InvalidParameterError(
                 f"{type(self).__name__} needs a module ending with a "
-                f"torch.nn.Linear; {type(self.module_).__name__} has none."
+                f"torch.nn.Linear; the final layer of {type(self.module_).__name__} "
+                f"is {type(head).__name__}."
             )
-        return linears[-1]
+        return head
 
     def initialize_criterion(self):
         """Build the :class:`~skactive.losses.ISDALoss` for the module's head.
@@ -262,17 +258,9 @@ class ISDAClassifier(DeepClassifier):
             features = features_fn(x).flatten(1)
             hidden = dropout(features)
             return features, hidden, head(hidden)
-        captured = {}
-
-        def hook(_module, inputs):
-            captured["hidden"] = inputs[0]
-
-        handle = head.register_forward_pre_hook(hook)
-        try:
+        with layer_input(head, detach=False) as captured:
             logits = _first_output(module(x, **fit_params))
-        finally:
-            handle.remove()
-        hidden = captured["hidden"].flatten(1)
+        hidden = captured.value.flatten(1)
         return hidden, hidden, logits
 
     def _isda_loss(self, features, hidden, y_true, lambda_):

@@ -10,11 +10,23 @@ import torch
 import torch.nn.functional as F
 from scipy.sparse.linalg import cg
 
-from ._semi import SemiSupervisedClassifier, _check_positive_int, _check_real
+from .._validation import Interval, InvalidParameterError, validate_params
+from ._pseudo import _PseudoLabelTraining
 
 __all__ = ["LabelPropagationClassifier", "knn_graph", "label_propagation"]
 
 
+_POSITIVE = [Interval(numbers.Integral, 1, None, closed="left")]
+
+
+@validate_params(
+    {
+        "embeddings": ["array-like"],
+        "k": _POSITIVE,
+        "gamma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "chunk_size": _POSITIVE,
+    }
+)
 def knn_graph(embeddings, k, *, gamma=3.0, chunk_size=1024):
     """Sparse kNN affinity ``A`` with ``a_ij = max(v_i . v_j, 0) ** gamma``.
 
@@ -53,11 +65,11 @@ def knn_graph(embeddings, k, *, gamma=3.0, chunk_size=1024):
     """
     v = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32)
     if v.ndim != 2:
-        raise ValueError(f"embeddings must be 2-D, got shape {tuple(v.shape)}.")
+        raise InvalidParameterError(
+            f"embeddings must be 2-D, got shape {tuple(v.shape)}."
+        )
     n = v.shape[0]
-    k = _check_positive_int("k", k)
-    gamma = _check_real("gamma", gamma, low=0.0, low_open=True)
-    chunk_size = _check_positive_int("chunk_size", chunk_size)
+    k, gamma, chunk_size = int(k), float(gamma), int(chunk_size)
     k = min(k, n - 1)
     if k < 1:
         return sp.csr_matrix((n, n), dtype=np.float64)
@@ -80,6 +92,20 @@ def knn_graph(embeddings, k, *, gamma=3.0, chunk_size=1024):
     return A
 
 
+@validate_params(
+    {
+        "embeddings": ["array-like"],
+        "y": ["array-like"],
+        "k": _POSITIVE,
+        "gamma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "alpha": [Interval(numbers.Real, 0, 1, closed="left")],
+        "classes": ["array-like", None],
+        "tol": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "chunk_size": _POSITIVE,
+        "return_scores": ["boolean"],
+    }
+)
 def label_propagation(
     embeddings,
     y,
@@ -166,29 +192,24 @@ def label_propagation(
     """
     emb = np.asarray(embeddings)
     if emb.ndim != 2:
-        raise ValueError(f"embeddings must be 2-D, got shape {emb.shape}.")
+        raise InvalidParameterError(f"embeddings must be 2-D, got shape {emb.shape}.")
     y = np.asarray(y)
     if y.shape != (emb.shape[0],):
-        raise ValueError(
+        raise InvalidParameterError(
             f"y must have one label per row of embeddings ({emb.shape[0]}), got "
             f"shape {y.shape}."
         )
-    alpha = _check_real("alpha", alpha, low=0.0)
-    if not alpha < 1.0:
-        raise ValueError(f"alpha must be in [0, 1), got {alpha!r}.")
-    tol = _check_real("tol", tol, low=0.0, low_open=True)
-    if max_iter is not None:
-        max_iter = _check_positive_int("max_iter", max_iter)
+    alpha, tol = float(alpha), float(tol)
     labeled = y != -1
     if classes is None:
         classes = np.unique(y[labeled])
     classes = np.asarray(classes)
     if len(classes) < 1 or not labeled.any():
-        raise ValueError("label_propagation needs at least one labeled row.")
+        raise InvalidParameterError("label_propagation needs at least one labeled row.")
     codes = np.searchsorted(classes, y[labeled])
     codes = np.clip(codes, 0, len(classes) - 1)
     if np.any(classes[codes] != y[labeled]):
-        raise ValueError("y has labels that are not in classes.")
+        raise InvalidParameterError("y has labels that are not in classes.")
     n, n_classes = emb.shape[0], len(classes)
 
     A = knn_graph(emb, k, gamma=gamma, chunk_size=chunk_size)
@@ -228,7 +249,7 @@ def label_propagation(
     return pseudo, weights
 
 
-class LabelPropagationClassifier(SemiSupervisedClassifier):
+class LabelPropagationClassifier(_PseudoLabelTraining):
     """Deep label propagation (Iscen et al., CVPR 2019; Siméoni et al.).
 
     Every ``propagate_every`` epochs (from the end of ``warmup_epochs``
@@ -303,6 +324,16 @@ class LabelPropagationClassifier(SemiSupervisedClassifier):
     (300,)
     """
 
+    _parameter_constraints = {
+        "k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "gamma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "alpha": [Interval(numbers.Real, 0, 1, closed="left")],
+        "propagate_every": [Interval(numbers.Integral, 1, None, closed="left")],
+        "warmup_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "unlabeled_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "cg_max_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    }
+
     def __init__(
         self,
         module,
@@ -324,25 +355,6 @@ class LabelPropagationClassifier(SemiSupervisedClassifier):
         self.warmup_epochs = warmup_epochs
         self.unlabeled_weight = unlabeled_weight
         self.cg_max_iter = cg_max_iter
-
-    def _check_semi_params(self):
-        super()._check_semi_params()
-        _check_positive_int("k", self.k)
-        _check_real("gamma", self.gamma, low=0.0, low_open=True)
-        alpha = _check_real("alpha", self.alpha, low=0.0)
-        if not alpha < 1.0:
-            raise ValueError(f"alpha must be in [0, 1), got {self.alpha!r}.")
-        _check_positive_int("propagate_every", self.propagate_every)
-        if (
-            isinstance(self.warmup_epochs, bool)
-            or not isinstance(self.warmup_epochs, numbers.Integral)
-            or self.warmup_epochs < 0
-        ):
-            raise ValueError(
-                f"warmup_epochs must be an integer >= 0, got {self.warmup_epochs!r}."
-            )
-        _check_real("unlabeled_weight", self.unlabeled_weight, low=0.0)
-        _check_positive_int("cg_max_iter", self.cg_max_iter, allow_none=True)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Validate, seed, and forget the pseudo-labels of an earlier fit.
@@ -438,37 +450,40 @@ class LabelPropagationClassifier(SemiSupervisedClassifier):
             self.n_propagations_ += 1
         self.epochs_in_fit_ += 1
 
-    def train_step_single(self, batch, **fit_params):
-        """Cross-entropy on the labeled batch plus the weighted pseudo-labeled one.
+    def pseudo_targets(self, unlabeled_index):
+        """Every unlabeled row of a batch, its propagated label and weight.
+
+        Before the first propagation of a fit no row is selected.
 
         Parameters
         ----------
-        batch : SemiSupervisedBatch
-        **fit_params : dict
-            Passed to the module's ``forward``.
+        unlabeled_index : ndarray of int
+            Positions of the batch's unlabeled rows among the unlabeled rows
+            of the training set.
 
         Returns
         -------
-        dict
-            ``{"loss": loss, "y_pred": logits of the labeled rows}``.
+        rows : ndarray of int
+            All positions of the batch (none before the first propagation).
+        targets : ndarray of int
+            Their propagated labels (``pseudo_labels_``).
+        weights : ndarray of float
+            Their weights (``pseudo_weights_``).
         """
-        self._set_training(True)
-        Xl, yl, Xu, iu = batch
-        xl = self._model_input(Xl)
-        n = xl.shape[0]
-        use_u = Xu.shape[0] > 0 and self.n_propagations_ > 0
-        if use_u:
-            logits = self._logits(torch.cat([xl, self._model_input(Xu)]), **fit_params)
-        else:
-            logits = self._logits(xl, **fit_params)
-        loss = self.get_loss(logits[:n], yl, X=Xl, training=True)
-        if use_u:
-            idx = iu.numpy()
-            targets = torch.as_tensor(self.pseudo_labels_[idx], device=logits.device)
-            weights = torch.as_tensor(
-                self.pseudo_weights_[idx], dtype=torch.float32, device=logits.device
-            )
-            ce = F.cross_entropy(logits[n:].float(), targets, reduction="none")
-            loss = loss + float(self.unlabeled_weight) * (weights * ce).mean()
-        loss.backward()
-        return {"loss": loss, "y_pred": logits[:n]}
+        if self.n_propagations_ == 0:
+            return np.empty(0, dtype=np.int64), None, None
+        rows = np.arange(len(unlabeled_index))
+        return (
+            rows,
+            self.pseudo_labels_[unlabeled_index],
+            self.pseudo_weights_[unlabeled_index],
+        )
+
+    def pseudo_label_weight(self):
+        """``unlabeled_weight``: the weight of the pseudo-labeled term.
+
+        Returns
+        -------
+        float
+        """
+        return float(self.unlabeled_weight)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import torch
 import torch.nn.functional as F
 
+from .._validation import Interval
 from ..callbacks import EMA, RampUp
 from ..losses.mixmatch import MixMatchLoss, mixup, sharpen
-from ._semi import SemiSupervisedClassifier, _check_positive_int, _check_real
+from ._semi import AUGMENTATION, SemiSupervisedClassifier
 
 __all__ = ["MixMatchClassifier"]
 
@@ -125,6 +128,17 @@ class MixMatchClassifier(SemiSupervisedClassifier):
     True
     """
 
+    _parameter_constraints = {
+        "augmentation": AUGMENTATION,
+        "n_augmentations": [Interval(Integral, 1, None, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "lambda_u": [Interval(Real, 0, None, closed="left")],
+        "rampup_steps": [Interval(Integral, 0, None, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="both"), None],
+        "weight_decay": [Interval(Real, 0, 1, closed="both")],
+    }
+
     def __init__(
         self,
         module,
@@ -163,39 +177,6 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         if self.ema_decay is not None:
             callbacks.append(("ema", EMA(decay=self.ema_decay)))
         return callbacks
-
-    def _check_semi_params(self):
-        super()._check_semi_params()
-        _check_positive_int("n_augmentations", self.n_augmentations)
-        _check_real("temperature", self.temperature, low=0.0, low_open=True)
-        _check_real("alpha", self.alpha, low=0.0, low_open=True)
-        _check_real("lambda_u", self.lambda_u, low=0.0)
-        _check_real("weight_decay", self.weight_decay, low=0.0, high=1.0)
-        if self.ema_decay is not None:
-            _check_real("ema_decay", self.ema_decay, low=0.0, high=1.0)
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Validate the parameters, seed the generator, build the augmentation.
-
-        skorch calls this hook of the net at the start of every ``fit`` /
-        ``partial_fit``, before the callbacks' hooks.
-
-        Parameters
-        ----------
-        net : MixMatchClassifier
-            The net being trained (this net: skorch passes it to every hook).
-        X : array-like or torch.Tensor of shape (n_samples, ...), default=None
-            The training inputs, labeled and unlabeled; passed on to the
-            parent hook. A named ``augmentation`` is built for the shape of
-            their rows after ``input_transform``.
-        y : ndarray of shape (n_samples,), default=None
-            Their encoded labels, ``-1`` for unlabeled rows; passed on to the
-            parent hook.
-        **kwargs : dict
-            Other arguments of skorch's hook; passed on to the parent hook.
-        """
-        super().on_train_begin(net, X=X, y=y, **kwargs)
-        self.augmentation_ = self._make_augmentation(X)
 
     def mixmatch_batch(self, batch, generator, **fit_params):
         """The mixed inputs and targets of one MixMatch step.

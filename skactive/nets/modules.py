@@ -21,13 +21,14 @@ tensors built from NumPy arrays) are cast to the parameter dtype; the modules
 never move data between devices themselves.
 """
 
+import inspect
 import numbers
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["MLP", "SmallCNN", "ResNet18", "WideResNet"]
+__all__ = ["MLP", "SmallCNN", "ResNet18", "WideResNet", "make_projector"]
 
 
 # --------------------------------------------------------------------------- #
@@ -682,3 +683,85 @@ class WideResNet(_LogitsHead):
         x = self.block3(self.block2(self.block1(x)))
         x = self.act(self.bn(x))
         return torch.flatten(self.pool(x), 1)
+
+
+# --------------------------------------------------------------------------- #
+# building modules
+# --------------------------------------------------------------------------- #
+def accepted_kwargs(module_cls):
+    """Names of the keyword arguments a module class's constructor accepts.
+
+    The nets and the representation learners pass sizes inferred from the
+    data (``n_classes``, ``n_features``, ``in_channels``) only to modules
+    that accept them.
+    """
+    try:
+        params = inspect.signature(module_cls).parameters
+    except (TypeError, ValueError):
+        return set()
+    return {
+        name
+        for name, p in params.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+
+
+def _check_projector_dims(value):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    try:
+        dims = tuple(value)
+    except TypeError:
+        dims = None
+    if (
+        not dims
+        or isinstance(value, str)
+        or not all(
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1
+            for d in dims
+        )
+    ):
+        raise ValueError(
+            "projector_dims must be a non-empty sequence of positive integers, "
+            f"got {value!r}."
+        )
+    return tuple(int(d) for d in dims)
+
+
+def make_projector(in_features, dims):
+    """Barlow Twins projector MLP (Zbontar et al.).
+
+    ``Linear -> BatchNorm1d -> ReLU`` for every hidden layer, then a final
+    ``Linear``; no biases (batch norm follows every hidden linear layer, and
+    the loss standardises the output along the batch).
+
+    Parameters
+    ----------
+    in_features : int
+        Encoder output size.
+    dims : sequence of int
+        Output sizes of the layers; the last one is the embedding size ``D``
+        of the loss.
+
+    Returns
+    -------
+    torch.nn.Sequential
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skactive.nets import make_projector
+    >>> p = make_projector(16, (32, 8))
+    >>> [type(m).__name__ for m in p]
+    ['Linear', 'BatchNorm1d', 'ReLU', 'Linear']
+    >>> p(torch.zeros(4, 16)).shape
+    torch.Size([4, 8])
+    """
+    dims = _check_projector_dims(dims)
+    layers = []
+    width = int(in_features)
+    for d in dims[:-1]:
+        layers += [nn.Linear(width, d, bias=False), nn.BatchNorm1d(d), nn.ReLU(True)]
+        width = d
+    layers.append(nn.Linear(width, dims[-1], bias=False))
+    return nn.Sequential(*layers)

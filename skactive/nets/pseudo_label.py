@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+import numbers
 
-from ._semi import SemiSupervisedClassifier, _check_real
+import numpy as np
+
+from .._validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter,
+)
+from ._pseudo import _PseudoLabelTraining
 
 __all__ = ["PseudoLabelClassifier", "confident_pseudo_labels"]
 
@@ -48,14 +54,23 @@ def confident_pseudo_labels(proba, *, confidence="entropy", threshold):
     >>> confident_pseudo_labels(proba, confidence="entropy", threshold=0.1)
     array([ 0, -1,  1])
     """
-    if confidence not in _CONFIDENCE:
-        raise ValueError(
-            f"confidence must be one of {_CONFIDENCE}, got {confidence!r}."
+    validate_parameter(
+        confidence,
+        "confidence",
+        [StrOptions(set(_CONFIDENCE))],
+        "confident_pseudo_labels",
+    )
+    threshold = float(
+        validate_parameter(
+            threshold,
+            "threshold",
+            [Interval(numbers.Real, None, None)],
+            "confident_pseudo_labels",
         )
-    threshold = _check_real("threshold", threshold)
+    )
     proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim != 2:
-        raise ValueError(f"proba must be 2-D, got shape {proba.shape}.")
+        raise InvalidParameterError(f"proba must be 2-D, got shape {proba.shape}.")
     labels = proba.argmax(axis=1)
     if confidence == "max_proba":
         keep = proba.max(axis=1) >= threshold
@@ -66,7 +81,7 @@ def confident_pseudo_labels(proba, *, confidence="entropy", threshold):
     return np.where(keep, labels, -1).astype(np.int64)
 
 
-class PseudoLabelClassifier(SemiSupervisedClassifier):
+class PseudoLabelClassifier(_PseudoLabelTraining):
     """Cost-effective active learning's confident pseudo-labels (CEAL).
 
     Wang et al. (2017) add the unlabeled rows that the current model
@@ -146,6 +161,15 @@ class PseudoLabelClassifier(SemiSupervisedClassifier):
     (300,)
     """
 
+    _parameter_constraints = {
+        "confidence": [StrOptions(set(_CONFIDENCE))],
+        "delta": [Interval(numbers.Real, None, None)],
+        "delta_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "threshold": [Interval(numbers.Real, 0, 1, closed="both")],
+        "pseudo_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "warmup_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         module,
@@ -188,27 +212,6 @@ class PseudoLabelClassifier(SemiSupervisedClassifier):
         except Exception:
             self.n_fits_ = previous  # a failed fit is not a round
             raise
-
-    def _check_semi_params(self):
-        super()._check_semi_params()
-        if self.confidence not in _CONFIDENCE:
-            raise ValueError(
-                f"confidence must be one of {_CONFIDENCE}, got {self.confidence!r}."
-            )
-        _check_real("delta", self.delta)
-        _check_real("delta_decay", self.delta_decay, low=0.0)
-        _check_real("threshold", self.threshold, low=0.0, high=1.0)
-        _check_real("pseudo_weight", self.pseudo_weight, low=0.0)
-        if isinstance(self.warmup_epochs, bool) or not isinstance(
-            self.warmup_epochs, int | np.integer
-        ):
-            raise ValueError(
-                f"warmup_epochs must be an integer >= 0, got {self.warmup_epochs!r}."
-            )
-        if self.warmup_epochs < 0:
-            raise ValueError(
-                f"warmup_epochs must be an integer >= 0, got {self.warmup_epochs!r}."
-            )
 
     def current_threshold(self):
         """The selection bound of the current round.
@@ -289,36 +292,33 @@ class PseudoLabelClassifier(SemiSupervisedClassifier):
         self.n_pseudo_labeled_ = int(np.sum(labels >= 0))
         self.epochs_in_fit_ += 1
 
-    def train_step_single(self, batch, **fit_params):
-        """Cross-entropy on the labeled rows and the confident unlabeled rows.
+    def pseudo_targets(self, unlabeled_index):
+        """The confident rows of a batch and their pseudo-labels (weight 1).
 
         Parameters
         ----------
-        batch : SemiSupervisedBatch
-        **fit_params : dict
-            Passed to the module's ``forward``.
+        unlabeled_index : ndarray of int
+            Positions of the batch's unlabeled rows among the unlabeled rows
+            of the training set.
 
         Returns
         -------
-        dict
-            ``{"loss": loss, "y_pred": logits of the labeled rows}``.
+        rows : ndarray of int
+            Positions within the batch of the confident rows.
+        targets : ndarray of int
+            Their pseudo-labels (``pseudo_labels_``).
+        weights : None
+            Every confident row weighs 1.
         """
-        self._set_training(True)
-        Xl, yl, Xu, iu = batch
-        n_u = Xu.shape[0]
-        pseudo = self.pseudo_labels_[iu.numpy()] if n_u else np.empty(0, dtype=np.int64)
-        selected = np.flatnonzero(pseudo >= 0)
-        xl = self._model_input(Xl)
-        n = xl.shape[0]
-        if len(selected):
-            xs = self._model_input(Xu[torch.as_tensor(selected)])
-            logits = self._logits(torch.cat([xl, xs]), **fit_params)
-        else:
-            logits = self._logits(xl, **fit_params)
-        loss = self.get_loss(logits[:n], yl, X=Xl, training=True)
-        if len(selected):
-            targets = torch.as_tensor(pseudo[selected], device=logits.device)
-            loss_u = F.cross_entropy(logits[n:].float(), targets, reduction="sum")
-            loss = loss + float(self.pseudo_weight) * loss_u / n_u
-        loss.backward()
-        return {"loss": loss, "y_pred": logits[:n]}
+        pseudo = self.pseudo_labels_[unlabeled_index]
+        rows = np.flatnonzero(pseudo >= 0)
+        return rows, pseudo[rows], None
+
+    def pseudo_label_weight(self):
+        """``pseudo_weight``: the weight of the pseudo-labeled term.
+
+        Returns
+        -------
+        float
+        """
+        return float(self.pseudo_weight)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import inspect
 import numbers
 
 import numpy as np
@@ -25,10 +24,10 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
-from .._random import seed_from_random_state
+from .._random import forked_torch_rng, seed_from_random_state
 from ..augment import make_augmentation
 from ..nets import to_float_tensor
-from ..nets.modules import ResNet18, SmallCNN
+from ..nets.modules import ResNet18, SmallCNN, accepted_kwargs
 
 __all__ = []
 
@@ -151,29 +150,6 @@ def _image_shape(X):
 def _batches(n, batch_size):
     for start in range(0, n, batch_size):
         yield slice(start, min(n, start + batch_size))
-
-
-@contextlib.contextmanager
-def fork_rng(seed, device):
-    """Seed torch's global generators inside, restore their state after."""
-    devices = []
-    if device.type == "cuda" and torch.cuda.is_available():
-        devices = list(range(torch.cuda.device_count()))
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
-
-
-def _accepted_kwargs(module_cls):
-    try:
-        params = inspect.signature(module_cls).parameters
-    except (TypeError, ValueError):
-        return set()
-    return {
-        k
-        for k, p in params.items()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    }
 
 
 def _first(out):
@@ -335,7 +311,7 @@ class BaseRepresentation(
                 )
             encoder = copy.deepcopy(module)
         elif isinstance(module, type) and issubclass(module, nn.Module):
-            accepted = _accepted_kwargs(module)
+            accepted = accepted_kwargs(module)
             inferred = {
                 "in_channels": c,
                 "n_features": c * h * w,
@@ -439,7 +415,7 @@ class BaseRepresentation(
         self._check_data(X, image_shape)
         seed = seed_from_random_state(self.random_state)
         generator = torch.Generator().manual_seed(seed)
-        with fork_rng(seed, self._device):
+        with forked_torch_rng(self._device, seed):
             x_probe = self._to_device(X[:2])
             encoder, dim = self._make_encoder(image_shape, x_probe)
             extra = self._build(encoder, dim, image_shape)

@@ -9,9 +9,9 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._random import seed_from_random_state
+from .._random import forked_torch_rng, seed_from_random_state
 from ..nets.modules import MLP, ResNet18, SmallCNN, WideResNet
-from ._base import _embedding_dim, fork_rng, set_head
+from ._base import _embedding_dim, set_head
 from .pretrained import PretrainedEmbedder, pretrained_features
 
 __all__ = ["classifier_from_embedder"]
@@ -145,7 +145,7 @@ def classifier_from_embedder(embedder, n_classes, *, random_state=None):
     except StopIteration:
         device = torch.device("cpu")
     seed = seed_from_random_state(random_state)
-    with fork_rng(seed, device):
+    with forked_torch_rng(device, seed):
         if isinstance(embedder, PretrainedEmbedder):
             module = _EncoderClassifier(
                 encoder,

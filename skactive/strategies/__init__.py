@@ -12,6 +12,7 @@ from .bayesian import (
     BALD,
     BatchBALD,
     MaxEntropy,
+    MCDropoutSampling,
     MeanSTD,
     VariationRatios,
     batchbald_select,
@@ -31,6 +32,7 @@ from .diversity import (
 )
 from .epmcm import EPMCM
 from .gradient import ExpectedGradientLength
+from .initial import InitialSelection
 from .uncertainty import (
     RandomSampling,
     UncertaintySampling,
@@ -60,6 +62,7 @@ __all__ = [
     "DiverseMiniBatch",
     "TypiClust",
     "ProbCover",
+    "MCDropoutSampling",
     "BALD",
     "BatchBALD",
     "MaxEntropy",
@@ -78,4 +81,5 @@ __all__ = [
     "WeibullOutlier",
     "LabelDispersion",
     "PredictionRecorder",
+    "InitialSelection",
 ]

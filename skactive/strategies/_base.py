@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import numbers
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
@@ -37,11 +38,14 @@ from sklearn.utils import check_random_state
 
 from .._rows import n_rows, take_rows
 from .._validation import (
+    Interval,
+    InvalidParameterError,
     _is_modal_learner,
     check_fitted,
     check_n_instances,
     check_pool,
     unwrap_estimator,
+    validate_estimator_params,
 )
 from ..selection import subsample_candidates, top_k
 
@@ -115,6 +119,16 @@ class QueryStrategy(BaseEstimator, metaclass=ABCMeta):
     #: Whether :meth:`_select` needs a fitted estimator.
     _requires_fit = True
 
+    #: What the strategy asks of the estimator: ``"any"`` (any classifier with
+    #: ``predict_proba``), ``"net"`` (a skactive net: MC-dropout samples or
+    #: predictions under augmentation) or ``"ensemble"`` (a committee).
+    needs = "any"
+
+    _parameter_constraints = {
+        "R": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, *, R=None, random_state=None):
         self.R = R
         self.random_state = random_state
@@ -143,6 +157,7 @@ class QueryStrategy(BaseEstimator, metaclass=ABCMeta):
             The score of each selected row, or ``None`` for strategies that do
             not score rows.
         """
+        validate_estimator_params(self)
         model = unwrap_estimator(estimator)
         if self._requires_fit:
             check_fitted(model)
@@ -181,10 +196,38 @@ class QueryStrategy(BaseEstimator, metaclass=ABCMeta):
     @staticmethod
     def _reject_kwargs(kwargs, name):
         if kwargs:
-            raise TypeError(
+            raise InvalidParameterError(
                 f"{name} got unexpected keyword argument(s): "
                 f"{', '.join(sorted(kwargs))}."
             )
+
+    def _labeled_rows(self, model, learner, kwargs, *, labels=False):
+        """The labeled rows: ``X_labeled`` (``y_labeled``) keywords, else the learner's.
+
+        Pops ``X_labeled`` (and, with ``labels=True``, ``y_labeled``) from
+        ``kwargs``; without them, reads the modAL / skactive learner's
+        ``X_training`` (``y_training``). Returns ``(None, None)`` when there
+        are no labeled rows, ``(X_labeled, y_labeled or None)`` otherwise,
+        ``X_labeled`` checked like a pool of ``model``'s rows.
+        """
+        X_labeled = kwargs.pop("X_labeled", None)
+        y_labeled = kwargs.pop("y_labeled", None)
+        if X_labeled is None:
+            X_labeled = getattr(learner, "X_training", None)
+            y_labeled = getattr(learner, "y_training", None) if labels else y_labeled
+        if X_labeled is None or n_rows(X_labeled) == 0:
+            return None, None
+        X_labeled = check_pool(
+            X_labeled, name="X_labeled", estimator=model if self._requires_fit else None
+        )
+        if y_labeled is not None:
+            y_labeled = np.asarray(y_labeled)
+            if y_labeled.ndim != 1 or len(y_labeled) != n_rows(X_labeled):
+                raise InvalidParameterError(
+                    f"y_labeled has {len(y_labeled)} labels but X_labeled has "
+                    f"{n_rows(X_labeled)} rows; they must describe the same rows."
+                )
+        return X_labeled, y_labeled
 
 
 class ScoreStrategy(QueryStrategy):
@@ -219,6 +262,7 @@ class ScoreStrategy(QueryStrategy):
         -------
         scores : ndarray of shape (n_pool,)
         """
+        validate_estimator_params(self)
         model = unwrap_estimator(estimator)
         check_fitted(model)
         X_pool = check_pool(X_pool, estimator=model)

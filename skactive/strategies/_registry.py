@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import difflib
 
-__all__ = ["available_strategies", "make_strategy", "strategy_needs"]
+from .._validation import InvalidParameterError
 
-# What each strategy asks of the estimator beyond predict_proba.
-_NEEDS = {
-    "bald": "net",
-    "batchbald": "net",
-    "variation_ratios": "net",
-    "mean_std": "net",
-    "max_entropy": "net",
-    "consistency": "net",
-    "consistency_embedding": "net",
-    "qbc": "ensemble",
-}
+__all__ = ["available_strategies", "make_strategy", "strategy_needs"]
 
 
 def _factories():
@@ -126,9 +116,7 @@ def strategy_needs(name):
     >>> strategy_needs("bald"), strategy_needs("margin")
     ('net', 'any')
     """
-    if name not in _factories():
-        make_strategy(name)  # raises with suggestions
-    return _NEEDS.get(name, "any")
+    return make_strategy(name).needs
 
 
 def make_strategy(name, **params):
@@ -151,8 +139,9 @@ def make_strategy(name, **params):
 
     Raises
     ------
-    ValueError
-        For an unknown name, suggesting the closest known names.
+    InvalidParameterError
+        For an unknown name, suggesting the closest known names (a
+        :class:`ValueError`).
 
     Examples
     --------
@@ -164,7 +153,7 @@ def make_strategy(name, **params):
     if name not in factories:
         close = difflib.get_close_matches(name, factories, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(
+        raise InvalidParameterError(
             f"unknown strategy {name!r}.{hint} Known strategies: "
             f"{', '.join(sorted(factories))}."
         )

@@ -1,15 +1,20 @@
 """Bayesian strategies over Monte-Carlo dropout samples: BALD and its family.
 
-:class:`BALD`, :class:`VariationRatios`, :class:`MeanSTD` and
-:class:`MaxEntropy` score every pool row from ``T`` stochastic forward passes
-(Gal, Islam & Ghahramani 2017) and take the best rows; :class:`BatchBALD`
-(Kirsch, van Amersfoort & Gal 2019) builds the batch greedily so that it is
-jointly informative.
+:class:`MCDropoutSampling` scores every pool row with a function of ``T``
+stochastic forward passes (Gal, Islam & Ghahramani 2017) and takes the best
+rows, as :class:`~skactive.strategies.UncertaintySampling` does with one
+deterministic pass; :class:`BALD`, :class:`VariationRatios`, :class:`MeanSTD`
+and :class:`MaxEntropy` are its measures under their usual names.
+:class:`BatchBALD` (Kirsch, van Amersfoort & Gal 2019) builds the batch
+greedily so that it is jointly informative.
+
+The samples come through :mod:`skactive._inference` (the model's
+``predict_proba_samples``, or consistent masks for BatchBALD); the strategies
+never touch a model's modules.
 """
 
 from __future__ import annotations
 
-import inspect
 import numbers
 
 import numpy as np
@@ -17,13 +22,25 @@ import torch
 from sklearn.utils import check_random_state
 
 from .. import scores as _scores
-from .._random import seed_from_random_state
-from .._rows import n_rows, slice_rows
-from .._validation import check_has_method, check_n_instances
+from .._inference import (
+    consistent_mc_dropout,
+    is_skorch_net,
+    iter_mc_samples,
+    mc_samples,
+    supports_consistent_dropout,
+)
+from .._validation import (
+    BATCH_SIZE,
+    Interval,
+    StrOptions,
+    check_has_method,
+    check_n_instances,
+)
 from ..selection import top_k
 from ._base import QueryStrategy, ScoreStrategy
 
 __all__ = [
+    "MCDropoutSampling",
     "BALD",
     "VariationRatios",
     "MeanSTD",
@@ -33,19 +50,22 @@ __all__ = [
     "consistent_mc_dropout",
 ]
 
-#: Rows per ``predict_proba_samples`` call: bounds the ``(T, rows, C)`` block
-#: held in memory at once.
-DEFAULT_MC_CHUNK_ROWS = 4096
-
 #: Elements of the ``(configurations, rows, classes)`` block that BatchBALD
 #: evaluates at once: about 1 MB of float64, so the block and its ``A log A``
 #: stay in cache (larger blocks make the logarithm memory-bound).
 _BATCHBALD_BLOCK = 1 << 17
 
-_SEED_MOD = 1 << 63
+#: ``measure`` name -> score function of the samples ``(T, n, C)``.
+_MEASURES = {
+    "bald": _scores.bald,
+    "variation_ratio": _scores.variation_ratio,
+    "mean_std": _scores.mean_std,
+    "max_entropy": _scores.max_entropy,
+}
+
+_N_SAMPLES = [Interval(numbers.Integral, 2, None, closed="left")]
 
 
-# ---------------------------------------------------------------- validation
 def _check_int(value, name, *, min_value=1, allow_none=False):
     if value is None and allow_none:
         return None
@@ -59,223 +79,30 @@ def _check_int(value, name, *, min_value=1, allow_none=False):
     return int(value)
 
 
-def _check_n_samples(n_samples):
-    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
-        raise TypeError(f"n_samples must be an integer >= 2, got {n_samples!r}.")
-    if n_samples < 2:
-        raise ValueError(
-            f"n_samples must be at least 2 Monte-Carlo samples, got {n_samples}: "
-            "disagreement between samples needs two of them."
-        )
-    return int(n_samples)
-
-
-def _accepts_random_state(method):
-    try:
-        params = inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
-    return "random_state" in params or any(
-        p.kind == p.VAR_KEYWORD for p in params.values()
-    )
-
-
-# ------------------------------------------------------------- MC sampling
-def _iter_mc_samples(
-    estimator,
-    X,
-    n_samples,
-    *,
-    random_state=None,
-    chunk_rows=None,
-    purpose="this strategy",
-):
-    """Yield ``predict_proba_samples`` blocks ``(T, rows, C)`` over chunks of ``X``.
-
-    Each chunk gets its own seed, derived from ``random_state``, so dropout
-    masks do not repeat from one chunk to the next.
-    """
-    check_has_method(estimator, "predict_proba_samples", purpose=purpose)
-    method = estimator.predict_proba_samples
-    seeded = _accepts_random_state(method)
-    base = seed_from_random_state(check_random_state(random_state))
-    n = n_rows(X)
-    step = DEFAULT_MC_CHUNK_ROWS if chunk_rows is None else int(chunk_rows)
-    for i, start in enumerate(range(0, n, step)):
-        Xc = X if step >= n else slice_rows(X, start, min(start + step, n))
-        if seeded:
-            P = method(Xc, n_samples=n_samples, random_state=(base + i) % _SEED_MOD)
-        else:
-            P = method(Xc, n_samples=n_samples)
-        P = np.asarray(P)
-        if P.ndim != 3 or P.shape[0] != n_samples or P.shape[1] != n_rows(Xc):
-            raise ValueError(
-                f"{type(estimator).__name__}.predict_proba_samples returned shape "
-                f"{P.shape}; expected ({n_samples}, {n_rows(Xc)}, n_classes)."
-            )
-        yield P
-
-
-def _dropout_layers(module):
-    layers = [
-        m
-        for m in module.modules()
-        if isinstance(m, torch.nn.modules.dropout._DropoutNd) and m.p > 0
-    ]
-    for m in layers:
-        if isinstance(m, torch.nn.AlphaDropout | torch.nn.FeatureAlphaDropout):
-            raise TypeError(
-                f"consistent MC dropout does not support {type(m).__name__}; set "
-                "consistent_dropout=False to use the net's predict_proba_samples."
-            )
-    return layers
-
-
-def _mask_shape(layer, out):
-    if isinstance(layer, torch.nn.Dropout1d | torch.nn.Dropout2d | torch.nn.Dropout3d):
-        return (1, out.shape[1]) + (1,) * (out.ndim - 2)
-    return (1,) + tuple(out.shape[1:])
-
-
-def consistent_mc_dropout(net, X, n_samples, *, random_state=None):
-    """MC-dropout samples with one dropout mask per sample for all rows.
-
-    Sample ``t`` of every row comes from the same thinned network ``w_t``
-    (Kirsch et al. 2019's *consistent MC dropout*), so joint quantities over
-    several rows, such as BatchBALD's joint entropy, can be estimated. Standard
-    MC dropout draws an independent mask per row and per sample instead.
-
-    Parameters
-    ----------
-    net : fitted skorch net
-        Its ``module_`` holds :class:`torch.nn.Dropout` (or ``Dropout1d/2d/3d``,
-        masked per channel) layers with ``p > 0``. Batches go through the net's
-        ``infer`` (so a :class:`~skactive.nets.DeepClassifier` applies its
-        ``input_transform``) and the net's prediction non-linearity.
-    X : array-like or torch.Tensor of shape (n, ...)
-    n_samples : int
-        Number of masks ``T >= 2``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the masks (a private generator; torch's global state is untouched).
-
-    Returns
-    -------
-    samples : ndarray of shape (n_samples, n, n_classes)
-    """
-    from skorch.dataset import unpack_data
-
-    n_samples = _check_n_samples(n_samples)
-    module = net.module_
-    layers = _dropout_layers(module)
-    if not layers:
-        raise ValueError(
-            f"{type(module).__name__} has no dropout layer with p > 0, so "
-            "MC-dropout samples would all be identical; build the module with "
-            "dropout (e.g. module__dropout=0.5)."
-        )
-    generator = torch.Generator(device="cpu")
-    generator.manual_seed(seed_from_random_state(random_state))
-    masks = {}
-    state = {"t": 0}
-
-    def make_hook(j, layer):
-        def hook(_module, _inputs, output):
-            key = (j, state["t"])
-            mask = masks.get(key)
-            if mask is None:
-                keep = 1.0 - layer.p
-                draw = torch.rand(_mask_shape(layer, output), generator=generator)
-                mask = (draw < keep).to(output.dtype).div_(keep).to(output.device)
-                masks[key] = mask
-            return output * mask
-
-        return hook
-
-    if hasattr(net, "_nonlinearity"):
-        nonlin = net._nonlinearity()
-    else:
-        nonlin = net._get_predict_nonlinearity()
-    handles = [
-        layer.register_forward_hook(make_hook(j, layer))
-        for j, layer in enumerate(layers)
-    ]
-    out = []
-    was_training = module.training
-    device = torch.device(net.device) if net.device is not None else None
-    cuda = device is not None and device.type == "cuda" and torch.cuda.is_available()
-    try:
-        module.eval()
-        # skorch's DataLoader draws a base seed from torch's global generator:
-        # fork it so the caller's random state is left as it was
-        with (
-            torch.no_grad(),
-            torch.random.fork_rng(
-                devices=list(range(torch.cuda.device_count())) if cuda else []
-            ),
-        ):
-            dataset = net.get_dataset(X)
-            for batch in net.get_iterator(dataset, training=False):
-                Xi, _ = unpack_data(batch)
-                block = []
-                for t in range(n_samples):
-                    state["t"] = t
-                    y = net.infer(Xi)
-                    y = y[0] if isinstance(y, tuple | list) else y
-                    block.append(nonlin(y).float().cpu())
-                out.append(torch.stack(block))
-    finally:
-        for h in handles:
-            h.remove()
-        module.train(was_training)
-    return torch.cat(out, dim=1).numpy()
-
-
 # ------------------------------------------------------------ score family
-class _MCDropoutScore(ScoreStrategy):
-    """Score every row with a function of its MC-dropout samples ``(T, n, C)``."""
+class MCDropoutSampling(ScoreStrategy):
+    """Pick the rows whose MC-dropout predictions are most uncertain.
 
-    #: ``f(samples) -> scores``; set by subclasses.
-    _score_function = None
+    ``T`` stochastic forward passes of every row, with dropout active and
+    batch-norm in eval mode
+    (:meth:`skactive.nets.DeepClassifier.predict_proba_samples`), are scored
+    by ``measure``; the highest scores are picked.
 
-    def __init__(self, n_samples=20, *, batch_size=None, R=None, random_state=None):
-        super().__init__(R=R, random_state=random_state)
-        self.n_samples = n_samples
-        self.batch_size = batch_size
-
-    def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
-        self._reject_kwargs(kwargs, type(self).__name__)
-        scores = np.asarray(self._score(estimator, X, random_state=rng))
-        indices = top_k(scores, n_instances, random_state=rng)
-        return indices, scores[indices]
-
-    def _score(self, estimator, X, random_state=None):
-        n_samples = _check_n_samples(self.n_samples)
-        chunk = _check_int(self.batch_size, "batch_size", allow_none=True)
-        if random_state is None:
-            random_state = check_random_state(self.random_state)
-        score_function = type(self)._score_function
-        parts = [
-            score_function(P)
-            for P in _iter_mc_samples(
-                estimator,
-                X,
-                n_samples,
-                random_state=random_state,
-                chunk_rows=chunk,
-                purpose=type(self).__name__,
-            )
-        ]
-        return np.concatenate(parts)
-
-
-_PARAMS_DOC = """
     Parameters
     ----------
+    measure : {"bald", "variation_ratio", "mean_std", "max_entropy"}, \
+default="bald"
+        ``"bald"``: the mutual information between the label and the model
+        parameters, ``H[mean_t p_t] - mean_t H[p_t]`` (:func:`skactive.scores.bald`);
+        ``"variation_ratio"``: ``1 - f_m / T``, ``f_m`` the votes of the modal
+        class (:func:`skactive.scores.variation_ratio`); ``"mean_std"``: the
+        mean over classes of the standard deviation over samples
+        (:func:`skactive.scores.mean_std`); ``"max_entropy"``: the entropy of
+        the averaged prediction (:func:`skactive.scores.max_entropy`).
     n_samples : int, default=20
         Number ``T >= 2`` of MC-dropout forward passes, drawn through the
-        estimator's ``predict_proba_samples(X, n_samples, random_state=...)``
-        (:meth:`skactive.nets.DeepClassifier.predict_proba_samples`). An
-        estimator without that method raises a :class:`TypeError`.
+        estimator's ``predict_proba_samples(X, n_samples, random_state=...)``.
+        An estimator without that method raises an error.
     batch_size : int or None, default=None
         Pool rows per ``predict_proba_samples`` call (4096 when ``None``): the
         ``(T, rows, C)`` block held in memory at once. Each block gets its own
@@ -286,79 +113,222 @@ _PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the dropout masks, the candidate subsample and tie-breaking.
         Pass an int for reproducible output across multiple function calls.
-"""
 
-_EXAMPLE = """
+    See Also
+    --------
+    BALD, VariationRatios, MeanSTD, MaxEntropy : The measures by name.
+    UncertaintySampling : The same scores from one deterministic pass.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
     >>> from skactive.nets import MLP, DeepClassifier
-    >>> from skactive.strategies.bayesian import {name}
+    >>> from skactive.strategies import MCDropoutSampling
     >>> X, y = load_digits(return_X_y=True)
     >>> X = (X / 16).astype("float32")
     >>> net = DeepClassifier(MLP, max_epochs=2, random_state=0).fit(X[:100], y[:100])
-    >>> {name}(n_samples=5, random_state=0)(net, X[100:300], n_instances=3).shape
+    >>> strategy = MCDropoutSampling("variation_ratio", n_samples=5, random_state=0)
+    >>> strategy(net, X[100:300], n_instances=3).shape
     (3,)
-"""
+    """
+
+    needs = "net"
+
+    _parameter_constraints = {
+        "measure": [StrOptions(set(_MEASURES))],
+        "n_samples": _N_SAMPLES,
+        "batch_size": BATCH_SIZE,
+    }
+
+    def __init__(
+        self,
+        measure="bald",
+        n_samples=20,
+        *,
+        batch_size=None,
+        R=None,
+        random_state=None,
+    ):
+        super().__init__(R=R, random_state=random_state)
+        self.measure = measure
+        self.n_samples = n_samples
+        self.batch_size = batch_size
+
+    def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        self._reject_kwargs(kwargs, type(self).__name__)
+        scores = np.asarray(self._score(estimator, X, random_state=rng))
+        indices = top_k(scores, n_instances, random_state=rng)
+        return indices, scores[indices]
+
+    def _score(self, estimator, X, random_state=None):
+        if random_state is None:
+            random_state = check_random_state(self.random_state)
+        score = _MEASURES[self.measure]
+        blocks = iter_mc_samples(
+            estimator,
+            X,
+            self.n_samples,
+            random_state=random_state,
+            chunk_rows=self.batch_size,
+            purpose=type(self).__name__,
+        )
+        return np.concatenate([score(P) for P in blocks])
 
 
-class BALD(_MCDropoutScore):
-    __doc__ = (
-        """Bayesian Active Learning by Disagreement (Houlsby et al. 2011).
+class _NamedMeasure(MCDropoutSampling):
+    """An :class:`MCDropoutSampling` whose ``measure`` is fixed by the class."""
+
+    _parameter_constraints = {"measure": "no_validation"}
+
+    def __init__(self, n_samples=20, *, batch_size=None, R=None, random_state=None):
+        ScoreStrategy.__init__(self, R=R, random_state=random_state)
+        self.n_samples = n_samples
+        self.batch_size = batch_size
+
+
+class BALD(_NamedMeasure):
+    """Bayesian Active Learning by Disagreement (Houlsby et al. 2011).
 
     Picks the rows with the largest mutual information between their label and
     the model parameters, ``H[mean_t p_t] - mean_t H[p_t]``, estimated from
     ``T`` MC-dropout samples as in Gal et al. (2017); see
-    :func:`skactive.scores.bald`.
-"""
-        + _PARAMS_DOC
-        + _EXAMPLE.format(name="BALD")
-    )
+    :func:`skactive.scores.bald`. ``MCDropoutSampling("bald")``.
 
-    _score_function = staticmethod(_scores.bald)
+    Parameters
+    ----------
+    n_samples : int, default=20
+        Number ``T >= 2`` of MC-dropout forward passes, drawn through the
+        estimator's ``predict_proba_samples(X, n_samples, random_state=...)``
+        (:meth:`skactive.nets.DeepClassifier.predict_proba_samples`).
+    batch_size : int or None, default=None
+        Pool rows per ``predict_proba_samples`` call (4096 when ``None``): the
+        ``(T, rows, C)`` block held in memory at once; each block gets its own
+        seed drawn from ``random_state``.
+    R : int or None, default=None
+        Candidate subsample size (see :class:`QueryStrategy`).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the dropout masks, the candidate subsample and tie-breaking.
+        Pass an int for reproducible output across multiple function calls.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skactive.nets import MLP, DeepClassifier
+    >>> from skactive.strategies import BALD
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype("float32")
+    >>> net = DeepClassifier(MLP, max_epochs=2, random_state=0).fit(X[:100], y[:100])
+    >>> BALD(n_samples=5, random_state=0)(net, X[100:300], n_instances=3).shape
+    (3,)
+    """
+
+    measure = "bald"
 
 
-class VariationRatios(_MCDropoutScore):
-    __doc__ = (
-        """Variation ratios over MC-dropout samples (Freeman 1965; Gal et al. 2017).
+class VariationRatios(_NamedMeasure):
+    """Variation ratios over MC-dropout samples (Freeman 1965; Gal et al. 2017).
 
     Picks the rows where the fewest of the ``T`` samples vote for the modal
     class: ``1 - f_m / T``; see :func:`skactive.scores.variation_ratio`.
-"""
-        + _PARAMS_DOC
-        + _EXAMPLE.format(name="VariationRatios")
-    )
+    ``MCDropoutSampling("variation_ratio")``.
 
-    _score_function = staticmethod(_scores.variation_ratio)
+    Parameters
+    ----------
+    n_samples : int, default=20
+        Number ``T >= 2`` of MC-dropout forward passes (the votes).
+    batch_size : int or None, default=None
+        Pool rows per ``predict_proba_samples`` call (4096 when ``None``);
+        each block gets its own seed drawn from ``random_state``.
+    R : int or None, default=None
+        Candidate subsample size (see :class:`QueryStrategy`).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the dropout masks, the candidate subsample and tie-breaking
+        (frequent: the ratio takes at most ``T`` values). Pass an int for
+        reproducible output across multiple function calls.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skactive.nets import MLP, DeepClassifier
+    >>> from skactive.strategies import VariationRatios
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype("float32")
+    >>> net = DeepClassifier(MLP, max_epochs=2, random_state=0).fit(X[:100], y[:100])
+    >>> VariationRatios(n_samples=5, random_state=0)(net, X[100:300], 3).shape
+    (3,)
+    """
+
+    measure = "variation_ratio"
 
 
-class MeanSTD(_MCDropoutScore):
-    __doc__ = (
-        """Mean standard deviation of the MC-dropout probabilities (Kampffmeyer 2016).
+class MeanSTD(_NamedMeasure):
+    """Mean standard deviation of the MC-dropout probabilities (Kampffmeyer 2016).
 
     Picks the rows with the largest ``mean_c std_t p_{t,c}`` (population
     standard deviation, as in Gal et al. 2017); see
-    :func:`skactive.scores.mean_std`.
-"""
-        + _PARAMS_DOC
-        + _EXAMPLE.format(name="MeanSTD")
-    )
+    :func:`skactive.scores.mean_std`. ``MCDropoutSampling("mean_std")``.
 
-    _score_function = staticmethod(_scores.mean_std)
+    Parameters
+    ----------
+    n_samples : int, default=20
+        Number ``T >= 2`` of MC-dropout forward passes.
+    batch_size : int or None, default=None
+        Pool rows per ``predict_proba_samples`` call (4096 when ``None``);
+        each block gets its own seed drawn from ``random_state``.
+    R : int or None, default=None
+        Candidate subsample size (see :class:`QueryStrategy`).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the dropout masks, the candidate subsample and tie-breaking.
+        Pass an int for reproducible output across multiple function calls.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skactive.nets import MLP, DeepClassifier
+    >>> from skactive.strategies import MeanSTD
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype("float32")
+    >>> net = DeepClassifier(MLP, max_epochs=2, random_state=0).fit(X[:100], y[:100])
+    >>> MeanSTD(n_samples=5, random_state=0)(net, X[100:300], n_instances=3).shape
+    (3,)
+    """
+
+    measure = "mean_std"
 
 
-class MaxEntropy(_MCDropoutScore):
-    __doc__ = (
-        """Maximum predictive entropy over MC-dropout samples (Gal et al. 2017).
+class MaxEntropy(_NamedMeasure):
+    """Maximum predictive entropy over MC-dropout samples (Gal et al. 2017).
 
     Picks the rows with the largest entropy of the MC-averaged prediction
     ``H[mean_t p_t]``; see :func:`skactive.scores.max_entropy`.
-"""
-        + _PARAMS_DOC
-        + _EXAMPLE.format(name="MaxEntropy")
-    )
+    ``MCDropoutSampling("max_entropy")``.
 
-    _score_function = staticmethod(_scores.max_entropy)
+    Parameters
+    ----------
+    n_samples : int, default=20
+        Number ``T >= 2`` of MC-dropout forward passes.
+    batch_size : int or None, default=None
+        Pool rows per ``predict_proba_samples`` call (4096 when ``None``);
+        each block gets its own seed drawn from ``random_state``.
+    R : int or None, default=None
+        Candidate subsample size (see :class:`QueryStrategy`).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the dropout masks, the candidate subsample and tie-breaking.
+        Pass an int for reproducible output across multiple function calls.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skactive.nets import MLP, DeepClassifier
+    >>> from skactive.strategies import MaxEntropy
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype("float32")
+    >>> net = DeepClassifier(MLP, max_epochs=2, random_state=0).fit(X[:100], y[:100])
+    >>> MaxEntropy(n_samples=5, random_state=0)(net, X[100:300], n_instances=3).shape
+    (3,)
+    """
+
+    measure = "max_entropy"
 
 
 # ---------------------------------------------------------------- BatchBALD
@@ -555,9 +525,9 @@ class BatchBALD(QueryStrategy):
         Label tuples drawn per MC sample beyond that; ``None`` uses
         ``max(1, max_configurations // n_samples)``.
     consistent_dropout : bool, default=True
-        For skorch nets (a fitted ``module_``), draw one dropout mask per
-        sample shared by every pool row (:func:`consistent_mc_dropout`), as
-        BatchBALD requires. ``False``, or an estimator without ``module_``,
+        For skactive and skorch nets, draw one dropout mask per sample shared
+        by every pool row (:func:`consistent_mc_dropout`), as BatchBALD
+        requires. ``False``, or an estimator that cannot (no dropout net),
         uses the estimator's ``predict_proba_samples``, which must then return
         consistent samples (a deep ensemble does; per-row MC dropout makes the
         joint entropy ignore the redundancy between rows).
@@ -586,6 +556,17 @@ class BatchBALD(QueryStrategy):
     ((3,), (3,))
     """
 
+    needs = "net"
+
+    _parameter_constraints = {
+        "n_samples": _N_SAMPLES,
+        "max_configurations": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_configurations": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "consistent_dropout": ["boolean"],
+        "batch_size": BATCH_SIZE,
+        "device": ["device", None],
+    }
+
     def __init__(
         self,
         n_samples=20,
@@ -606,18 +587,6 @@ class BatchBALD(QueryStrategy):
         self.batch_size = batch_size
         self.device = device
 
-    def _uses_consistent_dropout(self, estimator):
-        if not isinstance(self.consistent_dropout, bool | np.bool_):
-            raise TypeError(
-                f"consistent_dropout must be a bool, got {self.consistent_dropout!r}."
-            )
-        return (
-            bool(self.consistent_dropout)
-            and isinstance(getattr(estimator, "module_", None), torch.nn.Module)
-            and callable(getattr(estimator, "get_iterator", None))
-            and callable(getattr(estimator, "infer", None))
-        )
-
     def mc_samples(self, estimator, X, random_state=None):
         """The ``(T, n, C)`` samples BatchBALD scores ``X`` with.
 
@@ -632,39 +601,30 @@ class BatchBALD(QueryStrategy):
         -------
         samples : ndarray of shape (n_samples, n, n_classes)
         """
-        n_samples = _check_n_samples(self.n_samples)
         rng = check_random_state(
             self.random_state if random_state is None else random_state
         )
-        if self._uses_consistent_dropout(estimator):
-            return consistent_mc_dropout(estimator, X, n_samples, random_state=rng)
-        chunk = _check_int(self.batch_size, "batch_size", allow_none=True)
-        return np.concatenate(
-            list(
-                _iter_mc_samples(
-                    estimator,
-                    X,
-                    n_samples,
-                    random_state=rng,
-                    chunk_rows=chunk,
-                    purpose="BatchBALD",
-                )
-            ),
-            axis=1,
+        return mc_samples(
+            estimator,
+            X,
+            self.n_samples,
+            consistent=bool(self.consistent_dropout),
+            random_state=rng,
+            chunk_rows=self.batch_size,
+            purpose="BatchBALD",
         )
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
         self._reject_kwargs(kwargs, type(self).__name__)
-        _check_int(self.max_configurations, "max_configurations")
-        _check_int(self.n_configurations, "n_configurations", allow_none=True)
-        if not self._uses_consistent_dropout(estimator):
+        consistent = bool(self.consistent_dropout) and supports_consistent_dropout(
+            estimator
+        )
+        if not consistent:
             check_has_method(estimator, "predict_proba_samples", purpose="BatchBALD")
         P = self.mc_samples(estimator, X, random_state=rng)
         device = self.device
-        if device is None and isinstance(
-            getattr(estimator, "module_", None), torch.nn.Module
-        ):
-            device = getattr(estimator, "device", None)
+        if device is None and is_skorch_net(estimator):
+            device = estimator.device
         return batchbald_select(
             P,
             n_instances,

@@ -8,12 +8,19 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import xlogy
 
-from .._inference import DEFAULT_CHUNK_ROWS, predict_proba_pool
-from .._rows import n_rows, slice_rows
-from .._validation import check_fitted, check_pool, unwrap_estimator
+from .._inference import DEFAULT_CHUNK_ROWS, embed_pool
+from .._rows import n_rows, row_chunks
+from .._validation import (
+    BATCH_SIZE,
+    Interval,
+    InvalidParameterError,
+    check_fitted,
+    check_pool,
+    unwrap_estimator,
+    validate_estimator_params,
+)
 from ..selection import top_k
 from ._base import ScoreStrategy
-from .gradient import _rows_as_features
 
 __all__ = ["CAL", "nearest_labeled"]
 
@@ -61,7 +68,7 @@ def nearest_labeled(pool, labeled, n_neighbors, *, block=_DISTANCE_BLOCK):
     """
     n_pool, n_lab = pool.shape[0], labeled.shape[0]
     if not 1 <= n_neighbors <= n_lab:
-        raise ValueError(
+        raise InvalidParameterError(
             f"n_neighbors must be in [1, {n_lab}] (the labeled rows), "
             f"got {n_neighbors}."
         )
@@ -96,14 +103,16 @@ class CAL(ScoreStrategy):
 
     * Feature space: for nets with ``predict_proba_with_embedding``
       (:class:`~skactive.nets.DeepClassifier`), the penultimate embedding,
-      from the same forward pass as the probabilities; for scikit-learn
-      estimators, the raw input rows (images flattened).
+      from the same forward pass as the probabilities; for a scikit-learn
+      :class:`~sklearn.pipeline.Pipeline`, the features its final step sees;
+      for other estimators, the input rows (images flattened, sparse rows
+      kept sparse).
     * Labeled rows: the keyword argument ``X_labeled`` of the call (with, if
       you like, ``y_labeled``: it is only checked for length, since the score
       compares the model's *predictions* on the neighbours, as in the paper,
       not their labels); without it, the ``X_training`` of the modAL /
       skactive learner the strategy is called with. Called with a bare
-      estimator and no ``X_labeled``, it raises a :class:`ValueError`.
+      estimator and no ``X_labeled``, it raises an error.
     * Neighbours are Euclidean, searched in blocks of pool rows against all
       labeled rows (:func:`nearest_labeled`); ``k`` is capped at the number of
       labeled rows. ``p(y | x)`` is floored at the smallest positive float
@@ -134,26 +143,20 @@ class CAL(ScoreStrategy):
     (2,)
     """
 
+    _parameter_constraints = {
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": BATCH_SIZE,
+    }
+
     def __init__(self, n_neighbors=10, *, batch_size=None, R=None, random_state=None):
         super().__init__(R=R, random_state=random_state)
         self.n_neighbors = n_neighbors
         self.batch_size = batch_size
 
     # ------------------------------------------------------------ protocol
-    def _select(
-        self,
-        estimator,
-        X,
-        n_instances,
-        rng,
-        *,
-        learner=None,
-        X_labeled=None,
-        y_labeled=None,
-        **kwargs,
-    ):
+    def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        X_labeled = self._require_labeled(estimator, learner, kwargs)
         self._reject_kwargs(kwargs, type(self).__name__)
-        X_labeled = self._labeled_rows(estimator, learner, X_labeled, y_labeled)
         scores = self._score(estimator, X, X_labeled)
         indices = top_k(scores, n_instances, random_state=rng)
         return indices, scores[indices]
@@ -174,70 +177,40 @@ class CAL(ScoreStrategy):
         -------
         scores : ndarray of shape (n_pool,)
         """
+        validate_estimator_params(self)
         model = unwrap_estimator(estimator)
         check_fitted(model)
         X_pool = check_pool(X_pool, estimator=model)
-        X_labeled = self._labeled_rows(model, estimator, X_labeled, y_labeled)
+        kwargs = {"X_labeled": X_labeled, "y_labeled": y_labeled}
+        X_labeled = self._require_labeled(model, estimator, kwargs)
         return self._score(model, X_pool, X_labeled)
 
     # ------------------------------------------------------------- helpers
-    def _check_params(self):
-        k = self.n_neighbors
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-            raise TypeError(f"n_neighbors must be an integer >= 1, got {k!r}.")
-        if k < 1:
-            raise ValueError(f"n_neighbors (k) must be at least 1, got {k}.")
-        batch = self.batch_size
-        if batch is not None and (
-            isinstance(batch, bool)
-            or not isinstance(batch, numbers.Integral)
-            or batch < 1
-        ):
-            raise ValueError(
-                f"batch_size must be a positive integer or None, got {batch!r}."
+    def _require_labeled(self, model, learner, kwargs):
+        given = kwargs.get("X_labeled")
+        if given is not None and n_rows(given) == 0:
+            raise InvalidParameterError(
+                "X_labeled is empty: CAL compares every pool row with its nearest "
+                "labeled rows, so it needs at least one."
             )
-        return int(k), DEFAULT_CHUNK_ROWS if batch is None else int(batch)
-
-    def _labeled_rows(self, model, learner, X_labeled, y_labeled):
-        self._check_params()
+        X_labeled, _ = self._labeled_rows(model, learner, kwargs, labels=True)
         if X_labeled is None:
-            X_labeled = getattr(learner, "X_training", None)
-            if X_labeled is None:
-                raise ValueError(
-                    "CAL needs the labeled rows: pass X_labeled=... (and optionally "
-                    "y_labeled=...) to the query, or call it through a modAL / "
-                    "skactive learner that has labeled rows (X_training)."
-                )
-            name = "the learner's X_training"
-        else:
-            name = "X_labeled"
-        X_labeled = check_pool(X_labeled, name=name, estimator=model)
-        if y_labeled is not None:
-            n_y = n_rows(y_labeled) if hasattr(y_labeled, "shape") else len(y_labeled)
-            if n_y != n_rows(X_labeled):
-                raise ValueError(
-                    f"y_labeled has {n_y} labels but X_labeled has "
-                    f"{n_rows(X_labeled)} rows."
-                )
+            raise InvalidParameterError(
+                "CAL needs the labeled rows: pass X_labeled=... (and optionally "
+                "y_labeled=...) to the query, or call it through a modAL / "
+                "skactive learner that has labeled rows (X_training)."
+            )
         return X_labeled
 
-    def _chunks(self, X, step):
-        n = n_rows(X)
-        for start in range(0, n, step):
-            yield X if step >= n else slice_rows(X, start, min(start + step, n))
+    def _step(self):
+        return DEFAULT_CHUNK_ROWS if self.batch_size is None else int(self.batch_size)
 
     def _proba_and_features(self, model, X, step):
         """``(proba, features)`` of ``X``, from one forward pass for nets."""
         probas, feats = [], []
-        is_net = callable(getattr(model, "predict_proba_with_embedding", None))
-        for Xc in self._chunks(X, step):
-            if is_net:
-                proba, emb = model.predict_proba_with_embedding(Xc)
-                feats.append(np.asarray(emb, dtype=np.float64))
-            else:
-                proba = predict_proba_pool(model, Xc)
-                f = _rows_as_features(Xc)
-                feats.append(f if sp.issparse(f) else f.astype(np.float64, copy=False))
+        for _, _, Xc in row_chunks(X, step):
+            proba, f = embed_pool(model, Xc, return_proba=True, keep_sparse=True)
+            feats.append(f if sp.issparse(f) else np.asarray(f, dtype=np.float64))
             probas.append(np.asarray(proba, dtype=np.float64))
         proba = np.concatenate(probas)
         if any(sp.issparse(f) for f in feats):
@@ -247,17 +220,21 @@ class CAL(ScoreStrategy):
         return proba, features
 
     def _score(self, estimator, X, X_labeled=None):
-        k, step = self._check_params()
+        k, step = int(self.n_neighbors), self._step()
         if X_labeled is None:
-            raise ValueError("CAL needs the labeled rows: pass X_labeled=....")
+            raise InvalidParameterError(
+                "CAL needs the labeled rows: pass X_labeled=...."
+            )
         proba_lab, feat_lab = self._proba_and_features(estimator, X_labeled, step)
         k = min(k, n_rows(X_labeled))
         neg_entropy_lab = xlogy(proba_lab, proba_lab).sum(axis=1)  # sum p log p
         parts = []
-        for Xc in self._chunks(X, step):
+        for _, _, Xc in row_chunks(X, step):
             proba, feat = self._proba_and_features(estimator, Xc, n_rows(Xc))
             if proba.shape[1] != proba_lab.shape[1]:  # pragma: no cover - same model
-                raise ValueError("pool and labeled predictions have different classes.")
+                raise InvalidParameterError(
+                    "pool and labeled predictions have different classes."
+                )
             neighbors = nearest_labeled(feat, feat_lab, k)  # (b, k)
             log_q = np.log(np.maximum(proba, _TINY))  # (b, C)
             cross = np.einsum("bkc,bc->bk", proba_lab[neighbors], log_q)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from .. import scores as _scores
 from .._inference import DEFAULT_CHUNK_ROWS, predict_proba_pool
-from .._rows import n_rows, slice_rows
-from .._validation import check_fitted, check_has_method, unwrap_estimator
+from .._rows import n_rows, row_chunks
+from .._validation import (
+    BATCH_SIZE,
+    InvalidParameterError,
+    StrOptions,
+    check_fitted,
+    check_has_method,
+    unwrap_estimator,
+    validate_estimator_params,
+)
 from ._base import ScoreStrategy
 
 __all__ = ["QueryByCommittee"]
@@ -57,7 +63,7 @@ class _Committee(BaseEstimator):
             self.input_shape_ = shapes.pop()
 
     def fit(self, *args, **kwargs):  # pragma: no cover - never called
-        raise TypeError("a committee is fitted through its members.")
+        raise InvalidParameterError("a committee is fitted through its members.")
 
     def __sklearn_is_fitted__(self):
         return True
@@ -80,7 +86,7 @@ def _as_members(source):
         return [unwrap_estimator(m) for m in learner_list], None
     model = unwrap_estimator(source)
     if model is None:
-        raise ValueError(
+        raise InvalidParameterError(
             "QueryByCommittee has no committee: pass committee=[...] or call it "
             "with a fitted ensemble, a list of fitted estimators or a modAL "
             "Committee as the estimator."
@@ -88,7 +94,7 @@ def _as_members(source):
     check_fitted(model)
     members = getattr(model, "estimators_", None)
     if members is None:
-        raise ValueError(
+        raise InvalidParameterError(
             "QueryByCommittee needs a committee of at least 2 members, got a single "
             f"{type(model).__name__}: pass a list of fitted estimators "
             "(committee=[...] or as the estimator), a fitted ensemble with "
@@ -112,7 +118,7 @@ def _positions(values, reference):
 def _label_columns(member_classes, classes, name):
     cols = _positions(member_classes, classes)
     if np.any(cols < 0):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} has classes {member_classes.tolist()} that are not among the "
             f"committee's classes {classes.tolist()}."
         )
@@ -125,7 +131,7 @@ def _code_columns(member_classes, n_classes, name):
         (codes == np.round(codes)) & (codes >= 0) & (codes < n_classes)
     )
     if not ok:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} has classes {codes.tolist()}, which are neither the "
             f"ensemble's labels nor label codes in [0, {n_classes})."
         )
@@ -162,14 +168,14 @@ def resolve_committee(source):
     """
     members, ensemble = _as_members(source)
     if len(members) < 2:
-        raise ValueError(
+        raise InvalidParameterError(
             "QueryByCommittee needs a committee of at least 2 members, got "
             f"{len(members)}."
         )
     for m in members:
         check_fitted(m, name="committee member")
         if getattr(m, "classes_", None) is None:
-            raise TypeError(
+            raise InvalidParameterError(
                 f"committee member {type(m).__name__} has no classes_: members must "
                 "be fitted classifiers, whose classes_ align their outputs."
             )
@@ -207,7 +213,7 @@ def resolve_committee(source):
         try:
             classes = np.unique(np.concatenate(member_classes))
         except TypeError as exc:
-            raise TypeError(
+            raise InvalidParameterError(
                 "the committee members' classes_ cannot be compared: "
                 f"{[c.tolist() for c in member_classes]}."
             ) from exc
@@ -268,6 +274,14 @@ default="vote_entropy"
     (3,)
     """
 
+    needs = "ensemble"
+
+    _parameter_constraints = {
+        "committee": [list, tuple, None],
+        "measure": [StrOptions(set(_MEASURES))],
+        "batch_size": BATCH_SIZE,
+    }
+
     def __init__(
         self,
         committee=None,
@@ -282,14 +296,8 @@ default="vote_entropy"
         self.measure = measure
         self.batch_size = batch_size
 
-    def _check_measure(self):
-        if self.measure not in _MEASURES:
-            raise ValueError(
-                f"measure must be one of {list(_MEASURES)}, got {self.measure!r}."
-            )
-
     def _resolve(self, estimator):
-        self._check_measure()
+        validate_estimator_params(self)
         return resolve_committee(
             self.committee if self.committee is not None else estimator
         )
@@ -334,25 +342,11 @@ default="vote_entropy"
         return super().score_pool(self._resolve(estimator), X_pool)
 
     def _score(self, committee, X):
-        self._check_measure()
-        batch = self.batch_size
-        if batch is not None and (
-            isinstance(batch, bool)
-            or not isinstance(batch, numbers.Integral)
-            or batch < 1
-        ):
-            raise ValueError(
-                f"batch_size must be a positive integer or None, got {batch!r}."
-            )
-        step = DEFAULT_CHUNK_ROWS if batch is None else int(batch)
-        n = n_rows(X)
+        step = DEFAULT_CHUNK_ROWS if self.batch_size is None else int(self.batch_size)
         method = "predict" if self.measure == "vote_entropy" else "predict_proba"
         for m in committee.members:
             check_has_method(m, method, purpose=f"QueryByCommittee({self.measure!r})")
-        parts = []
-        for start in range(0, n, step):
-            Xc = X if step >= n else slice_rows(X, start, min(start + step, n))
-            parts.append(self._score_block(committee, Xc))
+        parts = [self._score_block(committee, Xc) for _, _, Xc in row_chunks(X, step)]
         return np.concatenate(parts)
 
     def _score_block(self, committee, X):
@@ -364,7 +358,7 @@ default="vote_entropy"
                 pred = np.asarray(m.predict(committee.member_rows(k, X)))
                 pos = _positions(pred, np.asarray(m.classes_))
                 if np.any(pos < 0):
-                    raise ValueError(
+                    raise InvalidParameterError(
                         f"committee member {k} ({type(m).__name__}) predicted labels "
                         "outside its classes_."
                     )

@@ -24,40 +24,34 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from .. import diversity as _div
 from .. import scores as _scores
-from .._rows import n_rows
-from .._validation import check_has_method, check_pool
-from ..augment import make_augmentation
+from .._inference import augmented_predictions, input_shape
+from .._validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    check_fitted,
+    check_has_method,
+    check_pool,
+    unwrap_estimator,
+    validate_estimator_params,
+)
+from ..augment import AUGMENTATIONS, make_augmentation
 from ..selection import top_k
 from ._base import QueryStrategy
 
 __all__ = ["Consistency", "ConsistencyEmbedding"]
 
 
-def _check_n_augmentations(n_augmentations):
-    if isinstance(n_augmentations, bool) or not isinstance(
-        n_augmentations, numbers.Integral
-    ):
-        raise TypeError(f"n_augmentations must be an integer, got {n_augmentations!r}.")
-    if n_augmentations < 1:
-        raise ValueError(f"n_augmentations must be at least 1, got {n_augmentations}.")
-    return int(n_augmentations)
-
-
 def _resolve_transform(augmentation, estimator, X):
     if callable(augmentation):
         return augmentation
-    if not isinstance(augmentation, str):
-        raise TypeError(
-            "augmentation must be the name of an augmentation pipeline or a "
-            f"callable, got {augmentation!r}."
-        )
-    probe = getattr(estimator, "_probe_input_shape", None)
-    shape = tuple(probe(X)) if callable(probe) else tuple(np.shape(X)[1:])
+    shape = input_shape(estimator, X)
     if len(shape) != 3:
-        raise ValueError(
+        raise InvalidParameterError(
             f"augmentation={augmentation!r} needs image rows of shape (C, H, W) "
             f"after the net's input_transform, got rows of shape {shape}; pass a "
             "callable augmentation for other inputs."
@@ -66,6 +60,13 @@ def _resolve_transform(augmentation, estimator, X):
 
 
 class _AugmentationStrategy(QueryStrategy):
+    needs = "net"
+
+    _parameter_constraints = {
+        "augmentation": [StrOptions(set(AUGMENTATIONS)), callable],
+        "n_augmentations": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
     def __init__(
         self, augmentation="standard", n_augmentations=50, *, R=None, random_state=None
     ):
@@ -74,15 +75,15 @@ class _AugmentationStrategy(QueryStrategy):
         self.n_augmentations = n_augmentations
 
     def _views(self, estimator, X, rng, *, return_embedding):
-        n_aug = _check_n_augmentations(self.n_augmentations)
         check_has_method(
             estimator, "predict_proba_augmented", purpose=type(self).__name__
         )
         transform = _resolve_transform(self.augmentation, estimator, X)
-        return estimator.predict_proba_augmented(
+        return augmented_predictions(
+            estimator,
             X,
             transform,
-            n_aug,
+            self.n_augmentations,
             return_embedding=return_embedding,
             random_state=int(rng.randint(np.iinfo(np.int32).max)),
         )
@@ -142,10 +143,7 @@ class Consistency(_AugmentationStrategy):
         -------
         scores : ndarray of shape (n_pool,)
         """
-        from sklearn.utils import check_random_state
-
-        from .._validation import check_fitted, unwrap_estimator
-
+        validate_estimator_params(self)
         rng = check_random_state(
             self.random_state if random_state is None else random_state
         )
@@ -197,6 +195,11 @@ class ConsistencyEmbedding(_AugmentationStrategy):
     (3,)
     """
 
+    _parameter_constraints = {
+        "temperature": [Interval(numbers.Real, 0, None, closed="left")],
+        "device": ["device", None],
+    }
+
     def __init__(
         self,
         augmentation="standard",
@@ -217,14 +220,11 @@ class ConsistencyEmbedding(_AugmentationStrategy):
         return c[:, None] * np.asarray(f, dtype=np.float64), c
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
-        X_labeled = kwargs.pop("X_labeled", None)
+        X_labeled, _ = self._labeled_rows(estimator, learner, kwargs)
         self._reject_kwargs(kwargs, type(self).__name__)
         g, c = self._embedding(estimator, X, rng)
-        if X_labeled is None:
-            X_labeled = getattr(learner, "X_training", None)
         labeled = None
-        if X_labeled is not None and n_rows(X_labeled) > 0:
-            X_labeled = check_pool(X_labeled, name="X_labeled", estimator=estimator)
+        if X_labeled is not None:
             labeled = self._embedding(estimator, X_labeled, rng)[0]
         indices = _div.diversity_sampling(
             g,

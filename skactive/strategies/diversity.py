@@ -22,13 +22,14 @@ strategy is called with a learner, and to no labeled set otherwise.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .. import diversity as _div
 from .. import scores as _scores
 from .._inference import embed_pool
-from .._rows import n_rows
-from .._validation import check_pool
+from .._validation import N_JOBS, Interval, StrOptions
 from ..selection import top_k
 from ._base import QueryStrategy
 
@@ -42,18 +43,10 @@ __all__ = [
 ]
 
 
-def _labeled_embeddings(estimator, learner, X_labeled, *, n_jobs=None):
-    """Embeddings of the labeled rows (keyword first, then the learner's)."""
-    if X_labeled is None:
-        X_labeled = getattr(learner, "X_training", None)
-    if X_labeled is None or n_rows(X_labeled) == 0:
-        return None
-    X_labeled = check_pool(X_labeled, name="X_labeled", estimator=estimator)
-    return embed_pool(estimator, X_labeled, n_jobs=n_jobs)
-
-
 class _EmbeddingStrategy(QueryStrategy):
     """Shared parameters of the strategies that select in embedding space."""
+
+    _parameter_constraints = {"n_jobs": N_JOBS}
 
     def __init__(self, *, n_jobs=None, R=None, random_state=None):
         super().__init__(R=R, random_state=random_state)
@@ -63,13 +56,18 @@ class _EmbeddingStrategy(QueryStrategy):
         return embed_pool(estimator, X, n_jobs=self.n_jobs)
 
     def _pop_labeled(self, estimator, learner, kwargs):
-        X_labeled = kwargs.pop("X_labeled", None)
+        """Embeddings of the labeled rows (keyword first, then the learner's)."""
+        X_labeled, _ = self._labeled_rows(estimator, learner, kwargs)
         self._reject_kwargs(kwargs, type(self).__name__)
-        return _labeled_embeddings(estimator, learner, X_labeled, n_jobs=self.n_jobs)
+        if X_labeled is None:
+            return None
+        return embed_pool(estimator, X_labeled, n_jobs=self.n_jobs)
 
 
 class _TorchEmbeddingStrategy(_EmbeddingStrategy):
     """An embedding strategy whose selection runs in torch (``device``)."""
+
+    _parameter_constraints = {"device": ["device", None]}
 
     def __init__(self, *, device=None, n_jobs=None, R=None, random_state=None):
         super().__init__(n_jobs=n_jobs, R=R, random_state=random_state)
@@ -107,6 +105,10 @@ class DiversitySampling(_TorchEmbeddingStrategy):
     >>> DiversitySampling(0.5, random_state=0)(clf, X[50:], 3, X_labeled=X[:50]).shape
     (3,)
     """
+
+    _parameter_constraints = {
+        "temperature": [Interval(numbers.Real, 0, None, closed="left")]
+    }
 
     def __init__(
         self, temperature=0.5, *, device=None, n_jobs=None, R=None, random_state=None
@@ -240,6 +242,11 @@ class DiverseMiniBatch(_EmbeddingStrategy):
     (4,)
     """
 
+    _parameter_constraints = {
+        "beta": [Interval(numbers.Integral, 1, None, closed="left")],
+        "measure": [StrOptions({"margin", "entropy", "least_confidence"})],
+    }
+
     def __init__(
         self,
         beta=10,
@@ -255,19 +262,11 @@ class DiverseMiniBatch(_EmbeddingStrategy):
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
         self._reject_kwargs(kwargs, type(self).__name__)
-        if isinstance(self.beta, bool) or not isinstance(self.beta, int | np.integer):
-            raise TypeError(f"beta must be a positive integer, got {self.beta!r}.")
-        if self.beta < 1:
-            raise ValueError(f"beta must be a positive integer, got {self.beta}.")
         measures = {
             "margin": lambda p: 1.0 + _scores.margin(p),
             "entropy": _scores.entropy,
             "least_confidence": _scores.least_confidence,
         }
-        if self.measure not in measures:
-            raise ValueError(
-                f"measure must be one of {sorted(measures)}, got {self.measure!r}."
-            )
         proba, emb = embed_pool(estimator, X, return_proba=True, n_jobs=self.n_jobs)
         uncertainty = measures[self.measure](proba)
         n_keep = min(len(uncertainty), self.beta * n_instances)
@@ -306,6 +305,10 @@ class TypiClust(_EmbeddingStrategy):
     >>> TypiClust(random_state=0)(clf, X[50:], 3).shape
     (3,)
     """
+
+    _parameter_constraints = {
+        "k_neighbors": [Interval(numbers.Integral, 1, None, closed="left")]
+    }
 
     def __init__(self, k_neighbors=20, *, n_jobs=None, R=None, random_state=None):
         super().__init__(n_jobs=n_jobs, R=R, random_state=random_state)
@@ -347,6 +350,10 @@ class ProbCover(_EmbeddingStrategy):
     >>> sorted(ProbCover(delta=0.5, random_state=0)(clf, X, 2).tolist())[1] >= 3
     True
     """
+
+    _parameter_constraints = {
+        "delta": [Interval(numbers.Real, 0, None, closed="neither")]
+    }
 
     def __init__(self, delta=1.0, *, n_jobs=None, R=None, random_state=None):
         super().__init__(n_jobs=n_jobs, R=R, random_state=random_state)

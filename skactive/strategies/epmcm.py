@@ -17,12 +17,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 
 from .. import scores as _scores
-from .._inference import embed_pool
-from .._rows import n_rows
-from .._validation import check_pool
+from .._inference import embed_pool, final_layer
+from .._validation import Interval, InvalidParameterError, StrOptions
 from ..selection import top_k
 from ._base import QueryStrategy
 
@@ -71,37 +69,6 @@ def class_covariances(features, y, n_classes, *, diagonal=False):
         else:
             out[k] = centred.T @ centred / len(fk)
     return out
-
-
-def _final_layer(model):
-    """``(W, b)`` of the final linear layer of ``model`` as float64 arrays."""
-    est = model[-1] if isinstance(model, Pipeline) else model
-    if hasattr(est, "coef_") and hasattr(est, "intercept_"):
-        W = np.atleast_2d(np.asarray(est.coef_, dtype=np.float64))
-        b = np.atleast_1d(np.asarray(est.intercept_, dtype=np.float64))
-        if W.shape[0] == 1 and len(getattr(est, "classes_", ())) == 2:
-            # binary logistic model: softmax of (0, w.x + b) is its sigmoid
-            W = np.vstack([np.zeros_like(W), W])
-            b = np.concatenate([[0.0], b])
-        return W, b
-    get_module = getattr(model, "_embedding_module", None)
-    if callable(get_module):
-        import torch
-
-        layer = get_module()
-        if isinstance(layer, torch.nn.Linear):
-            with torch.no_grad():
-                W = layer.weight.detach().double().cpu().numpy()
-                b = (
-                    np.zeros(W.shape[0])
-                    if layer.bias is None
-                    else layer.bias.detach().double().cpu().numpy()
-                )
-            return W, b
-    raise TypeError(
-        f"EPMCM needs the final linear layer of the model: {type(est).__name__} "
-        "has no coef_/intercept_ and no torch.nn.Linear final layer."
-    )
 
 
 class EPMCM(QueryStrategy):
@@ -156,6 +123,11 @@ class EPMCM(QueryStrategy):
     (3,)
     """
 
+    _parameter_constraints = {
+        "covariance": [StrOptions({"auto", "isda", "labeled"}), "array-like"],
+        "n_mc_samples": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    }
+
     def __init__(
         self, covariance="auto", n_mc_samples=None, *, R=None, random_state=None
     ):
@@ -163,63 +135,46 @@ class EPMCM(QueryStrategy):
         self.covariance = covariance
         self.n_mc_samples = n_mc_samples
 
-    def _covariances(self, model, learner, X_labeled, y_labeled, n_classes, d):
+    def _covariances(self, model, X_labeled, y_labeled, n_classes):
         cov = self.covariance
-        if isinstance(cov, str):
-            if cov not in ("auto", "isda", "labeled"):
-                raise ValueError(
-                    "covariance must be 'auto', 'isda', 'labeled' or an array, "
-                    f"got {cov!r}."
-                )
-            has_isda = getattr(model, "class_covariances_", None) is not None
-            if cov == "isda" and not has_isda:
-                raise TypeError(
-                    f"covariance='isda' needs a model with class_covariances_ "
-                    f"(an ISDAClassifier), got {type(model).__name__}."
-                )
-            if cov == "isda" or (cov == "auto" and has_isda):
-                return np.asarray(model.class_covariances_, dtype=np.float64)
-            if X_labeled is None:
-                X_labeled = getattr(learner, "X_training", None)
-                y_labeled = getattr(learner, "y_training", None)
-            if X_labeled is None or y_labeled is None or n_rows(X_labeled) == 0:
-                raise ValueError(
-                    "EPMCM needs class covariances: use an ISDAClassifier, pass "
-                    "X_labeled and y_labeled, or call it through a learner with "
-                    "training data."
-                )
-            X_labeled = check_pool(X_labeled, name="X_labeled", estimator=model)
-            y_labeled = np.asarray(y_labeled)
-            if len(y_labeled) != n_rows(X_labeled):
-                raise ValueError("X_labeled and y_labeled have different lengths.")
-            classes = np.asarray(model.classes_)
-            codes = np.searchsorted(classes, y_labeled).clip(0, len(classes) - 1)
-            known = classes[codes] == y_labeled
-            emb = embed_pool(model, X_labeled)
-            return class_covariances(emb[known], codes[known], n_classes)
-        return np.asarray(cov, dtype=np.float64)
+        if not isinstance(cov, str):
+            return np.asarray(cov, dtype=np.float64)
+        has_isda = getattr(model, "class_covariances_", None) is not None
+        if cov == "isda" and not has_isda:
+            raise InvalidParameterError(
+                f"covariance='isda' needs a model with class_covariances_ "
+                f"(an ISDAClassifier), got {type(model).__name__}."
+            )
+        if cov == "isda" or (cov == "auto" and has_isda):
+            return np.asarray(model.class_covariances_, dtype=np.float64)
+        if X_labeled is None or y_labeled is None:
+            raise InvalidParameterError(
+                "EPMCM needs class covariances: use an ISDAClassifier, pass "
+                "X_labeled and y_labeled, or call it through a learner with "
+                "training data."
+            )
+        classes = np.asarray(model.classes_)
+        codes = np.searchsorted(classes, y_labeled).clip(0, len(classes) - 1)
+        known = classes[codes] == y_labeled
+        emb = embed_pool(model, X_labeled)
+        return class_covariances(emb[known], codes[known], n_classes)
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
-        X_labeled = kwargs.pop("X_labeled", None)
-        y_labeled = kwargs.pop("y_labeled", None)
-        self._reject_kwargs(kwargs, type(self).__name__)
-        n_mc = self.n_mc_samples
-        if n_mc is not None:
-            if isinstance(n_mc, bool) or not isinstance(n_mc, numbers.Integral):
-                raise TypeError(f"n_mc_samples must be an int or None, got {n_mc!r}.")
-            if n_mc < 1:
-                raise ValueError(f"n_mc_samples must be at least 1, got {n_mc}.")
-        W, b = _final_layer(estimator)
-        proba, a = embed_pool(estimator, X, return_proba=True)
-        S = self._covariances(
-            estimator, learner, X_labeled, y_labeled, W.shape[0], W.shape[1]
+        X_labeled, y_labeled = self._labeled_rows(
+            estimator, learner, kwargs, labels=True
         )
+        self._reject_kwargs(kwargs, type(self).__name__)
+        layer = final_layer(estimator)
+        W = layer.weight
+        b = np.zeros(W.shape[0]) if layer.bias is None else layer.bias
+        proba, a = embed_pool(estimator, X, return_proba=True)
+        S = self._covariances(estimator, X_labeled, y_labeled, W.shape[0])
         y_hat = np.asarray(proba).argmax(axis=1)
-        if n_mc is None:
+        if self.n_mc_samples is None:
             scores = _scores.epmcm_closed_form(a, W, b, S, y_hat)
         else:
             scores = _scores.epmcm_monte_carlo(
-                a, W, b, S, y_hat, int(n_mc), random_state=rng
+                a, W, b, S, y_hat, int(self.n_mc_samples), random_state=rng
             )
         indices = top_k(scores, n_instances, random_state=rng)
         return indices, scores[indices]

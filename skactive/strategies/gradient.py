@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-import scipy.sparse as sp
-import torch
 from sklearn.pipeline import Pipeline
 
 from .. import scores as _scores
-from .._inference import DEFAULT_CHUNK_ROWS, predict_proba_pool
-from .._rows import n_rows, slice_rows
+from .._inference import DEFAULT_CHUNK_ROWS, embed_pool, final_layer
+from .._rows import row_chunks
+from .._validation import BATCH_SIZE, InvalidParameterError, StrOptions
 from ._base import ScoreStrategy
 
 __all__ = ["ExpectedGradientLength"]
-
-
-def _rows_as_features(X):
-    """Rows of ``X`` as a 2-D float matrix (images flattened; sparse kept sparse)."""
-    if sp.issparse(X):
-        return X.tocsr()
-    if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
-    elif hasattr(X, "to_numpy"):
-        X = X.to_numpy()
-    X = np.asarray(X)
-    return X.reshape(X.shape[0], -1)
-
-
-def _final_linear_layer(net):
-    """The net's embedding layer if it can be found (``None`` otherwise)."""
-    finder = getattr(net, "_embedding_module", None)
-    if not callable(finder):
-        return None
-    return finder()
 
 
 class ExpectedGradientLength(ScoreStrategy):
@@ -94,34 +71,23 @@ class ExpectedGradientLength(ScoreStrategy):
         self.include_bias = include_bias
         self.batch_size = batch_size
 
-    def _chunks(self, X):
-        batch = self.batch_size
-        if batch is not None and (
-            isinstance(batch, bool)
-            or not isinstance(batch, numbers.Integral)
-            or batch < 1
-        ):
-            raise ValueError(
-                f"batch_size must be a positive integer or None, got {batch!r}."
-            )
-        step = DEFAULT_CHUNK_ROWS if batch is None else int(batch)
-        n = n_rows(X)
-        for start in range(0, n, step):
-            yield X if step >= n else slice_rows(X, start, min(start + step, n))
+    _parameter_constraints = {
+        "include_bias": [StrOptions({"auto"}), "boolean"],
+        "batch_size": BATCH_SIZE,
+    }
 
-    def _check_include_bias(self):
-        value = self.include_bias
-        if not (isinstance(value, bool | np.bool_) or value == "auto"):
-            raise ValueError(f"include_bias must be 'auto' or a bool, got {value!r}.")
-        return value
+    def _chunks(self, X):
+        step = DEFAULT_CHUNK_ROWS if self.batch_size is None else int(self.batch_size)
+        for _, _, rows in row_chunks(X, step):
+            yield rows
 
     def _score(self, estimator, X):
-        include_bias = self._check_include_bias()
+        include_bias = self.include_bias
         if callable(getattr(estimator, "predict_proba_with_embedding", None)):
             return self._score_net(estimator, X, include_bias)
         final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
         if getattr(final, "coef_", None) is None:
-            raise TypeError(
+            raise InvalidParameterError(
                 f"ExpectedGradientLength needs a net with "
                 f"predict_proba_with_embedding() or a linear classifier with coef_; "
                 f"{type(estimator).__name__} has neither."
@@ -130,30 +96,29 @@ class ExpectedGradientLength(ScoreStrategy):
             include_bias = bool(getattr(final, "fit_intercept", True))
         parts = []
         for Xc in self._chunks(X):
-            proba = predict_proba_pool(estimator, Xc)
-            rows = (
-                estimator[:-1].transform(Xc) if isinstance(estimator, Pipeline) else Xc
-            )
+            proba, rows = embed_pool(estimator, Xc, return_proba=True, keep_sparse=True)
             parts.append(
                 _scores.expected_gradient_length(
-                    proba, _rows_as_features(rows), include_bias=bool(include_bias)
+                    proba, rows, include_bias=bool(include_bias)
                 )
             )
         return np.concatenate(parts)
 
     def _score_net(self, net, X, include_bias):
-        layer = _final_linear_layer(net) if hasattr(net, "module_") else None
+        try:
+            layer = final_layer(net)
+        except InvalidParameterError:
+            if callable(getattr(net, "final_layer", None)):
+                raise
+            layer = None  # a model that tells nothing of its final layer
         parts = []
         for Xc in self._chunks(X):
-            proba, emb = net.predict_proba_with_embedding(Xc)
-            if layer is not None and not (
-                isinstance(layer, torch.nn.Linear)
-                and layer.out_features == proba.shape[1]
-            ):
-                raise ValueError(
+            proba, emb = embed_pool(net, Xc, return_proba=True)
+            if layer is not None and layer.weight.shape[0] != proba.shape[1]:
+                raise InvalidParameterError(
                     "ExpectedGradientLength needs the input of the final linear layer "
-                    f"(n_classes outputs); {type(net).__name__}'s embedding layer is "
-                    f"{layer!r}. Leave embedding_layer='auto'."
+                    f"(n_classes outputs); {type(net).__name__}'s embedding layer has "
+                    f"{layer.weight.shape[0]} outputs. Leave embedding_layer='auto'."
                 )
             if include_bias == "auto":
                 include_bias = layer is None or layer.bias is not None

@@ -7,7 +7,7 @@ import numpy as np
 from .. import scores as _scores
 from .._inference import predict_proba_pool
 from .._rows import n_rows
-from .._validation import check_has_method
+from .._validation import BATCH_SIZE, N_JOBS, StrOptions, check_has_method
 from ._base import QueryStrategy, ScoreStrategy
 
 __all__ = [
@@ -89,6 +89,12 @@ class UncertaintySampling(ScoreStrategy):
     (3,)
     """
 
+    _parameter_constraints = {
+        "measure": [StrOptions(set(_MEASURES))],
+        "batch_size": BATCH_SIZE,
+        "n_jobs": N_JOBS,
+    }
+
     def __init__(
         self,
         measure="entropy",
@@ -104,10 +110,6 @@ class UncertaintySampling(ScoreStrategy):
         self.n_jobs = n_jobs
 
     def _score(self, estimator, X):
-        if self.measure not in _MEASURES:
-            raise ValueError(
-                f"measure must be one of {sorted(_MEASURES)}, got {self.measure!r}."
-            )
         check_has_method(estimator, "predict_proba", purpose=type(self).__name__)
         proba = predict_proba_pool(
             estimator, X, batch_size=self.batch_size, n_jobs=self.n_jobs

@@ -8,8 +8,7 @@ import numpy as np
 from scipy.stats import weibull_min
 
 from .._inference import embed_pool
-from .._rows import n_rows
-from .._validation import check_pool
+from .._validation import N_JOBS, Interval, InvalidParameterError, validate_parameter
 from ..selection import top_k
 from ._base import QueryStrategy
 
@@ -93,25 +92,15 @@ class WeibullOutlier(QueryStrategy):
     (3,)
     """
 
+    _parameter_constraints = {
+        "tail_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "n_jobs": N_JOBS,
+    }
+
     def __init__(self, tail_size=20, *, n_jobs=None, R=None, random_state=None):
         super().__init__(R=R, random_state=random_state)
         self.tail_size = tail_size
         self.n_jobs = n_jobs
-
-    def _labeled(self, model, learner, X_labeled, y_labeled):
-        if X_labeled is None:
-            X_labeled = getattr(learner, "X_training", None)
-            y_labeled = getattr(learner, "y_training", None)
-        if X_labeled is None or y_labeled is None or n_rows(X_labeled) == 0:
-            raise ValueError(
-                "WeibullOutlier needs labeled rows: pass X_labeled and y_labeled "
-                "or call it through a learner with training data."
-            )
-        X_labeled = check_pool(X_labeled, name="X_labeled", estimator=model)
-        y_labeled = np.asarray(y_labeled)
-        if len(y_labeled) != n_rows(X_labeled):
-            raise ValueError("X_labeled and y_labeled have different lengths.")
-        return X_labeled, y_labeled
 
     def fit_class_models(self, model, X_labeled, y_labeled):
         """Per-class means and Weibull parameters from the labeled rows.
@@ -133,11 +122,12 @@ class WeibullOutlier(QueryStrategy):
         params : ndarray of shape (n_classes, 2)
             Weibull ``(shape, scale)`` per class.
         """
-        tail = self.tail_size
-        if isinstance(tail, bool) or not isinstance(tail, numbers.Integral):
-            raise TypeError(f"tail_size must be an integer, got {tail!r}.")
-        if tail < 2:
-            raise ValueError(f"tail_size must be at least 2, got {tail}.")
+        tail = validate_parameter(
+            self.tail_size,
+            "tail_size",
+            self._parameter_constraints["tail_size"],
+            type(self).__name__,
+        )
         classes = np.asarray(model.classes_)
         proba, z = embed_pool(model, X_labeled, return_proba=True, n_jobs=self.n_jobs)
         z = np.asarray(z, dtype=np.float64)
@@ -162,7 +152,7 @@ class WeibullOutlier(QueryStrategy):
         if missing.any():
             fit = fit_weibull_tail(np.concatenate(pooled), tail) if pooled else None
             if fit is None:
-                raise ValueError(
+                raise InvalidParameterError(
                     "Cannot fit a Weibull: fewer than 2 distinct positive "
                     "distances to the class means among the labeled rows."
                 )
@@ -170,10 +160,15 @@ class WeibullOutlier(QueryStrategy):
         return means, params
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
-        X_labeled = kwargs.pop("X_labeled", None)
-        y_labeled = kwargs.pop("y_labeled", None)
+        X_labeled, y_labeled = self._labeled_rows(
+            estimator, learner, kwargs, labels=True
+        )
         self._reject_kwargs(kwargs, type(self).__name__)
-        X_labeled, y_labeled = self._labeled(estimator, learner, X_labeled, y_labeled)
+        if X_labeled is None or y_labeled is None:
+            raise InvalidParameterError(
+                "WeibullOutlier needs labeled rows: pass X_labeled and y_labeled "
+                "or call it through a learner with training data."
+            )
         means, params = self.fit_class_models(estimator, X_labeled, y_labeled)
         proba, z = embed_pool(estimator, X, return_proba=True, n_jobs=self.n_jobs)
         k = np.asarray(proba).argmax(1)
