@@ -1,70 +1,16 @@
-"""Tests of ``skactive.experiment.simulate``."""
+"""Tests of the simulation loop, ``skactive.experiment.simulate``."""
 
 from __future__ import annotations
-
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 
-from skactive.experiment import (
-    SimulationResult,
-    class_distribution_distance,
-    learning_curve_auc,
-    plot_learning_curves,
-    simulate,
-)
+from skactive.experiment import SimulationResult, simulate
 from skactive.strategies import RandomSampling, UncertaintySampling
 
-N_POOL = 600
-
-
-@pytest.fixture(scope="module")
-def split(digits):
-    X, y = digits
-    return X[:N_POOL], y[:N_POOL], X[1500:], y[1500:]
-
-
-def run(split, strategy=None, estimator=None, **kwargs):
-    X, y, X_test, y_test = split
-    kwargs.setdefault("random_state", 0)
-    kwargs.setdefault("progress", False)
-    return simulate(
-        LogisticRegression(max_iter=1000) if estimator is None else estimator,
-        UncertaintySampling("entropy") if strategy is None else strategy,
-        X,
-        y,
-        X_test=X_test,
-        y_test=y_test,
-        **kwargs,
-    )
-
-
-def labeled_per_round(checkpoint, key):
-    """The indices labeled in each round (round 0: the initial set)."""
-    state = json.loads(checkpoint.read_text())
-    return [np.asarray(idx) for idx in state["runs"][key]["labeled"]]
-
-
-def without_timings(records):
-    """Records without their timings, NaN made comparable."""
-    return [
-        {
-            k: "nan" if isinstance(v, float) and np.isnan(v) else v
-            for k, v in r.items()
-            if k not in ("fit_seconds", "query_seconds")
-        }
-        for r in records
-    ]
+from ._helpers import N_POOL, labeled_per_round, run, without_timings
 
 
 def first_rows(learner, X_pool, n_instances=1):
@@ -258,20 +204,6 @@ def test_seed_controls_the_initial_set(split, tmp_path):
     assert not np.array_equal(sets[0], sets[2])
 
 
-def test_resume_from_a_checkpoint_reproduces_the_run(split, tmp_path):
-    ckpt = tmp_path / "state.json"
-    full = run(split, RandomSampling(), n_rounds=3, checkpoint=ckpt)
-    state = json.loads(ckpt.read_text())
-    run_state = state["runs"]["RandomSampling/0"]
-    del run_state["records"][2:]  # as if interrupted after round 1
-    del run_state["labeled"][2:]
-    ckpt.write_text(json.dumps(state))
-    resumed = run(split, RandomSampling(), n_rounds=3, checkpoint=ckpt)
-    assert without_timings(resumed.records) == without_timings(full.records)
-    with pytest.raises(ValueError, match="different configuration"):
-        run(split, RandomSampling(), n_rounds=4, checkpoint=ckpt)
-
-
 def test_progress_bar_goes_to_stderr(split, capsys):
     run(split, n_rounds=2, progress=True, batch_metrics=False)
     out, err = capsys.readouterr()
@@ -344,187 +276,6 @@ def test_bad_data(split):
         simulate(est, strategy, X, y, X_test=X_test, y_test=y_test + 100)
     with pytest.raises(TypeError, match="callable"):
         simulate(est, {"bad": "entropy"}, X, y, X_test=X_test, y_test=y_test)
-
-
-# ---- summaries, files, checkpoint/resume under SIGKILL, configuration checks
-SCRIPT = Path(__file__).with_name("experiment_run_script.py")
-TIMINGS = ("fit_seconds", "query_seconds")
-
-
-@pytest.fixture(scope="module")
-def digits_split():
-    X, y = load_digits(return_X_y=True)
-    return X[:1200], y[:1200], X[1200:], y[1200:]
-
-
-def _strip(records):
-    """Rows without timings, NaN replaced by None so rows compare equal."""
-    return [
-        {
-            k: None if isinstance(v, float) and np.isnan(v) else v
-            for k, v in r.items()
-            if k not in TIMINGS
-        }
-        for r in records
-    ]
-
-
-@pytest.fixture(scope="module")
-def paired(digits_split):
-    X, y, X_test, y_test = digits_split
-    return simulate(
-        LogisticRegression(max_iter=500),
-        {"random": RandomSampling(), "entropy": UncertaintySampling("entropy")},
-        X,
-        y,
-        X_test=X_test,
-        y_test=y_test,
-        initial=15,
-        budgets=[25, 40, 60],
-        n_repeats=3,
-        random_state=0,
-        progress=False,
-    )
-
-
-def test_auc_summary_and_paired_difference(paired):
-    aucs = paired.auc()
-    curves = paired.curves()
-    x, values = curves["entropy"]
-    np.testing.assert_array_equal(x, [15, 25, 40, 60])
-    assert values.shape == (3, 4)
-    expected = [np.trapezoid(v, x) / (60 - 15) for v in values]
-    np.testing.assert_allclose(aucs["entropy"], expected)
-    rows = {r["strategy"]: r for r in paired.summary()}
-    diff = aucs["entropy"] - aucs["random"]
-    assert rows["entropy"]["diff_mean"] == pytest.approx(diff.mean())
-    half = 4.302652729911275 * diff.std(ddof=1) / np.sqrt(3)  # t(0.975, 2)
-    assert rows["entropy"]["diff_high"] - rows["entropy"]["diff_mean"] == (
-        pytest.approx(half)
-    )
-    assert "diff_mean" not in rows["random"]
-    assert rows["random"]["auc_sem"] == pytest.approx(
-        aucs["random"].std(ddof=1) / np.sqrt(3)
-    )
-
-
-def test_learning_curve_auc_and_class_distance():
-    assert learning_curve_auc([0, 1], [0.4, 0.4]) == pytest.approx(0.4)
-    assert learning_curve_auc([10, 20, 40], [0.0, 1.0, 1.0]) == pytest.approx(
-        (5 + 20) / 30
-    )
-    with pytest.raises(ValueError, match="strictly increasing"):
-        learning_curve_auc([1, 1], [0.5, 0.5])
-    assert class_distribution_distance([0, 0], [0, 1]) == pytest.approx(0.5)
-    assert class_distribution_distance([0, 1, 2], [2, 1, 0]) == 0.0
-
-
-def test_frame_files_and_plot(paired, tmp_path):
-    frame = paired.to_frame()
-    assert list(frame.columns[:4]) == ["strategy", "repeat", "round", "n_labels"]
-    assert len(frame) == len(paired)
-    paired.to_csv(tmp_path / "r.csv")
-    paired.to_json(tmp_path / "r.json")
-    assert (tmp_path / "r.csv").read_text().count("\n") == len(paired) + 1
-    payload = json.loads((tmp_path / "r.json").read_text())
-    assert len(payload["records"]) == len(paired) and payload["summary"]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    ax = plot_learning_curves(paired, path=tmp_path / "curves.png")
-    assert (tmp_path / "curves.png").stat().st_size > 1000
-    assert {line.get_label() for line in ax.get_lines()} == {"random", "entropy"}
-    assert isinstance(paired, SimulationResult)
-
-
-def _run(checkpoint, **kwargs):
-    return subprocess.Popen(
-        [sys.executable, str(SCRIPT), str(checkpoint)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,
-    )
-
-
-def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
-    reference = _run(tmp_path / "reference.json")
-    out, err = reference.communicate(timeout=600)
-    assert reference.returncode == 0, err
-    expected = json.loads(out)
-
-    checkpoint = tmp_path / "killed.json"
-    victim = _run(checkpoint)
-    deadline = time.time() + 300
-    n_done = 0
-    while time.time() < deadline:
-        if checkpoint.exists():
-            state = json.loads(checkpoint.read_text())
-            n_done = sum(len(run["records"]) for run in state["runs"].values())
-            if n_done >= 4:
-                break
-        time.sleep(0.05)
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.communicate()
-    assert victim.returncode == -signal.SIGKILL
-    state = json.loads(checkpoint.read_text())
-    n_done = sum(len(run["records"]) for run in state["runs"].values())
-    assert 4 <= n_done < len(expected)  # really interrupted mid-way
-    labeled_before = {k: run["labeled"] for k, run in state["runs"].items()}
-
-    resumed = _run(checkpoint)
-    out, err = resumed.communicate(timeout=600)
-    assert resumed.returncode == 0, err
-    got = json.loads(out)
-    assert _strip(got) == _strip(expected)
-    final = json.loads(checkpoint.read_text())
-    for key, labeled in labeled_before.items():  # no acquired label lost
-        assert final["runs"][key]["labeled"][: len(labeled)] == labeled
-    reference_state = json.loads((tmp_path / "reference.json").read_text())
-    assert {k: v["labeled"] for k, v in final["runs"].items()} == {
-        k: v["labeled"] for k, v in reference_state["runs"].items()
-    }
-
-
-def test_checkpoint_from_another_configuration_is_refused(digits_split, tmp_path):
-    X, y, X_test, y_test = digits_split
-    kwargs = dict(X_test=X_test, y_test=y_test, initial=10, progress=False)
-    path = tmp_path / "ck.json"
-    simulate(
-        LogisticRegression(max_iter=300),
-        RandomSampling(),
-        X,
-        y,
-        n_rounds=1,
-        batch_size=5,
-        checkpoint=path,
-        **kwargs,
-    )
-    with pytest.raises(
-        ValueError, match="budgets: checkpoint \\[15\\] vs now \\[20\\]"
-    ):
-        simulate(
-            LogisticRegression(max_iter=300),
-            RandomSampling(),
-            X,
-            y,
-            n_rounds=1,
-            batch_size=10,
-            checkpoint=path,
-            **kwargs,
-        )
-    # a resumed complete run returns the stored rows without refitting
-    again = simulate(
-        LogisticRegression(max_iter=300),
-        RandomSampling(),
-        X,
-        y,
-        n_rounds=1,
-        batch_size=5,
-        checkpoint=path,
-        **kwargs,
-    )
-    assert len(again) == 2
 
 
 def test_test_classes_must_occur_in_the_pool(digits_split):

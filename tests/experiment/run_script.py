@@ -1,4 +1,4 @@
-"""Run a checkpointed simulation, print its records as JSON (for test_experiment)."""
+"""Run a checkpointed simulation, print its records as JSON (for test_checkpoint)."""
 
 import json
 import sys

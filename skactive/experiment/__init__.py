@@ -1,0 +1,28 @@
+"""Simulate active learning on a labeled dataset: curves, summaries, checkpoints.
+
+:func:`simulate` runs rounds of query → reveal labels → refit → test for one
+or several strategies over repeats, with the same initial sets and seeds for
+every strategy (a paired comparison), and returns a :class:`SimulationResult`
+with one row per strategy × repeat × round. With ``checkpoint=path`` the state
+is written atomically after every round and a rerun resumes where it stopped.
+
+:func:`learning_curve_auc` and :func:`class_distribution_distance` live in
+:mod:`skactive.metrics` and are re-exported here for compatibility.
+"""
+
+from ..metrics import class_distribution_distance, learning_curve_auc
+from ._loop import simulate
+from ._results import SimulationResult, plot_learning_curves
+
+__all__ = [
+    "simulate",
+    "SimulationResult",
+    "learning_curve_auc",
+    "class_distribution_distance",
+    "plot_learning_curves",
+]
+
+# The public names are documented (and pickled) as skactive.experiment's.
+for _obj in (simulate, SimulationResult, plot_learning_curves):
+    _obj.__module__ = __name__
+del _obj

@@ -1,0 +1,395 @@
+"""The simulation loop: rounds of query -> reveal labels -> refit -> test."""
+
+from __future__ import annotations
+
+import numbers
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import accuracy_score, f1_score
+from tqdm.auto import tqdm
+
+from .._inference import embed_pool
+from .._rows import n_rows, take_rows
+from .._validation import check_pool
+from ..learner import ActiveLearner
+from ..metrics import batch_diversity, class_distribution_distance
+from ._checkpoint import VERSION, fingerprint, load_checkpoint, save_checkpoint
+from ._results import SimulationResult
+
+__all__ = ["simulate"]
+
+# The roles of the seeds derived from (random_state, repeat, round, role).
+_INITIAL, _FIT, _QUERY = 0, 1, 2
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _resolve_budgets(n_initial, budgets, n_rounds, batch_size, n_pool):
+    if budgets is not None:
+        if n_rounds is not None or batch_size is not None:
+            raise ValueError(
+                "give either budgets or n_rounds and batch_size, not both."
+            )
+        budgets = [int(b) for b in np.atleast_1d(budgets)]
+    else:
+        n_rounds = _positive_int(5 if n_rounds is None else n_rounds, "n_rounds")
+        batch_size = _positive_int(
+            10 if batch_size is None else batch_size, "batch_size"
+        )
+        budgets = [n_initial + batch_size * (r + 1) for r in range(n_rounds)]
+    steps = np.diff([n_initial, *budgets])
+    if len(budgets) == 0 or np.any(steps <= 0):
+        raise ValueError(
+            f"budgets must be strictly increasing and above n_initial={n_initial}, "
+            f"got {budgets}."
+        )
+    if budgets[-1] > n_pool:
+        raise ValueError(
+            f"the last budget ({budgets[-1]} labels) is larger than the pool, which "
+            f"has {n_pool} rows."
+        )
+    return budgets
+
+
+def _round_seed(seed, *keys):
+    """A 32-bit seed derived from the base ``seed`` and ``keys``."""
+    return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
+
+
+def _with_seed(obj, seed):
+    """A clone of ``obj`` whose ``random_state`` (if it has one) is ``seed``.
+
+    Plain functions (modAL's strategies, say) are used as they are.
+    """
+    if not hasattr(obj, "get_params"):
+        return obj
+    obj = clone(obj)
+    if "random_state" in obj.get_params(deep=False):
+        obj.set_params(random_state=seed)
+    return obj
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One strategy on one repeat: what its rounds need, and its learners.
+
+    Attributes
+    ----------
+    name : str
+        The strategy's name in the records.
+    strategy, estimator : object
+        As given to :func:`simulate` (never fitted: cloned every round).
+    X, y, X_test, y_test : array-like
+        The pool with its hidden labels, and the test set.
+    budgets : tuple of int
+        Total labels after each round.
+    repeat : int
+        The repeat's number.
+    seed : int
+        The base seed of the simulation.
+    batch_metrics : bool
+        Record class distance and diversity of every queried batch.
+    """
+
+    name: str
+    strategy: Any
+    estimator: Any
+    X: Any
+    y: np.ndarray
+    X_test: Any
+    y_test: np.ndarray
+    budgets: tuple
+    repeat: int
+    seed: int
+    batch_metrics: bool
+
+    def round_seed(self, round_, role):
+        """The seed of ``role`` (initial set, fit, query) in round ``round_``."""
+        return _round_seed(self.seed, self.repeat, round_, role)
+
+    def learner(self, labeled, round_):
+        """The learner of round ``round_``, built from the labels so far.
+
+        A fresh :class:`~skactive.ActiveLearner` fitted on the rows
+        ``labeled`` (in the order they were labeled) with a clone of the
+        estimator seeded for this round, holding the rest of the pool, and
+        the strategy cloned with the seed of the next round's query.
+
+        Returns
+        -------
+        learner : ActiveLearner
+        unlabeled : ndarray of int
+            The pool rows the learner holds, by their index in ``X``: its pool
+            position ``i`` is the row ``unlabeled[i]``.
+        """
+        unlabeled = np.setdiff1d(np.arange(n_rows(self.X)), labeled)
+        learner = ActiveLearner(
+            _with_seed(self.estimator, self.round_seed(round_, _FIT) % (2**32)),
+            _with_seed(self.strategy, self.round_seed(round_ + 1, _QUERY) % (2**32)),
+            X_training=take_rows(self.X, labeled),
+            y_training=self.y[labeled],
+            # a learner cannot hold an empty pool: once every row is labeled
+            # it holds none, which fits the same (no rows labeled -1)
+            X_pool=take_rows(self.X, unlabeled) if unlabeled.size else None,
+        )
+        return learner, unlabeled
+
+    def evaluate(self, learner):
+        """Test accuracy and macro F1 of ``learner``."""
+        pred = learner.predict(self.X_test)
+        return (
+            float(accuracy_score(self.y_test, pred)),
+            float(f1_score(self.y_test, pred, average="macro")),
+        )
+
+    def record(self, round_, n_labels, accuracy, macro_f1, fit_seconds, query_seconds):
+        """The result row of a round."""
+        return {
+            "strategy": self.name,
+            "repeat": self.repeat,
+            "round": round_,
+            "n_labels": int(n_labels),
+            "accuracy": accuracy,
+            "macro_f1": macro_f1,
+            "fit_seconds": fit_seconds,
+            "query_seconds": query_seconds,
+            "class_distance": float("nan"),
+            "diversity": float("nan"),
+        }
+
+
+def simulate(
+    estimator,
+    strategy,
+    X,
+    y,
+    *,
+    X_test,
+    y_test,
+    initial=20,
+    budgets=None,
+    n_rounds=None,
+    batch_size=None,
+    n_repeats=1,
+    random_state=0,
+    checkpoint=None,
+    progress=True,
+    batch_metrics=True,
+):
+    """Simulate pool-based active learning on a fully labeled dataset.
+
+    For each repeat, an initial set is labeled (the same for every strategy),
+    then each strategy runs rounds of query → reveal labels → refit → test
+    until the label budget is spent. Strategies and estimators are cloned with
+    a ``random_state`` derived from ``(random_state, repeat, round)``, so runs
+    are reproducible and strategies are compared on paired repeats.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Cloned (and refitted from scratch) every round.
+    strategy : query strategy or dict of name -> strategy
+        Several strategies are compared in one call when a dict is given.
+    X, y : array-like
+        The pool and its hidden labels.
+    X_test, y_test : array-like
+        Held-out rows; every test class must occur in ``y``.
+    initial : int or (strategy, int), default=20
+        An int draws that many random rows (seeded per repeat). A pair
+        ``(strategy, n)`` asks a strategy that needs no fitted model
+        (``RandomSampling``, an initial-selection strategy) for ``n`` rows.
+        Either way every strategy starts from the same initial set.
+    budgets : list of int or None
+        Total labels after each round (strictly increasing).
+    n_rounds, batch_size : int or None
+        Alternative to ``budgets``: ``n_rounds`` rounds of ``batch_size``
+        (defaults 5 and 10).
+    n_repeats : int, default=1
+    random_state : int, default=0
+        Seeds everything (initial sets, strategies, estimators).
+    checkpoint : str or Path or None
+        A JSON file written atomically (temporary file + rename) after every
+        round; if it exists, the run resumes from it, refusing one written by a
+        different configuration. It holds the labeled indices of every round
+        and the result rows; since estimators are refitted from scratch every
+        round with a seed derived from ``(random_state, repeat, round)``, no
+        model object is pickled, and a resumed run reproduces an uninterrupted
+        one exactly (timings aside).
+    progress : bool, default=True
+        tqdm progress bar over all rounds.
+    batch_metrics : bool, default=True
+        Record the class-distribution distance and diversity of each batch
+        (diversity needs embeddings: one extra pass over the batch).
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactive.experiment import simulate
+    >>> from skactive.strategies import RandomSampling, UncertaintySampling
+    >>> X, y = load_digits(return_X_y=True)
+    >>> strategies = {"random": RandomSampling(),
+    ...               "margin": UncertaintySampling("margin")}
+    >>> res = simulate(LogisticRegression(max_iter=1000), strategies,
+    ...                X[:1500], y[:1500], X_test=X[1500:], y_test=y[1500:],
+    ...                n_rounds=2, n_repeats=2, progress=False)
+    >>> len(res), sorted(res.auc())
+    (12, ['margin', 'random'])
+    """
+    strategies = (
+        strategy if isinstance(strategy, dict) else {type(strategy).__name__: strategy}
+    )
+    if not strategies:
+        raise ValueError("strategy must be a strategy or a non-empty dict of them.")
+    for name, s in strategies.items():
+        if not callable(s):
+            raise TypeError(f"strategy {name!r} is not callable: {s!r}.")
+    X = check_pool(X, name="X")
+    y = np.asarray(y)
+    n_pool = n_rows(X)
+    if y.shape[0] != n_pool:
+        raise ValueError(f"y has {y.shape[0]} labels but X has {n_pool} rows.")
+    X_test = check_pool(X_test, name="X_test")
+    y_test = np.asarray(y_test)
+    unseen = np.setdiff1d(y_test, y)
+    if unseen.size:
+        raise ValueError(
+            f"y_test has classes {unseen.tolist()} that never occur in y: the "
+            "simulation could never learn them."
+        )
+    initial_strategy = None
+    if isinstance(initial, tuple):
+        initial_strategy, initial = initial
+    n_initial = _positive_int(initial, "initial")
+    budgets = _resolve_budgets(n_initial, budgets, n_rounds, batch_size, n_pool)
+    n_repeats = _positive_int(n_repeats, "n_repeats")
+    if random_state is not None and not isinstance(random_state, numbers.Integral):
+        raise TypeError(f"random_state must be an int or None, got {random_state!r}.")
+    seed = 0 if random_state is None else int(random_state)
+
+    config = {
+        "version": VERSION,
+        "estimator": repr(estimator),
+        "strategies": {k: repr(v) for k, v in strategies.items()},
+        "initial": repr(initial_strategy) + f"/{n_initial}",
+        "budgets": budgets,
+        "n_repeats": n_repeats,
+        "random_state": random_state,
+        "X": fingerprint(X if not hasattr(X, "numpy") else X.numpy()),
+        "y": fingerprint(y),
+        "X_test": fingerprint(
+            X_test if not hasattr(X_test, "numpy") else X_test.numpy()
+        ),
+        "y_test": fingerprint(y_test),
+    }
+    state = load_checkpoint(checkpoint, config) if checkpoint is not None else None
+    if state is None:
+        state = {"config": config, "runs": {}}
+
+    def save():
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, state)
+
+    total = len(strategies) * n_repeats * (len(budgets) + 1)
+    done = sum(len(run["records"]) for run in state["runs"].values())
+    bar = tqdm(total=total, initial=done, disable=not progress, desc="simulate")
+    try:
+        for repeat in range(n_repeats):
+            initial_idx = _initial_set(initial_strategy, n_initial, X, seed, repeat)
+            for name, strat in strategies.items():
+                run = _Run(
+                    name=name,
+                    strategy=strat,
+                    estimator=estimator,
+                    X=X,
+                    y=y,
+                    X_test=X_test,
+                    y_test=y_test,
+                    budgets=tuple(budgets),
+                    repeat=repeat,
+                    seed=seed,
+                    batch_metrics=batch_metrics,
+                )
+                progress_state = state["runs"].setdefault(
+                    f"{name}/{repeat}",
+                    {"labeled": [initial_idx.tolist()], "records": []},
+                )
+                _run_strategy(run, progress_state, save, bar)
+    finally:
+        bar.close()
+    records = [r for run in state["runs"].values() for r in run["records"]]
+    return SimulationResult(records)
+
+
+def _initial_set(initial_strategy, n_initial, X, seed, repeat):
+    seed = _round_seed(seed, repeat, 0, _INITIAL)
+    if initial_strategy is None:
+        rng = np.random.RandomState(seed % (2**32))
+        return np.sort(rng.choice(n_rows(X), n_initial, replace=False))
+    s = _with_seed(initial_strategy, seed % (2**32))
+    idx = s(None, X, n_initial)
+    return np.asarray(idx, dtype=np.int64)
+
+
+def _run_strategy(run, state, save, bar):
+    """Run (or resume) the rounds of ``run`` not yet in ``state``.
+
+    ``state`` is the run's part of the checkpoint: ``"labeled"``, the
+    indices labeled in each round (round 0: the initial set), and
+    ``"records"``, one row per completed round; both grow here, and ``save``
+    is called after every round.
+    """
+    n_done = len(state["records"])
+    if n_done == len(run.budgets) + 1:
+        return
+    labeled = np.concatenate([np.asarray(i, dtype=np.int64) for i in state["labeled"]])
+    t0 = time.perf_counter()
+    learner, unlabeled = run.learner(labeled, max(n_done - 1, 0))
+    fit_seconds = time.perf_counter() - t0
+    if n_done == 0:
+        accuracy, macro_f1 = run.evaluate(learner)
+        state["records"].append(
+            run.record(0, len(labeled), accuracy, macro_f1, fit_seconds, 0.0)
+        )
+        save()
+        bar.update(1)
+    for r in range(max(n_done, 1), len(run.budgets) + 1):
+        t0 = time.perf_counter()
+        idx, _ = learner.query(n_instances=run.budgets[r - 1] - len(labeled))
+        query_seconds = time.perf_counter() - t0
+        picked = unlabeled[idx]
+        distance, diversity = float("nan"), float("nan")
+        if run.batch_metrics:
+            distance = class_distribution_distance(run.y[picked], run.y)
+            if len(picked) > 1:
+                emb = embed_pool(learner.estimator, take_rows(run.X, picked))
+                diversity = float(batch_diversity(emb))
+        labeled = np.concatenate([labeled, picked])
+        t0 = time.perf_counter()
+        learner, unlabeled = run.learner(labeled, r)
+        fit_seconds = time.perf_counter() - t0
+        accuracy, macro_f1 = run.evaluate(learner)
+        state["labeled"].append(picked.tolist())
+        rec = run.record(
+            r, len(labeled), accuracy, macro_f1, fit_seconds, query_seconds
+        )
+        rec["class_distance"] = distance
+        rec["diversity"] = diversity
+        state["records"].append(rec)
+        save()
+        bar.update(1)
+        bar.set_postfix(
+            strategy=run.name, labels=len(labeled), accuracy=f"{accuracy:.3f}"
+        )

@@ -1,0 +1,234 @@
+"""The result of a simulation: its rows, curves, AUC summaries, files and plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from ..metrics import learning_curve_auc
+from ._files import atomic_write_text
+
+__all__ = ["SimulationResult", "plot_learning_curves"]
+
+
+class SimulationResult:
+    """Rows of a simulation (one per strategy × repeat × round) and summaries.
+
+    :func:`simulate` returns it; it can also be rebuilt from saved rows (the
+    ``"records"`` of :meth:`to_json`'s file, say).
+
+    Parameters
+    ----------
+    records : iterable of dict
+        The rows, with the keys listed under ``records`` below; stored as a
+        list.
+
+    Attributes
+    ----------
+    records : list of dict
+        ``strategy``, ``repeat``, ``round``, ``n_labels``, ``accuracy``,
+        ``macro_f1``, ``fit_seconds``, ``query_seconds``, ``class_distance``
+        (of the batch queried in that round, vs the pool's classes; ``nan`` for
+        round 0) and ``diversity`` (mean pairwise embedding distance within the
+        batch; ``nan`` for round 0 or a one-row batch).
+    """
+
+    def __init__(self, records):
+        self.records = list(records)
+
+    def __len__(self):
+        return len(self.records)
+
+    def __repr__(self):
+        names = sorted({r["strategy"] for r in self.records})
+        return f"SimulationResult({len(self.records)} rows, strategies={names})"
+
+    @property
+    def strategies(self):
+        """Strategy names, in order of appearance."""
+        return list(dict.fromkeys(r["strategy"] for r in self.records))
+
+    def to_frame(self):
+        """The rows as a :class:`pandas.DataFrame` (pandas must be installed)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records)
+
+    def curves(self, metric="accuracy"):
+        """Learning curves of every strategy, one row per repeat.
+
+        Parameters
+        ----------
+        metric : str, default="accuracy"
+            The column of the rows to read: ``"accuracy"``, ``"macro_f1"``, or
+            any other numeric key of :attr:`records`.
+
+        Returns
+        -------
+        dict
+            ``{strategy: (n_labels, values)}``, in order of appearance:
+            ``n_labels`` is the sorted array of the label counts of the
+            strategy's rows (shape ``(n_points,)``) and ``values`` the metric,
+            an array of shape ``(n_repeats, n_points)`` (repeats sorted;
+            ``nan`` where a repeat has no row at that label count).
+        """
+        out = {}
+        for name in self.strategies:
+            rows = [r for r in self.records if r["strategy"] == name]
+            repeats = sorted({r["repeat"] for r in rows})
+            labels = sorted({r["n_labels"] for r in rows})
+            values = np.full((len(repeats), len(labels)), np.nan)
+            for r in rows:
+                values[repeats.index(r["repeat"]), labels.index(r["n_labels"])] = r[
+                    metric
+                ]
+            out[name] = (np.asarray(labels), values)
+        return out
+
+    def auc(self, metric="accuracy"):
+        """Normalised area under every learning curve, per strategy and repeat.
+
+        Parameters
+        ----------
+        metric : str, default="accuracy"
+            The column of the rows to read (see :meth:`curves`).
+
+        Returns
+        -------
+        dict
+            ``{strategy: aucs}``: an array of shape ``(n_repeats,)`` of the
+            :func:`learning_curve_auc` of each repeat's curve (repeats sorted).
+        """
+        return {
+            name: np.array([learning_curve_auc(x, row) for row in values])
+            for name, (x, values) in self.curves(metric).items()
+        }
+
+    def summary(self, metric="accuracy", baseline="random", confidence=0.95):
+        """Per strategy: AUC mean ± standard error, paired difference to a baseline.
+
+        The difference to ``baseline`` is paired by repeat (same initial set
+        and seeds); its interval is Student's t over the repeats.
+
+        Parameters
+        ----------
+        metric : str, default="accuracy"
+            The column of the rows to read (see :meth:`curves`).
+        baseline : str, default="random"
+            Name of the strategy the others are compared with. When no
+            strategy has that name, the rows carry no difference.
+        confidence : float, default=0.95
+            Level of the interval of the difference, in ``(0, 1)``. With one
+            repeat the interval bounds are ``nan``.
+
+        Returns
+        -------
+        list of dict
+            One per strategy: ``strategy``, ``auc_mean``, ``auc_sem``,
+            ``final_mean`` (mean of the last point of the curves) and, when the
+            baseline is present, on the other strategies' rows ``diff_mean``,
+            ``diff_low``, ``diff_high``.
+        """
+        aucs = self.auc(metric)
+        curves = self.curves(metric)
+        rows = []
+        for name, values in aucs.items():
+            n = len(values)
+            row = {
+                "strategy": name,
+                "auc_mean": float(values.mean()),
+                "auc_sem": float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
+                "final_mean": float(curves[name][1][:, -1].mean()),
+            }
+            if baseline in aucs and name != baseline:
+                diff = values - aucs[baseline]
+                mean = float(diff.mean())
+                if n > 1:
+                    half = float(
+                        stats.t.ppf(0.5 + confidence / 2, n - 1)
+                        * diff.std(ddof=1)
+                        / np.sqrt(n)
+                    )
+                else:
+                    half = float("nan")
+                row.update(diff_mean=mean, diff_low=mean - half, diff_high=mean + half)
+            rows.append(row)
+        return rows
+
+    def to_csv(self, path):
+        """Write the rows as CSV (atomically).
+
+        One line per row under a header of the first row's keys; a value
+        containing a comma is quoted.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file to write (replaced if it exists); missing parent
+            directories are created.
+        """
+        keys = list(self.records[0]) if self.records else []
+        lines = [",".join(keys)]
+        for r in self.records:
+            lines.append(",".join(_csv_cell(r[k]) for k in keys))
+        atomic_write_text(Path(path), "\n".join(lines) + "\n")
+
+    def to_json(self, path):
+        """Write the rows and the summary as JSON (atomically).
+
+        The file holds ``{"records": rows, "summary": summary()}``, the
+        summary with its default arguments.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file to write (replaced if it exists); missing parent
+            directories are created.
+        """
+        payload = {"records": self.records, "summary": self.summary()}
+        atomic_write_text(Path(path), json.dumps(payload, indent=1, default=float))
+
+
+def _csv_cell(value):
+    text = str(value)
+    return f'"{text}"' if "," in text else text
+
+
+def plot_learning_curves(result, *, metric="accuracy", ax=None, path=None):
+    """Plot mean learning curves with a shaded standard error, one per strategy.
+
+    Parameters
+    ----------
+    result : SimulationResult
+    metric : str, default="accuracy"
+    ax : matplotlib Axes or None
+        Drawn on a new figure when None.
+    path : str or Path or None
+        Save the figure there.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for name, (x, values) in result.curves(metric).items():
+        mean = np.nanmean(values, axis=0)
+        n = np.sum(~np.isnan(values), axis=0)
+        sem = (
+            np.nanstd(values, axis=0, ddof=1) / np.sqrt(n) if values.shape[0] > 1 else 0
+        )
+        (line,) = ax.plot(x, mean, marker="o", ms=3, label=name)
+        ax.fill_between(x, mean - sem, mean + sem, alpha=0.2, color=line.get_color())
+    ax.set_xlabel("labels")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.legend()
+    ax.grid(alpha=0.3)
+    if path is not None:
+        ax.figure.savefig(path, bbox_inches="tight", dpi=120)
+    return ax
