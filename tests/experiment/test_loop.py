@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -11,6 +14,7 @@ from skactive.experiment import SimulationResult, simulate
 from skactive.strategies import RandomSampling, UncertaintySampling
 
 from ._helpers import N_POOL, labeled_per_round, run, without_timings
+from .reference import compute as compute_reference
 
 
 def first_rows(learner, X_pool, n_instances=1):
@@ -291,3 +295,14 @@ def test_test_classes_must_occur_in_the_pool(digits_split):
             y_test=y_test,
             progress=False,
         )
+
+
+def test_same_results_as_before_the_package():
+    # tests/data/simulate_reference.json: written by the code before the
+    # experiment package (see tests/experiment/reference.py)
+    stored = json.loads(
+        (Path(__file__).parents[1] / "data" / "simulate_reference.json").read_text()
+    )
+    now = compute_reference()
+    assert now["labeled"] == stored["labeled"]
+    assert now["records"] == stored["records"]
