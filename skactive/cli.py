@@ -162,6 +162,22 @@ def load_dataset(data, *, seed=0):
         return tuple(archive[k] for k in _NPZ_ARRAYS)
 
 
+def _n_instances(args):
+    """Labels per round: ``--n-instances``, or the deprecated ``--batch-size``."""
+    if args.batch_size is None:
+        return 10 if args.n_instances is None else args.n_instances
+    if args.n_instances is not None:
+        raise ValueError(
+            "give --n-instances only; --batch-size is its deprecated alias."
+        )
+    print(
+        "skactive: note: --batch-size is deprecated and will be removed; use "
+        "--n-instances (labels per round).",
+        file=sys.stderr,
+    )
+    return args.batch_size
+
+
 def _simulate(args):
     from .experiment import plot_learning_curves, simulate
     from .strategies import make_strategy, strategy_needs
@@ -218,7 +234,7 @@ def _simulate(args):
         y_test=y_test,
         initial=_initial(args),
         n_rounds=args.rounds,
-        batch_size=args.batch_size,
+        n_instances=_n_instances(args),
         n_repeats=args.repeats,
         random_state=args.seed,
         checkpoint=args.checkpoint,
@@ -330,7 +346,15 @@ def build_parser():
         "--max-epochs", type=int, default=30, help="training epochs of a net"
     )
     sim.add_argument("--rounds", type=int, default=5, help="query rounds")
-    sim.add_argument("--batch-size", type=int, default=10, help="labels per round")
+    sim.add_argument(
+        "--n-instances", type=int, default=None, help="labels per round (default 10)"
+    )
+    sim.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="deprecated alias of --n-instances",
+    )
     sim.add_argument("--repeats", type=int, default=1, help="repeats (paired)")
     sim.add_argument("--seed", type=int, default=0, help="random seed")
     sim.add_argument("--out", help="folder for results.csv, results.json and a plot")

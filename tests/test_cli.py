@@ -55,7 +55,7 @@ def test_simulate_options(capsys):
         "15",
         "--rounds",
         "3",
-        "--batch-size",
+        "--n-instances",
         "5",
         "--seed",
         "1",
@@ -68,6 +68,20 @@ def test_simulate_options(capsys):
     assert main(argv) == 0
     again, _ = capsys.readouterr()
     assert result_rows(again) == result_rows(out)
+
+
+def test_batch_size_is_a_deprecated_alias_of_n_instances(capsys):
+    argv = ["simulate", "--strategy", "random", "--rounds", "2", "--no-progress"]
+    assert main([*argv, "--n-instances", "4"]) == 0
+    new, err = capsys.readouterr()
+    assert err == ""
+    assert main([*argv, "--batch-size", "4"]) == 0
+    old, err = capsys.readouterr()
+    assert "--batch-size is deprecated" in err and "--n-instances" in err
+    assert [r[2] for r in result_rows(old)] == [20, 24, 28]
+    assert result_rows(old) == result_rows(new)
+    assert exit_status([*argv, "--batch-size", "4", "--n-instances", "4"]) == 2
+    assert "--n-instances only" in capsys.readouterr()[1]
 
 
 def test_simulate_compares_several_strategies(capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,19 +33,19 @@ def _positive_int(value, name):
     return int(value)
 
 
-def _resolve_budgets(n_initial, budgets, n_rounds, batch_size, n_pool):
+def _resolve_budgets(n_initial, budgets, n_rounds, n_instances, n_pool):
     if budgets is not None:
-        if n_rounds is not None or batch_size is not None:
+        if n_rounds is not None or n_instances is not None:
             raise ValueError(
-                "give either budgets or n_rounds and batch_size, not both."
+                "give either budgets or n_rounds and n_instances, not both."
             )
         budgets = [int(b) for b in np.atleast_1d(budgets)]
     else:
         n_rounds = _positive_int(5 if n_rounds is None else n_rounds, "n_rounds")
-        batch_size = _positive_int(
-            10 if batch_size is None else batch_size, "batch_size"
+        n_instances = _positive_int(
+            10 if n_instances is None else n_instances, "n_instances"
         )
-        budgets = [n_initial + batch_size * (r + 1) for r in range(n_rounds)]
+        budgets = [n_initial + n_instances * (r + 1) for r in range(n_rounds)]
     steps = np.diff([n_initial, *budgets])
     if len(budgets) == 0 or np.any(steps <= 0):
         raise ValueError(
@@ -177,12 +178,13 @@ def simulate(
     initial=20,
     budgets=None,
     n_rounds=None,
-    batch_size=None,
+    n_instances=None,
     n_repeats=1,
     random_state=0,
     checkpoint=None,
     progress=True,
     batch_metrics=True,
+    batch_size=None,
 ):
     """Simulate pool-based active learning on a fully labeled dataset.
 
@@ -209,9 +211,9 @@ def simulate(
         Either way every strategy starts from the same initial set.
     budgets : list of int or None
         Total labels after each round (strictly increasing).
-    n_rounds, batch_size : int or None
-        Alternative to ``budgets``: ``n_rounds`` rounds of ``batch_size``
-        (defaults 5 and 10).
+    n_rounds, n_instances : int or None
+        Alternative to ``budgets``: ``n_rounds`` rounds of ``n_instances``
+        labels each (defaults 5 and 10).
     n_repeats : int, default=1
     random_state : int, default=0
         Seeds everything (initial sets, strategies, estimators).
@@ -228,6 +230,10 @@ def simulate(
     batch_metrics : bool, default=True
         Record the class-distribution distance and diversity of each batch
         (diversity needs embeddings: one extra pass over the batch).
+    batch_size : int or None
+        Deprecated alias of ``n_instances``, which it is renamed to: in
+        skactive ``batch_size`` means rows per forward pass. Passing it
+        warns with a :class:`FutureWarning`; it will be removed.
 
     Returns
     -------
@@ -248,6 +254,19 @@ def simulate(
     >>> len(res), sorted(res.auc())
     (12, ['margin', 'random'])
     """
+    if batch_size is not None:
+        if n_instances is not None:
+            raise ValueError(
+                "simulate: give n_instances only; batch_size is its deprecated alias."
+            )
+        warnings.warn(
+            "simulate: batch_size is deprecated and will be removed; use "
+            "n_instances (labels per round) instead. In skactive batch_size "
+            "means rows per forward pass.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        n_instances = batch_size
     strategies = (
         strategy if isinstance(strategy, dict) else {type(strategy).__name__: strategy}
     )
@@ -273,7 +292,7 @@ def simulate(
     if isinstance(initial, tuple):
         initial_strategy, initial = initial
     n_initial = _positive_int(initial, "initial")
-    budgets = _resolve_budgets(n_initial, budgets, n_rounds, batch_size, n_pool)
+    budgets = _resolve_budgets(n_initial, budgets, n_rounds, n_instances, n_pool)
     n_repeats = _positive_int(n_repeats, "n_repeats")
     if random_state is not None and not isinstance(random_state, numbers.Integral):
         raise TypeError(f"random_state must be an int or None, got {random_state!r}.")

@@ -94,7 +94,7 @@ def test_checkpoint_from_another_configuration_is_refused(digits_split, tmp_path
         X,
         y,
         n_rounds=1,
-        batch_size=5,
+        n_instances=5,
         checkpoint=path,
         **kwargs,
     )
@@ -107,7 +107,7 @@ def test_checkpoint_from_another_configuration_is_refused(digits_split, tmp_path
             X,
             y,
             n_rounds=1,
-            batch_size=10,
+            n_instances=10,
             checkpoint=path,
             **kwargs,
         )
@@ -118,7 +118,7 @@ def test_checkpoint_from_another_configuration_is_refused(digits_split, tmp_path
         X,
         y,
         n_rounds=1,
-        batch_size=5,
+        n_instances=5,
         checkpoint=path,
         **kwargs,
     )

@@ -25,7 +25,7 @@ def first_rows(learner, X_pool, n_instances=1):
 def test_result_rows(split, tmp_path):
     X, y, X_test, y_test = split
     ckpt = tmp_path / "state.json"
-    res = run(split, initial=20, n_rounds=3, batch_size=10, checkpoint=ckpt)
+    res = run(split, initial=20, n_rounds=3, n_instances=10, checkpoint=ckpt)
     assert isinstance(res, SimulationResult)
     assert len(res) == 4
     assert res.strategies == ["UncertaintySampling"]
@@ -51,18 +51,18 @@ def test_result_rows(split, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("initial", "n_rounds", "batch_size"), [(5, 1, 1), (20, 4, 7), (50, 2, 25)]
+    ("initial", "n_rounds", "n_instances"), [(5, 1, 1), (20, 4, 7), (50, 2, 25)]
 )
-def test_n_labels_sequence(split, initial, n_rounds, batch_size):
+def test_n_labels_sequence(split, initial, n_rounds, n_instances):
     res = run(
         split,
         initial=initial,
         n_rounds=n_rounds,
-        batch_size=batch_size,
+        n_instances=n_instances,
         batch_metrics=False,
     )
     assert [r["n_labels"] for r in res.records] == [
-        initial + r * batch_size for r in range(n_rounds + 1)
+        initial + r * n_instances for r in range(n_rounds + 1)
     ]
 
 
@@ -82,7 +82,7 @@ def test_budgets(split):
 )
 def test_indices_are_unique_across_rounds(split, strategy, tmp_path):
     ckpt = tmp_path / "state.json"
-    res = run(split, strategy, initial=20, n_rounds=5, batch_size=15, checkpoint=ckpt)
+    res = run(split, strategy, initial=20, n_rounds=5, n_instances=15, checkpoint=ckpt)
     labeled = labeled_per_round(ckpt, f"{type(strategy).__name__}/0")
     assert [len(idx) for idx in labeled] == [20] + [15] * 5
     initial = labeled[0]
@@ -103,7 +103,7 @@ def test_uncertainty_picks_the_most_uncertain_rows(split, tmp_path):
         UncertaintySampling("margin"),
         initial=20,
         n_rounds=1,
-        batch_size=5,
+        n_instances=5,
         checkpoint=ckpt,
     )
     initial, picked = labeled_per_round(ckpt, "UncertaintySampling/0")
@@ -124,7 +124,7 @@ def test_function_strategies_are_accepted(split, tmp_path):
         {"first": first_rows},
         initial=10,
         n_rounds=3,
-        batch_size=4,
+        n_instances=4,
         checkpoint=ckpt,
     )
     assert [r["n_labels"] for r in res.records] == [10, 14, 18, 22]
@@ -169,7 +169,7 @@ def test_labels_follow_their_rows(split, tmp_path):
         estimator=estimator,
         initial=20,
         n_rounds=2,
-        batch_size=10,
+        n_instances=10,
         checkpoint=ckpt,
         batch_metrics=False,
     )
@@ -225,7 +225,7 @@ def test_budget_may_use_the_whole_pool(split, tmp_path):
         RandomSampling(),
         initial=N_POOL - 20,
         n_rounds=2,
-        batch_size=10,
+        n_instances=10,
         checkpoint=ckpt,
         batch_metrics=False,
     )
@@ -239,8 +239,8 @@ def test_budget_may_use_the_whole_pool(split, tmp_path):
         ({"n_rounds": 0}, "n_rounds"),
         ({"n_rounds": -2}, "n_rounds"),
         ({"n_rounds": 1.5}, "n_rounds"),
-        ({"batch_size": -1}, "batch_size"),
-        ({"batch_size": 0}, "batch_size"),
+        ({"n_instances": -1}, "n_instances"),
+        ({"n_instances": 0}, "n_instances"),
         ({"initial": 0}, "initial"),
         ({"initial": True}, "initial"),
         ({"n_repeats": 0}, "n_repeats"),
@@ -257,9 +257,9 @@ def test_bad_parameters_are_value_errors_naming_them(split, kwargs, name):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"initial": N_POOL + 1, "n_rounds": 1, "batch_size": 1},
-        {"initial": 20, "n_rounds": 10, "batch_size": 60},
-        {"initial": N_POOL - 20, "n_rounds": 3, "batch_size": 10},
+        {"initial": N_POOL + 1, "n_rounds": 1, "n_instances": 1},
+        {"initial": 20, "n_rounds": 10, "n_instances": 60},
+        {"initial": N_POOL - 20, "n_rounds": 3, "n_instances": 10},
         {"initial": 20, "budgets": [100, N_POOL + 1]},
     ],
 )
@@ -306,3 +306,15 @@ def test_same_results_as_before_the_package():
     now = compute_reference()
     assert now["labeled"] == stored["labeled"]
     assert now["records"] == stored["records"]
+
+
+def test_batch_size_is_a_deprecated_alias_of_n_instances(split):
+    new = run(split, RandomSampling(), n_rounds=2, n_instances=7)
+    with pytest.warns(FutureWarning, match="use n_instances") as caught:
+        old = run(split, RandomSampling(), n_rounds=2, batch_size=7)
+    assert [r["n_labels"] for r in old.records] == [20, 27, 34]
+    assert without_timings(old.records) == without_timings(new.records)
+    # the warning points at the caller of simulate (run), not into skactive
+    assert caught[0].filename.endswith("_helpers.py")
+    with pytest.raises(ValueError, match="n_instances only"):
+        run(split, n_rounds=2, n_instances=7, batch_size=7)
