@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import numbers
+import os
 import time
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
 
 from .._inference import embed_pool
+from .._random import seed_from_random_state
 from .._rows import n_rows, take_rows
-from .._validation import check_pool
+from .._validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    check_pool,
+    validate_parameter,
+    validate_params,
+)
 from ..learner import ActiveLearner
 from ..metrics import batch_diversity, class_distribution_distance
 from ._checkpoint import VERSION, fingerprint, load_checkpoint, save_checkpoint
@@ -27,35 +37,142 @@ __all__ = ["simulate"]
 _INITIAL, _FIT, _QUERY = 0, 1, 2
 
 
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+_PARAMETER_CONSTRAINTS = {
+    "estimator": [HasMethods(["fit", "predict"])],
+    "strategy": [callable, dict],
+    "X": ["array-like"],
+    "y": ["array-like"],
+    "X_test": ["array-like"],
+    "y_test": ["array-like"],
+    "initial": [Interval(Integral, 1, None, closed="left"), tuple],
+    "budgets": ["array-like", Interval(Integral, 1, None, closed="left"), None],
+    "n_rounds": [Interval(Integral, 1, None, closed="left"), None],
+    "n_instances": [Interval(Integral, 1, None, closed="left"), None],
+    "n_repeats": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
+    "checkpoint": [str, os.PathLike, None],
+    "progress": ["boolean"],
+    "batch_metrics": ["boolean"],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+}
+
+
+def _check_strategies(strategy):
+    """``{name: strategy}`` from one strategy or a dict of them."""
+    if not isinstance(strategy, dict):
+        return {type(strategy).__name__: strategy}
+    if not strategy:
+        raise InvalidParameterError(
+            "simulate: strategy must be a strategy or a non-empty dict of them, "
+            "got an empty dict."
+        )
+    for name, s in strategy.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterError(
+                f"simulate: the names of the strategies must be non-empty "
+                f"strings, got {name!r}."
+            )
+        if not callable(s):
+            raise InvalidParameterError(
+                f"simulate: strategy {name!r} is not callable: {s!r}."
+            )
+    return dict(strategy)
+
+
+def _check_labels(labels, name, n, rows_name):
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise InvalidParameterError(
+            f"simulate: {name} must be 1-D (one label per row of {rows_name}), "
+            f"got an array of shape {labels.shape}."
+        )
+    if labels.shape[0] != n:
+        raise InvalidParameterError(
+            f"simulate: {name} has {labels.shape[0]} labels but {rows_name} has "
+            f"{n} rows."
+        )
+    return labels
+
+
+def _check_data(X, y, X_test, y_test):
+    """The pool and the test set, checked against each other."""
+    X = check_pool(X, name="X")
+    X_test = check_pool(X_test, name="X_test")
+    if tuple(X_test.shape[1:]) != tuple(X.shape[1:]):
+        raise InvalidParameterError(
+            f"simulate: X_test has rows of shape {tuple(X_test.shape[1:])} but X "
+            f"has rows of shape {tuple(X.shape[1:])}; the test rows must have "
+            "the shape of the pool's."
+        )
+    y = _check_labels(y, "y", n_rows(X), "X")
+    y_test = _check_labels(y_test, "y_test", n_rows(X_test), "X_test")
+    unseen = np.setdiff1d(y_test, y)
+    if unseen.size:
+        raise InvalidParameterError(
+            f"simulate: y_test has classes {unseen.tolist()} that never occur in "
+            "y: the simulation could never learn them."
+        )
+    return X, y, X_test, y_test
+
+
+def _check_initial(initial):
+    """``(initial_strategy or None, n_initial)`` from ``initial``."""
+    if not isinstance(initial, tuple):
+        return None, int(initial)
+    if len(initial) != 2:
+        raise InvalidParameterError(
+            "simulate: initial must be an int or a pair (strategy, int), got a "
+            f"tuple of {len(initial)} values."
+        )
+    strategy, n = initial
+    if not callable(strategy):
+        raise InvalidParameterError(
+            f"simulate: the strategy of initial=(strategy, n) must be callable, "
+            f"got {strategy!r}."
+        )
+    validate_parameter(
+        n, "n of initial=(strategy, n)", [Interval(Integral, 1, None)], "simulate"
+    )
+    return strategy, int(n)
 
 
 def _resolve_budgets(n_initial, budgets, n_rounds, n_instances, n_pool):
+    """Total labels after each round."""
     if budgets is not None:
         if n_rounds is not None or n_instances is not None:
-            raise ValueError(
-                "give either budgets or n_rounds and n_instances, not both."
+            raise InvalidParameterError(
+                "simulate: give either budgets or n_rounds and n_instances, not both."
             )
-        budgets = [int(b) for b in np.atleast_1d(budgets)]
+        values = np.atleast_1d(np.asarray(budgets))
+        if (
+            values.ndim != 1
+            or values.size == 0
+            or values.dtype == bool
+            or not np.issubdtype(values.dtype, np.number)
+            or not np.all(np.isfinite(values))
+            or not np.all(values == np.round(values))
+        ):
+            raise InvalidParameterError(
+                "simulate: budgets must be a non-empty list of label counts "
+                f"(ints), got {budgets!r}."
+            )
+        budgets = [int(b) for b in values]
     else:
-        n_rounds = _positive_int(5 if n_rounds is None else n_rounds, "n_rounds")
-        n_instances = _positive_int(
-            10 if n_instances is None else n_instances, "n_instances"
-        )
+        n_rounds = 5 if n_rounds is None else int(n_rounds)
+        n_instances = 10 if n_instances is None else int(n_instances)
         budgets = [n_initial + n_instances * (r + 1) for r in range(n_rounds)]
     steps = np.diff([n_initial, *budgets])
-    if len(budgets) == 0 or np.any(steps <= 0):
-        raise ValueError(
-            f"budgets must be strictly increasing and above n_initial={n_initial}, "
-            f"got {budgets}."
+    if np.any(steps <= 0):
+        raise InvalidParameterError(
+            f"simulate: budgets must be strictly increasing and above "
+            f"initial={n_initial}, got {budgets}."
         )
     if budgets[-1] > n_pool:
-        raise ValueError(
-            f"the last budget ({budgets[-1]} labels) is larger than the pool, which "
-            f"has {n_pool} rows."
+        raise InvalidParameterError(
+            f"simulate: the last budget ({budgets[-1]} labels) is larger than the "
+            f"pool, which has {n_pool} rows."
         )
     return budgets
 
@@ -167,6 +284,7 @@ class _Run:
         }
 
 
+@validate_params(_PARAMETER_CONSTRAINTS)
 def simulate(
     estimator,
     strategy,
@@ -215,8 +333,12 @@ def simulate(
         Alternative to ``budgets``: ``n_rounds`` rounds of ``n_instances``
         labels each (defaults 5 and 10).
     n_repeats : int, default=1
-    random_state : int, default=0
-        Seeds everything (initial sets, strategies, estimators).
+    random_state : int, RandomState instance or None, default=0
+        Seeds everything (initial sets, strategies, estimators) through one
+        base seed: the int itself, one draw of a
+        :class:`~numpy.random.RandomState` (which advances it), or fresh
+        entropy for ``None``. Pass an int for reproducible output across
+        multiple function calls.
     checkpoint : str or Path or None
         A JSON file written atomically (temporary file + rename) after every
         round; if it exists, the run resumes from it, refusing one written by a
@@ -256,7 +378,7 @@ def simulate(
     """
     if batch_size is not None:
         if n_instances is not None:
-            raise ValueError(
+            raise InvalidParameterError(
                 "simulate: give n_instances only; batch_size is its deprecated alias."
             )
         warnings.warn(
@@ -264,39 +386,15 @@ def simulate(
             "n_instances (labels per round) instead. In skactive batch_size "
             "means rows per forward pass.",
             FutureWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller of the validate_params wrapper
         )
         n_instances = batch_size
-    strategies = (
-        strategy if isinstance(strategy, dict) else {type(strategy).__name__: strategy}
-    )
-    if not strategies:
-        raise ValueError("strategy must be a strategy or a non-empty dict of them.")
-    for name, s in strategies.items():
-        if not callable(s):
-            raise TypeError(f"strategy {name!r} is not callable: {s!r}.")
-    X = check_pool(X, name="X")
-    y = np.asarray(y)
-    n_pool = n_rows(X)
-    if y.shape[0] != n_pool:
-        raise ValueError(f"y has {y.shape[0]} labels but X has {n_pool} rows.")
-    X_test = check_pool(X_test, name="X_test")
-    y_test = np.asarray(y_test)
-    unseen = np.setdiff1d(y_test, y)
-    if unseen.size:
-        raise ValueError(
-            f"y_test has classes {unseen.tolist()} that never occur in y: the "
-            "simulation could never learn them."
-        )
-    initial_strategy = None
-    if isinstance(initial, tuple):
-        initial_strategy, initial = initial
-    n_initial = _positive_int(initial, "initial")
-    budgets = _resolve_budgets(n_initial, budgets, n_rounds, n_instances, n_pool)
-    n_repeats = _positive_int(n_repeats, "n_repeats")
-    if random_state is not None and not isinstance(random_state, numbers.Integral):
-        raise TypeError(f"random_state must be an int or None, got {random_state!r}.")
-    seed = 0 if random_state is None else int(random_state)
+    strategies = _check_strategies(strategy)
+    X, y, X_test, y_test = _check_data(X, y, X_test, y_test)
+    initial_strategy, n_initial = _check_initial(initial)
+    budgets = _resolve_budgets(n_initial, budgets, n_rounds, n_instances, n_rows(X))
+    n_repeats = int(n_repeats)
+    seed = seed_from_random_state(random_state)
 
     config = {
         "version": VERSION,
@@ -305,7 +403,7 @@ def simulate(
         "initial": repr(initial_strategy) + f"/{n_initial}",
         "budgets": budgets,
         "n_repeats": n_repeats,
-        "random_state": random_state,
+        "seed": seed,
         "X": fingerprint(X if not hasattr(X, "numpy") else X.numpy()),
         "y": fingerprint(y),
         "X_test": fingerprint(

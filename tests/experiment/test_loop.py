@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
+from skactive._random import seed_from_random_state
+from skactive._validation import InvalidParameterError, invalid_values
 from skactive.experiment import SimulationResult, simulate
 from skactive.strategies import RandomSampling, UncertaintySampling
 
@@ -318,3 +321,116 @@ def test_batch_size_is_a_deprecated_alias_of_n_instances(split):
     assert caught[0].filename.endswith("_helpers.py")
     with pytest.raises(ValueError, match="n_instances only"):
         run(split, n_rounds=2, n_instances=7, batch_size=7)
+
+
+class FitRaises(LogisticRegression):
+    """An estimator whose fit fails loudly: no check may come after a fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        raise AssertionError("fit was called before the parameters were checked")
+
+
+def test_every_parameter_is_declared():
+    declared = set(simulate.__skactive_constraints__)
+    assert declared == set(inspect.signature(simulate).parameters)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        (name, value)
+        for name, constraints in simulate.__skactive_constraints__.items()
+        for value in invalid_values(constraints)
+    ],
+)
+def test_invalid_values_are_refused_before_any_fit(split, name, value):
+    X, y, X_test, y_test = split
+    kwargs = dict(
+        estimator=FitRaises(),
+        strategy=RandomSampling(),
+        X=X,
+        y=y,
+        X_test=X_test,
+        y_test=y_test,
+        progress=False,
+    )
+    kwargs[name] = value
+    with pytest.raises(InvalidParameterError, match=rf"simulate: {name} must be"):
+        simulate(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: {**d, "X_test": d["X_test"][:, :32]}, r"X_test has rows of shape"),
+        (lambda d: {**d, "y_test": d["y_test"][:-1]}, r"y_test has \d+ labels"),
+        (lambda d: {**d, "y": d["y"][:-3]}, r"y has 597 labels but X has 600 rows"),
+        (lambda d: {**d, "y": d["y"][:, None]}, r"y must be 1-D"),
+        (lambda d: {**d, "X_test": d["X_test"][:0]}, r"X_test is empty"),
+        (lambda d: {**d, "strategy": {}}, r"non-empty dict"),
+        (lambda d: {**d, "strategy": {3: RandomSampling()}}, r"names of the"),
+        (lambda d: {**d, "initial": (RandomSampling(), 0)}, r"n of initial"),
+        (lambda d: {**d, "initial": ("random", 5)}, r"must be callable"),
+        (lambda d: {**d, "initial": (RandomSampling(),)}, r"a tuple of 1"),
+        (lambda d: {**d, "budgets": [25.5, 40]}, r"budgets must be a non-empty"),
+        (lambda d: {**d, "budgets": []}, r"budgets must be a non-empty"),
+        (lambda d: {**d, "budgets": ["30"]}, r"budgets must be a non-empty"),
+    ],
+)
+def test_bad_data_is_refused_before_any_fit(split, change, message):
+    X, y, X_test, y_test = split
+    kwargs = change(
+        dict(
+            estimator=FitRaises(),
+            strategy=RandomSampling(),
+            X=X,
+            y=y,
+            X_test=X_test,
+            y_test=y_test,
+            progress=False,
+        )
+    )
+    with pytest.raises(InvalidParameterError, match=message):
+        simulate(**kwargs)
+
+
+def test_image_shape_of_the_test_set_is_checked(digit_images):
+    images, y = digit_images
+    with pytest.raises(InvalidParameterError, match=r"X_test.*\(8, 7\).*\(8, 8\)"):
+        simulate(
+            FitRaises(),
+            RandomSampling(),
+            images[:300],
+            y[:300],
+            X_test=images[300:400, :, :7],
+            y_test=y[300:400],
+            progress=False,
+        )
+
+
+def test_integral_float_budgets_are_label_counts(split):
+    res = run(split, initial=10, budgets=np.array([15.0, 30.0]), batch_metrics=False)
+    assert [r["n_labels"] for r in res.records] == [10, 15, 30]
+    assert all(type(r["n_labels"]) is int for r in res.records)
+
+
+def test_random_state_may_be_a_random_state(split):
+    base = seed_from_random_state(np.random.RandomState(3))
+    expected = run(split, RandomSampling(), n_rounds=2, random_state=base)
+    rng = np.random.RandomState(3)
+    got = run(split, RandomSampling(), n_rounds=2, random_state=rng)
+    assert without_timings(got.records) == without_timings(expected.records)
+    assert rng.randint(1 << 30) != np.random.RandomState(3).randint(1 << 30)
+    # the advanced generator gives another base seed, hence another run
+    again = run(split, RandomSampling(), n_rounds=2, random_state=rng)
+    assert without_timings(again.records) != without_timings(got.records)
+
+
+def test_random_state_none_draws_fresh_seeds(split, tmp_path):
+    first = tmp_path / "a.json"
+    second = tmp_path / "b.json"
+    run(split, RandomSampling(), n_rounds=1, random_state=None, checkpoint=first)
+    run(split, RandomSampling(), n_rounds=1, random_state=None, checkpoint=second)
+    a = labeled_per_round(first, "RandomSampling/0")
+    b = labeled_per_round(second, "RandomSampling/0")
+    assert not np.array_equal(a[0], b[0])
