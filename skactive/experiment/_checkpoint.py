@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import atomic_write_text
+from ._files import atomic_write
 
 __all__ = ["VERSION", "fingerprint", "load_checkpoint", "save_checkpoint"]
 
@@ -45,4 +45,4 @@ def load_checkpoint(path, config):
 
 def save_checkpoint(path, state):
     """Write ``state`` to ``path`` atomically."""
-    atomic_write_text(Path(path), json.dumps(state))
+    atomic_write(Path(path), json.dumps(state))

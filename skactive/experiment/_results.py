@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import io
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
 from ..metrics import learning_curve_auc
-from ._files import atomic_write_text
+from ._files import atomic_write, strict_json
 
 __all__ = ["SimulationResult", "plot_learning_curves"]
 
@@ -174,13 +174,15 @@ class SimulationResult:
         lines = [",".join(keys)]
         for r in self.records:
             lines.append(",".join(_csv_cell(r[k]) for k in keys))
-        atomic_write_text(Path(path), "\n".join(lines) + "\n")
+        atomic_write(Path(path), "\n".join(lines) + "\n")
 
     def to_json(self, path):
         """Write the rows and the summary as JSON (atomically).
 
         The file holds ``{"records": rows, "summary": summary()}``, the
-        summary with its default arguments.
+        summary with its default arguments. It is strict JSON, which every
+        parser accepts: ``NaN`` (the class distance and diversity of round
+        0, an interval over one repeat) is written as ``null``.
 
         Parameters
         ----------
@@ -189,7 +191,7 @@ class SimulationResult:
             directories are created.
         """
         payload = {"records": self.records, "summary": self.summary()}
-        atomic_write_text(Path(path), json.dumps(payload, indent=1, default=float))
+        atomic_write(Path(path), strict_json(payload, indent=1, default=float))
 
 
 def _csv_cell(value):
@@ -230,5 +232,14 @@ def plot_learning_curves(result, *, metric="accuracy", ax=None, path=None):
     ax.legend()
     ax.grid(alpha=0.3)
     if path is not None:
-        ax.figure.savefig(path, bbox_inches="tight", dpi=120)
+        _save_figure(ax.figure, path)
     return ax
+
+
+def _save_figure(figure, path):
+    """Save ``figure`` atomically, in the format of ``path``'s suffix."""
+    buffer = io.BytesIO()
+    figure.savefig(
+        buffer, format=Path(path).suffix[1:] or None, bbox_inches="tight", dpi=120
+    )
+    atomic_write(Path(path), buffer.getvalue())
