@@ -257,3 +257,37 @@ def test_initial_diversity_with_a_self_supervised_embedder(capsys):
     assert main(argv) == 0
     rows = result_rows(capsys.readouterr()[0])
     assert [r[1:3] for r in rows] == [(0, 20), (1, 30)]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # truncated
+        lambda text: "",  # empty
+        lambda text: "[1, 2]",  # a JSON list
+        lambda text: text.replace('"accuracy"', '"acc"', 1),  # a removed key
+        lambda text: text.replace('"round": 1', '"round": 7', 1),  # edited
+    ],
+    ids=["truncated", "empty", "list", "removed key", "edited record"],
+)
+def test_a_damaged_checkpoint_is_one_error_line(tmp_path, capsys, damage):
+    path = tmp_path / "state.json"
+    argv = ["simulate", "--strategy", "random", "--rounds", "1", "--no-progress"]
+    argv += ["--checkpoint", str(path)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    path.write_text(damage(path.read_text()))
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert result_rows(out) == []
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"skactive: error: checkpoint '{path}' is damaged: ")
+    assert lines[0].endswith("remove it or choose another checkpoint path.")
+
+
+def test_a_folder_as_checkpoint_is_one_error_line(tmp_path, capsys):
+    argv = ["simulate", "--rounds", "1", "--no-progress", "--checkpoint", str(tmp_path)]
+    assert main(argv) == 2
+    lines = capsys.readouterr()[1].splitlines()
+    assert len(lines) == 1 and "is damaged: it is a folder" in lines[0]

@@ -28,7 +28,8 @@ from .._validation import (
 )
 from ..learner import ActiveLearner
 from ..metrics import batch_diversity, class_distribution_distance
-from ._checkpoint import VERSION, fingerprint, load_checkpoint, save_checkpoint
+from ._checkpoint import Checkpoint, Layout, fingerprint
+from ._files import check_file_path
 from ._results import SimulationResult
 
 __all__ = ["simulate"]
@@ -339,14 +340,19 @@ def simulate(
         :class:`~numpy.random.RandomState` (which advances it), or fresh
         entropy for ``None``. Pass an int for reproducible output across
         multiple function calls.
-    checkpoint : str or Path or None
+    checkpoint : str, path-like or None, default=None
         A JSON file written atomically (temporary file + rename) after every
-        round; if it exists, the run resumes from it, refusing one written by a
-        different configuration. It holds the labeled indices of every round
-        and the result rows; since estimators are refitted from scratch every
-        round with a seed derived from ``(random_state, repeat, round)``, no
-        model object is pickled, and a resumed run reproduces an uninterrupted
-        one exactly (timings aside).
+        round; if it exists, the run resumes from it. It holds the labeled
+        indices of every round and the result rows, with a format version
+        and a sha256 checksum of its content: a checkpoint written by a
+        different configuration is refused naming the differences, and a
+        damaged one (truncated, edited, not a checkpoint...) is refused in
+        one line that names it. Since estimators are refitted from scratch
+        every round with a seed derived from ``(random_state, repeat,
+        round)``, no model object is pickled, and a resumed run reproduces an
+        uninterrupted one exactly (timings aside). With
+        ``random_state=None`` a run resumes with the seed stored in its
+        checkpoint.
     progress : bool, default=True
         tqdm progress bar over all rounds.
     batch_metrics : bool, default=True
@@ -397,7 +403,6 @@ def simulate(
     seed = seed_from_random_state(random_state)
 
     config = {
-        "version": VERSION,
         "estimator": repr(estimator),
         "strategies": {k: repr(v) for k, v in strategies.items()},
         "initial": repr(initial_strategy) + f"/{n_initial}",
@@ -411,17 +416,27 @@ def simulate(
         ),
         "y_test": fingerprint(y_test),
     }
-    state = load_checkpoint(checkpoint, config) if checkpoint is not None else None
-    if state is None:
-        state = {"config": config, "runs": {}}
+    keys = {
+        f"{name}/{repeat}": (name, repeat)
+        for repeat in range(n_repeats)
+        for name in strategies
+    }
+    state = _open_checkpoint(
+        checkpoint,
+        config,
+        Layout(
+            runs=keys,
+            sizes=tuple(np.diff([0, n_initial, *budgets]).tolist()),
+            n_pool=n_rows(X),
+        ),
+        adopt_seed=random_state is None,
+    )
+    seed = state.config["seed"]
 
-    def save():
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, state)
-
-    total = len(strategies) * n_repeats * (len(budgets) + 1)
-    done = sum(len(run["records"]) for run in state["runs"].values())
-    bar = tqdm(total=total, initial=done, disable=not progress, desc="simulate")
+    total = len(keys) * (len(budgets) + 1)
+    bar = tqdm(
+        total=total, initial=state.n_records(), disable=not progress, desc="simulate"
+    )
     try:
         for repeat in range(n_repeats):
             initial_idx = _initial_set(initial_strategy, n_initial, X, seed, repeat)
@@ -439,15 +454,30 @@ def simulate(
                     seed=seed,
                     batch_metrics=batch_metrics,
                 )
-                progress_state = state["runs"].setdefault(
+                progress_state = state.runs.setdefault(
                     f"{name}/{repeat}",
                     {"labeled": [initial_idx.tolist()], "records": []},
                 )
-                _run_strategy(run, progress_state, save, bar)
+                _run_strategy(run, progress_state, state.save, bar)
     finally:
         bar.close()
-    records = [r for run in state["runs"].values() for r in run["records"]]
+    records = [r for key in keys for r in state.runs[key]["records"]]
     return SimulationResult(records)
+
+
+def _open_checkpoint(path, config, layout, *, adopt_seed):
+    """The checkpoint to resume (checked against ``config``) or a new one.
+
+    With ``adopt_seed`` (``random_state=None``) a stored checkpoint's seed is
+    taken, so that the run it holds is resumed rather than refused.
+    """
+    if path is None:
+        return Checkpoint(None, config)
+    stored = Checkpoint.resume(path, config, layout, adopt_seed=adopt_seed)
+    if stored is None:
+        check_file_path(path, "checkpoint")
+        return Checkpoint(path, config)
+    return stored
 
 
 def _initial_set(initial_strategy, n_initial, X, seed, repeat):

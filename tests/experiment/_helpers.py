@@ -14,6 +14,13 @@ N_POOL = 600
 TIMINGS = ("fit_seconds", "query_seconds")
 
 
+class FitRaises(LogisticRegression):
+    """An estimator whose fit fails loudly: no check may come after a fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        raise AssertionError("fit was called before the parameters were checked")
+
+
 def run(split, strategy=None, estimator=None, **kwargs):
     """``simulate`` on ``split`` with a logistic regression and entropy sampling."""
     X, y, X_test, y_test = split

@@ -16,7 +16,7 @@ from skactive._validation import InvalidParameterError, invalid_values
 from skactive.experiment import SimulationResult, simulate
 from skactive.strategies import RandomSampling, UncertaintySampling
 
-from ._helpers import N_POOL, labeled_per_round, run, without_timings
+from ._helpers import N_POOL, FitRaises, labeled_per_round, run, without_timings
 from .reference import compute as compute_reference
 
 
@@ -321,13 +321,6 @@ def test_batch_size_is_a_deprecated_alias_of_n_instances(split):
     assert caught[0].filename.endswith("_helpers.py")
     with pytest.raises(ValueError, match="n_instances only"):
         run(split, n_rounds=2, n_instances=7, batch_size=7)
-
-
-class FitRaises(LogisticRegression):
-    """An estimator whose fit fails loudly: no check may come after a fit."""
-
-    def fit(self, X, y, sample_weight=None):
-        raise AssertionError("fit was called before the parameters were checked")
 
 
 def test_every_parameter_is_declared():
