@@ -179,7 +179,7 @@ def _n_instances(args):
 
 
 def _simulate(args):
-    from .experiment import plot_learning_curves, simulate
+    from .experiment import simulate
     from .strategies import make_strategy, strategy_needs
 
     names = args.strategy or ["entropy"]
@@ -238,37 +238,42 @@ def _simulate(args):
         n_repeats=args.repeats,
         random_state=args.seed,
         checkpoint=args.checkpoint,
+        out=args.out,
+        overwrite=args.overwrite,
         progress=not args.no_progress,
     )
+    _print_result(result, args)
+    if args.out is not None:
+        out = Path(args.out)
+        print(f"wrote {out / 'results.csv'}, results.json, learning_curves.png")
+    return 0
+
+
+def _print_result(result, args):
+    """The accuracy of every round, then the AUC table."""
+    width = max(len("strategy"), *map(len, result.strategies))
     print(
         f"data={args.data} estimator={args.estimator} repeats={args.repeats} "
         f"(accuracy: mean over repeats)"
     )
-    print(f"{'strategy':<18} {'round':>5} {'labels':>6} {'accuracy':>8}")
+    print(f"{'strategy':<{width}} {'round':>5} {'labels':>6} {'accuracy':>8}")
     for name, (labels, values) in result.curves().items():
         for r, (n, acc) in enumerate(zip(labels, values.mean(axis=0), strict=True)):
-            print(f"{name:<18} {r:>5} {n:>6} {acc:>8.4f}")
-    print(f"{'strategy':<18} {'AUC':>8} {'+-sem':>7}  paired AUC - random [95% CI]")
-    for row in result.summary():
-        diff = ""
+            print(f"{name:<{width}} {r:>5} {n:>6} {acc:>8.4f}")
+    # one repeat has no spread: say so rather than print 0 and [nan, nan]
+    one = "n/a (1 repeat)" if args.repeats == 1 else None
+    sem_width = len(one) if one else 7
+    header = f"{'strategy':<{width}} {'AUC':>8} {'+-sem':>{sem_width}}"
+    if "random" in result.strategies:
+        header += "  paired AUC - random [95% CI]"
+    print(header)
+    for row in result.summary(baseline="random"):
+        sem = one or f"{row['auc_sem']:.4f}"
+        line = f"{row['strategy']:<{width}} {row['auc_mean']:>8.4f} {sem:>{sem_width}}"
         if "diff_mean" in row:
-            diff = (
-                f"  {row['diff_mean']:+.4f} "
-                f"[{row['diff_low']:+.4f}, {row['diff_high']:+.4f}]"
-            )
-        auc = f"{row['auc_mean']:>8.4f} {row['auc_sem']:>7.4f}"
-        print(f"{row['strategy']:<18} {auc}{diff}")
-    if args.out is not None:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        result.to_csv(out / "results.csv")
-        result.to_json(out / "results.json")
-        import matplotlib
-
-        matplotlib.use("Agg")
-        plot_learning_curves(result, path=out / "learning_curves.png")
-        print(f"wrote {out / 'results.csv'}, results.json, learning_curves.png")
-    return 0
+            ci = one or f"[{row['diff_low']:+.4f}, {row['diff_high']:+.4f}]"
+            line += f"  {row['diff_mean']:+.4f} {ci}"
+        print(line)
 
 
 def _list_strategies(_args):
@@ -357,7 +362,16 @@ def build_parser():
     )
     sim.add_argument("--repeats", type=int, default=1, help="repeats (paired)")
     sim.add_argument("--seed", type=int, default=0, help="random seed")
-    sim.add_argument("--out", help="folder for results.csv, results.json and a plot")
+    sim.add_argument(
+        "--out",
+        help="folder for results.csv, results.json and learning_curves.png "
+        "(checked before the simulation starts)",
+    )
+    sim.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace result files already in --out (refused otherwise)",
+    )
     sim.add_argument("--checkpoint", help="JSON checkpoint to write and resume from")
     sim.add_argument(
         "--threads",

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from skactive.cli import main
@@ -291,3 +292,104 @@ def test_a_folder_as_checkpoint_is_one_error_line(tmp_path, capsys):
     assert main(argv) == 2
     lines = capsys.readouterr()[1].splitlines()
     assert len(lines) == 1 and "is damaged: it is a folder" in lines[0]
+
+
+def test_out_writes_the_files_and_refuses_to_overwrite_them(tmp_path, capsys):
+    out = tmp_path / "results"
+    argv = ["simulate", "--strategy", "random", "--rounds", "1", "--no-progress"]
+    argv += ["--out", str(out)]
+    assert main(argv) == 0
+    stdout, _ = capsys.readouterr()
+    assert f"wrote {out / 'results.csv'}" in stdout
+    names = ("results.csv", "results.json", "learning_curves.png")
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    before = {name: (out / name).read_bytes() for name in names}
+    assert main(argv) == 2  # refused before computing anything
+    stdout, err = capsys.readouterr()
+    assert result_rows(stdout) == []
+    assert len(err.splitlines()) == 1
+    assert err.startswith("skactive: error: ") and "already exists" in err
+    assert "--overwrite" in err
+    assert {name: (out / name).read_bytes() for name in names} == before
+    assert main([*argv, "--overwrite"]) == 0
+
+
+def test_out_that_is_a_file_is_refused(tmp_path, capsys):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    argv = ["simulate", "--rounds", "1", "--no-progress", "--out", str(a_file)]
+    assert main(argv) == 2
+    err = capsys.readouterr()[1]
+    assert len(err.splitlines()) == 1 and "is a file, not a folder" in err
+
+
+def summary_lines(out):
+    """The AUC table: its header and rows."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if " AUC " in f" {line} ")
+    return lines[start:]
+
+
+def made_up_result(names, n_repeats):
+    from skactive.experiment import SimulationResult
+
+    rng = np.random.RandomState(0)
+    rows = []
+    for name in names:
+        for repeat in range(n_repeats):
+            for r, n in enumerate((10, 20, 30)):
+                rows.append(
+                    {
+                        "strategy": name,
+                        "repeat": repeat,
+                        "round": r,
+                        "n_labels": n,
+                        "accuracy": 0.5 + 0.1 * r + 0.01 * rng.rand(),
+                    }
+                )
+    return SimulationResult(rows)
+
+
+def print_result(names, n_repeats, capsys):
+    from argparse import Namespace
+
+    from skactive.cli import _print_result
+
+    args = Namespace(data="digits", estimator="logreg", repeats=n_repeats)
+    _print_result(made_up_result(names, n_repeats), args)
+    return capsys.readouterr()[0]
+
+
+def test_one_repeat_has_no_spread_to_print(capsys):
+    out = print_result(["random", "margin"], 1, capsys)
+    table = summary_lines(out)
+    assert "nan" not in out and "0.0000" not in "\n".join(table)
+    assert table[1].startswith("random") and "n/a (1 repeat)" in table[1]
+    assert table[2].count("n/a (1 repeat)") == 2  # the sem and the interval
+    assert "paired AUC - random" in table[0]
+
+
+def test_several_repeats_print_the_spread_and_interval(capsys):
+    table = summary_lines(print_result(["random", "margin"], 3, capsys))
+    assert "n/a" not in "\n".join(table)
+    assert re.search(r"[+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\]$", table[2])
+
+
+def test_no_random_column_without_random(capsys):
+    out = print_result(["margin", "entropy"], 3, capsys)
+    assert "random" not in out
+    for line in summary_lines(out):
+        assert "[" not in line
+
+
+def test_the_strategy_column_fits_the_longest_name(capsys):
+    long = "a_strategy_with_a_very_long_name"
+    lines = print_result(["random", long], 2, capsys).splitlines()[1:]
+    table = summary_lines("\n".join(lines))
+    rounds = lines[: len(lines) - len(table)]
+    assert len(rounds) == 1 + 2 * 3 and len(table) == 3
+    for part in (rounds, table):
+        # the second column ends at the same place on every line
+        ends = {re.match(r"(\S+)\s+(\S+)", line).end(2) for line in part}
+        assert len(ends) == 1, part
+        assert all(line[len(long)] == " " for line in part)

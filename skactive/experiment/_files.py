@@ -177,8 +177,9 @@ def check_folder(folder, names, *, overwrite, what="out"):
             )
         if path.exists() and not overwrite:
             raise InvalidParameterError(
-                f"{str(path)!r} already exists; pass overwrite=True to replace "
-                f"it, or choose another {what} folder."
+                f"{str(path)!r} already exists; pass overwrite=True (in the "
+                f"command: --overwrite) to replace it, or choose another {what} "
+                "folder."
             )
     return folder
 

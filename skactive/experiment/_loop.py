@@ -30,7 +30,7 @@ from ..learner import ActiveLearner
 from ..metrics import batch_diversity, class_distribution_distance
 from ._checkpoint import Checkpoint, Layout, fingerprint
 from ._files import check_file_path
-from ._results import SimulationResult
+from ._results import SimulationResult, check_results_folder, write_results
 
 __all__ = ["simulate"]
 
@@ -52,6 +52,8 @@ _PARAMETER_CONSTRAINTS = {
     "n_repeats": [Interval(Integral, 1, None, closed="left")],
     "random_state": ["random_state"],
     "checkpoint": [str, os.PathLike, None],
+    "out": [str, os.PathLike, None],
+    "overwrite": ["boolean"],
     "progress": ["boolean"],
     "batch_metrics": ["boolean"],
     "batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -301,6 +303,8 @@ def simulate(
     n_repeats=1,
     random_state=0,
     checkpoint=None,
+    out=None,
+    overwrite=False,
     progress=True,
     batch_metrics=True,
     batch_size=None,
@@ -353,6 +357,16 @@ def simulate(
         uninterrupted one exactly (timings aside). With
         ``random_state=None`` a run resumes with the seed stored in its
         checkpoint.
+    out : str, path-like or None, default=None
+        A folder to write ``results.csv``, ``results.json`` (strict JSON: the
+        rows and the summary) and ``learning_curves.png`` into when the
+        simulation ends, atomically, with the user's umask; created if
+        missing. It is checked before anything is computed: it must not be a
+        file, it must be creatable or writable, and no symbolic link may
+        stand where a result file goes (never written through).
+    overwrite : bool, default=False
+        Replace result files already in ``out``; without it they are
+        refused, naming the file, before anything is computed.
     progress : bool, default=True
         tqdm progress bar over all rounds.
     batch_metrics : bool, default=True
@@ -401,6 +415,8 @@ def simulate(
     budgets = _resolve_budgets(n_initial, budgets, n_rounds, n_instances, n_rows(X))
     n_repeats = int(n_repeats)
     seed = seed_from_random_state(random_state)
+    if out is not None:
+        check_results_folder(out, overwrite=overwrite)
 
     config = {
         "estimator": repr(estimator),
@@ -461,8 +477,10 @@ def simulate(
                 _run_strategy(run, progress_state, state.save, bar)
     finally:
         bar.close()
-    records = [r for key in keys for r in state.runs[key]["records"]]
-    return SimulationResult(records)
+    result = SimulationResult(r for key in keys for r in state.runs[key]["records"])
+    if out is not None:
+        write_results(result, out, overwrite=overwrite)
+    return result
 
 
 def _open_checkpoint(path, config, layout, *, adopt_seed):

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
+from .._validation import InvalidParameterError
 from ..metrics import learning_curve_auc
-from ._files import atomic_write, strict_json
+from ._files import atomic_write, check_folder, strict_json
 
-__all__ = ["SimulationResult", "plot_learning_curves"]
+__all__ = [
+    "SimulationResult",
+    "plot_learning_curves",
+    "RESULT_FILES",
+    "check_results_folder",
+    "write_results",
+]
+
+#: The files ``simulate(out=folder)`` writes into the folder.
+RESULT_FILES = ("results.csv", "results.json", "learning_curves.png")
 
 
 class SimulationResult:
@@ -170,11 +181,14 @@ class SimulationResult:
             The file to write (replaced if it exists); missing parent
             directories are created.
         """
+        atomic_write(Path(path), self._csv_text())
+
+    def _csv_text(self):
         keys = list(self.records[0]) if self.records else []
         lines = [",".join(keys)]
         for r in self.records:
             lines.append(",".join(_csv_cell(r[k]) for k in keys))
-        atomic_write(Path(path), "\n".join(lines) + "\n")
+        return "\n".join(lines) + "\n"
 
     def to_json(self, path):
         """Write the rows and the summary as JSON (atomically).
@@ -190,8 +204,11 @@ class SimulationResult:
             The file to write (replaced if it exists); missing parent
             directories are created.
         """
+        atomic_write(Path(path), self._json_text())
+
+    def _json_text(self):
         payload = {"records": self.records, "summary": self.summary()}
-        atomic_write(Path(path), strict_json(payload, indent=1, default=float))
+        return strict_json(payload, indent=1, default=float)
 
 
 def _csv_cell(value):
@@ -243,3 +260,67 @@ def _save_figure(figure, path):
         buffer, format=Path(path).suffix[1:] or None, bbox_inches="tight", dpi=120
     )
     atomic_write(Path(path), buffer.getvalue())
+
+
+def _png(result):
+    """The learning curves as PNG bytes (no pyplot: no backend is touched)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, 4))
+    plot_learning_curves(result, ax=figure.subplots())
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight", dpi=120)
+    return buffer.getvalue()
+
+
+def check_results_folder(folder, *, overwrite):
+    """Raise unless the result files can be written into ``folder``.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        An existing writable folder, or one that can be created.
+    overwrite : bool
+        Whether existing result files may be replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
+    if importlib.util.find_spec("matplotlib") is None:
+        raise InvalidParameterError(
+            "simulate: out= writes learning_curves.png, which needs matplotlib: "
+            "pip install matplotlib."
+        )
+    return check_folder(folder, RESULT_FILES, overwrite=overwrite)
+
+
+def write_results(result, folder, *, overwrite=False):
+    """Write :data:`RESULT_FILES` of ``result`` into ``folder``, atomically.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        The rows to write.
+    folder : str or pathlib.Path
+        Created if missing.
+    overwrite : bool, default=False
+        Replace existing result files; a symbolic link in their place is
+        refused either way.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    folder = check_results_folder(folder, overwrite=overwrite)
+    contents = {
+        "results.csv": result._csv_text(),
+        "results.json": result._json_text(),
+        "learning_curves.png": _png(result),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in contents.items():
+        atomic_write(folder / name, data, overwrite=overwrite)
+    return [folder / name for name in RESULT_FILES]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -427,3 +429,108 @@ def test_random_state_none_draws_fresh_seeds(split, tmp_path):
     a = labeled_per_round(first, "RandomSampling/0")
     b = labeled_per_round(second, "RandomSampling/0")
     assert not np.array_equal(a[0], b[0])
+
+
+# ---- out=: the result files
+RESULT_FILES = ("results.csv", "results.json", "learning_curves.png")
+SMALL = dict(initial=10, n_rounds=2, n_instances=5, batch_metrics=False)
+
+
+def refuse_constant(name):
+    raise AssertionError(f"not strict JSON: {name}")
+
+
+def test_out_writes_the_result_files(split, tmp_path):
+    out = tmp_path / "new" / "results"
+    previous = os.umask(0o027)
+    try:
+        res = run(split, RandomSampling(), out=out, **SMALL)
+    finally:
+        os.umask(previous)
+    assert sorted(p.name for p in out.iterdir()) == sorted(RESULT_FILES)
+    for name in RESULT_FILES:
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o640, name
+    assert (out / "results.csv").read_text().count("\n") == len(res) + 1
+    payload = json.loads(
+        (out / "results.json").read_text(), parse_constant=refuse_constant
+    )
+    assert len(payload["records"]) == len(res)
+    assert (out / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("name", RESULT_FILES)
+def test_existing_result_files_are_refused_before_any_fit(split, tmp_path, name):
+    (tmp_path / name).write_text("an earlier result")
+    with pytest.raises(InvalidParameterError, match="already exists") as info:
+        run(split, RandomSampling(), estimator=FitRaises(), out=tmp_path, **SMALL)
+    assert str(tmp_path / name) in str(info.value)
+    assert "overwrite=True" in str(info.value)
+    assert (tmp_path / name).read_text() == "an earlier result"
+    run(split, RandomSampling(), out=tmp_path, overwrite=True, **SMALL)
+    assert (tmp_path / name).read_bytes() != b"an earlier result"
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+@pytest.mark.parametrize("name", RESULT_FILES)
+def test_a_symlink_in_out_is_never_written_through(split, tmp_path, name, overwrite):
+    target = tmp_path / "precious.txt"
+    target.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).symlink_to(target)
+    with pytest.raises(InvalidParameterError, match="symbolic link") as info:
+        run(
+            split,
+            RandomSampling(),
+            estimator=FitRaises(),
+            out=out,
+            overwrite=overwrite,
+            **SMALL,
+        )
+    assert str(out / name) in str(info.value)
+    assert target.read_text() == "precious"
+
+
+def test_out_must_be_a_folder_that_can_be_made(split, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    for out, message in [
+        (a_file, "is a file, not a folder"),
+        (a_file / "under", "cannot be created"),
+    ]:
+        with pytest.raises(InvalidParameterError, match=message) as info:
+            run(split, RandomSampling(), estimator=FitRaises(), out=out, **SMALL)
+        assert str(out) in str(info.value)
+    (tmp_path / "folder" / "results.json").mkdir(parents=True)
+    with pytest.raises(InvalidParameterError, match="is a folder where a result"):
+        run(split, RandomSampling(), estimator=FitRaises(), out=tmp_path / "folder")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_an_unwritable_out_is_refused(split, tmp_path):
+    out = tmp_path / "locked"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        with pytest.raises(InvalidParameterError, match="not writable"):
+            run(split, RandomSampling(), estimator=FitRaises(), out=out, **SMALL)
+        with pytest.raises(InvalidParameterError, match="cannot be created"):
+            run(split, RandomSampling(), estimator=FitRaises(), out=out / "sub")
+    finally:
+        out.chmod(0o700)
+
+
+def test_a_result_file_that_appears_during_the_run_is_kept(
+    split, tmp_path, monkeypatch
+):
+    original = RandomSampling.select
+
+    def select(self, *args, **kwargs):
+        (tmp_path / "results.json").write_text("written meanwhile")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RandomSampling, "select", select)
+    with pytest.raises(InvalidParameterError, match="already exists"):
+        run(split, RandomSampling(), out=tmp_path, **SMALL)
+    assert (tmp_path / "results.json").read_text() == "written meanwhile"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
