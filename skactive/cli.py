@@ -130,7 +130,10 @@ def load_dataset(data, *, seed=0):
     Raises
     ------
     ValueError
-        If the file does not exist, cannot be read or lacks an array.
+        If the file does not exist, cannot be read or lacks an array, or if
+        its arrays do not fit together (``X_train`` and ``X_test`` rows by
+        features or images of one shape, ``y_train`` and ``y_test`` one label
+        per row); the message names the array.
     """
     if data == "digits":
         from sklearn.datasets import load_digits
@@ -159,7 +162,45 @@ def load_dataset(data, *, seed=0):
                 f"archive needs {', '.join(_NPZ_ARRAYS)} (it has "
                 f"{', '.join(archive.files) or 'none'})."
             )
-        return tuple(archive[k] for k in _NPZ_ARRAYS)
+        arrays = {}
+        for k in _NPZ_ARRAYS:
+            try:
+                arrays[k] = archive[k]
+            except Exception as exc:  # pickled objects, a damaged member
+                raise ValueError(
+                    f"--data {data!r}: the array {k} cannot be read ({exc})."
+                ) from exc
+    _check_arrays(data, arrays)
+    return tuple(arrays[k] for k in _NPZ_ARRAYS)
+
+
+def _check_arrays(data, arrays):
+    """Rows and labels of an archive's arrays agree, naming the array if not."""
+    for X_name, y_name in (("X_train", "y_train"), ("X_test", "y_test")):
+        X, y = arrays[X_name], arrays[y_name]
+        if X.ndim < 2:
+            raise ValueError(
+                f"--data {data!r}: {X_name} must hold one row per sample (2-D "
+                f"rows or a stack of images), got an array of shape {X.shape}."
+            )
+        if len(X) == 0:
+            raise ValueError(f"--data {data!r}: {X_name} has no rows.")
+        if y.ndim != 1:
+            raise ValueError(
+                f"--data {data!r}: {y_name} must be 1-D (one label per row of "
+                f"{X_name}), got an array of shape {y.shape}."
+            )
+        if len(y) != len(X):
+            raise ValueError(
+                f"--data {data!r}: {y_name} has {len(y)} labels but {X_name} has "
+                f"{len(X)} rows."
+            )
+    train, test = arrays["X_train"].shape[1:], arrays["X_test"].shape[1:]
+    if train != test:
+        raise ValueError(
+            f"--data {data!r}: X_test has rows of shape {test} but X_train has "
+            f"rows of shape {train}."
+        )
 
 
 def _n_instances(args):

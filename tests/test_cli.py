@@ -393,3 +393,48 @@ def test_the_strategy_column_fits_the_longest_name(capsys):
         ends = {re.match(r"(\S+)\s+(\S+)", line).end(2) for line in part}
         assert len(ends) == 1, part
         assert all(line[len(long)] == " " for line in part)
+
+
+def write_npz(path, **changes):
+    rng = np.random.RandomState(0)
+    arrays = {
+        "X_train": rng.rand(120, 6),
+        "y_train": np.arange(120) % 3,
+        "X_test": rng.rand(30, 6),
+        "y_test": np.arange(30) % 3,
+    }
+    arrays.update(changes)
+    arrays = {k: v for k, v in arrays.items() if v is not None}
+    np.savez(path, **arrays)
+    return path
+
+
+def test_an_npz_data_file_runs(tmp_path, capsys):
+    path = write_npz(tmp_path / "data.npz")
+    argv = ["simulate", "--data", str(path), "--initial", "10", "--rounds", "1"]
+    assert main([*argv, "--n-instances", "5", "--no-progress"]) == 0
+    rows = result_rows(capsys.readouterr()[0])
+    assert [r[1:3] for r in rows] == [(0, 10), (1, 15)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"X_train": np.arange(120.0)}, "X_train must hold one row per sample"),
+        ({"X_test": np.arange(30.0)}, "X_test must hold one row per sample"),
+        ({"y_train": np.arange(100) % 3}, "y_train has 100 labels but X_train has 120"),
+        ({"y_test": np.arange(31) % 3}, "y_test has 31 labels but X_test has 30"),
+        ({"y_train": np.zeros((120, 2))}, "y_train must be 1-D"),
+        ({"X_test": np.zeros((30, 5))}, r"X_test has rows of shape \(5,\)"),
+        ({"X_train": np.zeros((0, 6)), "y_train": np.zeros(0)}, "X_train has no rows"),
+        ({"y_test": None}, "lacks the array(s) y_test"),
+    ],
+)
+def test_a_bad_npz_data_file_names_the_array(tmp_path, capsys, changes, message):
+    path = write_npz(tmp_path / "data.npz", **changes)
+    argv = ["simulate", "--data", str(path), "--rounds", "1", "--no-progress"]
+    assert exit_status(argv) == 2
+    out, err = capsys.readouterr()
+    assert result_rows(out) == []
+    assert len(err.splitlines()) == 1 and err.startswith("skactive: error: --data")
+    assert re.search(message.replace("(s)", r"\(s\)"), err), err
