@@ -21,8 +21,3 @@ __all__ = [
     "class_distribution_distance",
     "plot_learning_curves",
 ]
-
-# The public names are documented (and pickled) as skactive.experiment's.
-for _obj in (simulate, SimulationResult, plot_learning_curves):
-    _obj.__module__ = __name__
-del _obj

@@ -313,31 +313,50 @@ def simulate(
 
     For each repeat, an initial set is labeled (the same for every strategy),
     then each strategy runs rounds of query → reveal labels → refit → test
-    until the label budget is spent. Strategies and estimators are cloned with
-    a ``random_state`` derived from ``(random_state, repeat, round)``, so runs
-    are reproducible and strategies are compared on paired repeats.
+    until the label budget is spent. Every round builds a fresh
+    :class:`skactive.ActiveLearner` on the rows labeled so far, with clones
+    of the estimator and of the strategy seeded from ``(random_state, repeat,
+    round)``: runs are reproducible and strategies are compared on paired
+    repeats.
+
+    Every parameter is checked before anything is computed (the data against
+    each other, the budgets against the pool, the checkpoint and the ``out``
+    folder), and a mistake raises
+    :class:`~skactive._validation.InvalidParameterError` (a ``ValueError``
+    and a ``TypeError``) naming the parameter.
 
     Parameters
     ----------
     estimator : classifier
-        Cloned (and refitted from scratch) every round.
-    strategy : query strategy or dict of name -> strategy
-        Several strategies are compared in one call when a dict is given.
-    X, y : array-like
-        The pool and its hidden labels.
-    X_test, y_test : array-like
-        Held-out rows; every test class must occur in ``y``.
-    initial : int or (strategy, int), default=20
+        Cloned (and refitted from scratch) every round; never fitted itself.
+    strategy : query strategy or dict of str to query strategy
+        Several strategies are compared in one call when a dict is given
+        (its keys name them in the results); one strategy is named after its
+        class.
+    X : array-like of shape (n_pool, n_features) or (n_pool, ...)
+        The pool: rows or images.
+    y : array-like of shape (n_pool,)
+        The pool's hidden labels.
+    X_test : array-like of shape (n_test, ...)
+        Held-out rows, of the shape of ``X``'s rows.
+    y_test : array-like of shape (n_test,)
+        Their labels; every test class must occur in ``y``.
+    initial : int or tuple of (strategy, int), default=20
         An int draws that many random rows (seeded per repeat). A pair
         ``(strategy, n)`` asks a strategy that needs no fitted model
         (``RandomSampling``, an initial-selection strategy) for ``n`` rows.
         Either way every strategy starts from the same initial set.
-    budgets : list of int or None
-        Total labels after each round (strictly increasing).
-    n_rounds, n_instances : int or None
-        Alternative to ``budgets``: ``n_rounds`` rounds of ``n_instances``
-        labels each (defaults 5 and 10).
+    budgets : list of int or None, default=None
+        Total labels after each round (strictly increasing, above
+        ``initial``, at most the pool's size); an alternative to
+        ``n_rounds`` and ``n_instances``.
+    n_rounds : int or None, default=None
+        Number of query rounds (5 when ``None``).
+    n_instances : int or None, default=None
+        Labels queried per round (10 when ``None``).
     n_repeats : int, default=1
+        Repeats, each with its own initial set and seeds (paired between
+        strategies).
     random_state : int, RandomState instance or None, default=0
         Seeds everything (initial sets, strategies, estimators) through one
         base seed: the int itself, one draw of a
@@ -368,11 +387,11 @@ def simulate(
         Replace result files already in ``out``; without it they are
         refused, naming the file, before anything is computed.
     progress : bool, default=True
-        tqdm progress bar over all rounds.
+        A tqdm progress bar over all rounds, on standard error.
     batch_metrics : bool, default=True
         Record the class-distribution distance and diversity of each batch
         (diversity needs embeddings: one extra pass over the batch).
-    batch_size : int or None
+    batch_size : int or None, default=None
         Deprecated alias of ``n_instances``, which it is renamed to: in
         skactive ``batch_size`` means rows per forward pass. Passing it
         warns with a :class:`FutureWarning`; it will be removed.
@@ -380,6 +399,12 @@ def simulate(
     Returns
     -------
     SimulationResult
+        One row per strategy × repeat × round (round 0: the initial set).
+
+    See Also
+    --------
+    SimulationResult.summary : AUC per strategy and paired differences.
+    plot_learning_curves : The mean learning curves.
 
     Examples
     --------
@@ -392,9 +417,24 @@ def simulate(
     ...               "margin": UncertaintySampling("margin")}
     >>> res = simulate(LogisticRegression(max_iter=1000), strategies,
     ...                X[:1500], y[:1500], X_test=X[1500:], y_test=y[1500:],
-    ...                n_rounds=2, n_repeats=2, progress=False)
+    ...                n_rounds=2, n_instances=10, n_repeats=2, progress=False)
     >>> len(res), sorted(res.auc())
     (12, ['margin', 'random'])
+    >>> [r["n_labels"] for r in res.records[:3]]
+    [20, 30, 40]
+
+    A checkpoint makes an interrupted run resumable, and ``out`` writes the
+    result files:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = tempfile.mkdtemp()
+    >>> again = simulate(LogisticRegression(max_iter=1000), strategies,
+    ...                  X[:1500], y[:1500], X_test=X[1500:], y_test=y[1500:],
+    ...                  n_rounds=2, n_repeats=2, progress=False,
+    ...                  checkpoint=f"{folder}/state.json", out=folder)
+    >>> sorted(p.name for p in Path(folder).iterdir())
+    ['learning_curves.png', 'results.csv', 'results.json', 'state.json']
     """
     if batch_size is not None:
         if n_instances is not None:

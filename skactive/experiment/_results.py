@@ -45,6 +45,28 @@ class SimulationResult:
         (of the batch queried in that round, vs the pool's classes; ``nan`` for
         round 0) and ``diversity`` (mean pairwise embedding distance within the
         batch; ``nan`` for round 0 or a one-row batch).
+
+    See Also
+    --------
+    simulate : Runs the simulation that returns it.
+    plot_learning_curves : Plots its mean learning curves.
+
+    Examples
+    --------
+    >>> from skactive.experiment import SimulationResult
+    >>> rows = [
+    ...     {"strategy": s, "repeat": 0, "round": r, "n_labels": n, "accuracy": a}
+    ...     for s, accuracies in {"random": (0.5, 0.6, 0.7),
+    ...                           "margin": (0.5, 0.7, 0.8)}.items()
+    ...     for r, (n, a) in enumerate(zip((10, 20, 30), accuracies))
+    ... ]
+    >>> result = SimulationResult(rows)
+    >>> result
+    SimulationResult(6 rows, strategies=['margin', 'random'])
+    >>> {name: aucs.round(3).tolist() for name, aucs in result.auc().items()}
+    {'random': [0.6], 'margin': [0.675]}
+    >>> [round(row["diff_mean"], 3) for row in result.summary() if "diff_mean" in row]
+    [0.075]
     """
 
     def __init__(self, records):
@@ -59,11 +81,40 @@ class SimulationResult:
 
     @property
     def strategies(self):
-        """Strategy names, in order of appearance."""
+        """Strategy names, in order of appearance.
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> result = SimulationResult(
+        ...     {"strategy": s, "repeat": 0, "round": r, "n_labels": 10 * (r + 1),
+        ...      "accuracy": a}
+        ...     for s, curve in {"random": (0.5, 0.6), "margin": (0.5, 0.7)}.items()
+        ...     for r, a in enumerate(curve))
+        >>> result.strategies
+        ['random', 'margin']
+        """
         return list(dict.fromkeys(r["strategy"] for r in self.records))
 
     def to_frame(self):
-        """The rows as a :class:`pandas.DataFrame` (pandas must be installed)."""
+        """The rows as a :class:`pandas.DataFrame` (pandas must be installed).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per record, one column per key.
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> result = SimulationResult(
+        ...     {"strategy": s, "repeat": 0, "round": r, "n_labels": 10 * (r + 1),
+        ...      "accuracy": a}
+        ...     for s, curve in {"random": (0.5, 0.6), "margin": (0.5, 0.7)}.items()
+        ...     for r, a in enumerate(curve))
+        >>> result.to_frame().groupby("strategy")["accuracy"].max().to_dict()
+        {'margin': 0.7, 'random': 0.6}
+        """
         import pandas as pd
 
         return pd.DataFrame.from_records(self.records)
@@ -85,6 +136,18 @@ class SimulationResult:
             strategy's rows (shape ``(n_points,)``) and ``values`` the metric,
             an array of shape ``(n_repeats, n_points)`` (repeats sorted;
             ``nan`` where a repeat has no row at that label count).
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> result = SimulationResult(
+        ...     {"strategy": s, "repeat": 0, "round": r, "n_labels": 10 * (r + 1),
+        ...      "accuracy": a}
+        ...     for s, curve in {"random": (0.5, 0.6), "margin": (0.5, 0.7)}.items()
+        ...     for r, a in enumerate(curve))
+        >>> n_labels, accuracy = result.curves()["margin"]
+        >>> n_labels.tolist(), accuracy.tolist()
+        ([10, 20], [[0.5, 0.7]])
         """
         out = {}
         for name in self.strategies:
@@ -111,7 +174,19 @@ class SimulationResult:
         -------
         dict
             ``{strategy: aucs}``: an array of shape ``(n_repeats,)`` of the
-            :func:`learning_curve_auc` of each repeat's curve (repeats sorted).
+            :func:`~skactive.metrics.learning_curve_auc` of each repeat's
+            curve (repeats sorted).
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> result = SimulationResult(
+        ...     {"strategy": s, "repeat": 0, "round": r, "n_labels": 10 * (r + 1),
+        ...      "accuracy": a}
+        ...     for s, curve in {"random": (0.5, 0.6), "margin": (0.5, 0.7)}.items()
+        ...     for r, a in enumerate(curve))
+        >>> {name: aucs.tolist() for name, aucs in result.auc().items()}
+        {'random': [0.55], 'margin': [0.6]}
         """
         return {
             name: np.array([learning_curve_auc(x, row) for row in values])
@@ -138,10 +213,22 @@ class SimulationResult:
         Returns
         -------
         list of dict
-            One per strategy: ``strategy``, ``auc_mean``, ``auc_sem``,
-            ``final_mean`` (mean of the last point of the curves) and, when the
-            baseline is present, on the other strategies' rows ``diff_mean``,
-            ``diff_low``, ``diff_high``.
+            One per strategy: ``strategy``, ``auc_mean``, ``auc_sem`` (0 with
+            one repeat), ``final_mean`` (mean of the last point of the curves)
+            and, when the baseline is present, on the other strategies' rows
+            ``diff_mean``, ``diff_low``, ``diff_high``.
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> result = SimulationResult(
+        ...     {"strategy": s, "repeat": 0, "round": r, "n_labels": 10 * (r + 1),
+        ...      "accuracy": a}
+        ...     for s, curve in {"random": (0.5, 0.6), "margin": (0.5, 0.7)}.items()
+        ...     for r, a in enumerate(curve))
+        >>> margin = result.summary(baseline="random")[1]
+        >>> margin["strategy"], round(margin["diff_mean"], 3), margin["diff_low"]
+        ('margin', 0.05, nan)
         """
         aucs = self.auc(metric)
         curves = self.curves(metric)
@@ -178,8 +265,24 @@ class SimulationResult:
         Parameters
         ----------
         path : str or pathlib.Path
-            The file to write (replaced if it exists); missing parent
-            directories are created.
+            The file to write (replaced if it exists; a symbolic link there is
+            replaced, not written through); missing parent directories are
+            created.
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> result = SimulationResult(
+        ...     {"strategy": s, "repeat": 0, "round": r, "n_labels": 10 * (r + 1),
+        ...      "accuracy": a}
+        ...     for s, curve in {"random": (0.5, 0.6), "margin": (0.5, 0.7)}.items()
+        ...     for r, a in enumerate(curve))
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> path = Path(tempfile.mkdtemp()) / "results.csv"
+        >>> result.to_csv(path)
+        >>> path.read_text().splitlines()[:2]
+        ['strategy,repeat,round,n_labels,accuracy', 'random,0,0,10,0.5']
         """
         atomic_write(Path(path), self._csv_text())
 
@@ -201,8 +304,25 @@ class SimulationResult:
         Parameters
         ----------
         path : str or pathlib.Path
-            The file to write (replaced if it exists); missing parent
-            directories are created.
+            The file to write (replaced if it exists; a symbolic link there is
+            replaced, not written through); missing parent directories are
+            created.
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> result = SimulationResult(
+        ...     {"strategy": s, "repeat": 0, "round": r, "n_labels": 10 * (r + 1),
+        ...      "accuracy": a}
+        ...     for s, curve in {"random": (0.5, 0.6), "margin": (0.5, 0.7)}.items()
+        ...     for r, a in enumerate(curve))
+        >>> import json, tempfile
+        >>> from pathlib import Path
+        >>> path = Path(tempfile.mkdtemp()) / "results.json"
+        >>> result.to_json(path)
+        >>> payload = json.loads(path.read_text())
+        >>> len(payload["records"]), payload["summary"][1]["diff_low"]
+        (4, None)
         """
         atomic_write(Path(path), self._json_text())
 
@@ -222,15 +342,35 @@ def plot_learning_curves(result, *, metric="accuracy", ax=None, path=None):
     Parameters
     ----------
     result : SimulationResult
+        The rows to plot.
     metric : str, default="accuracy"
-    ax : matplotlib Axes or None
+        The column of the rows to plot (see :meth:`SimulationResult.curves`).
+    ax : matplotlib Axes or None, default=None
         Drawn on a new figure when None.
-    path : str or Path or None
-        Save the figure there.
+    path : str, path-like or None, default=None
+        Save the figure there, atomically, in the format of its suffix.
 
     Returns
     -------
-    ax : matplotlib Axes
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    See Also
+    --------
+    SimulationResult.curves : The curves plotted.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skactive.experiment import SimulationResult, plot_learning_curves
+    >>> result = SimulationResult(
+    ...     {"strategy": "random", "repeat": 0, "round": r, "n_labels": n,
+    ...      "accuracy": a}
+    ...     for r, (n, a) in enumerate([(10, 0.5), (20, 0.6), (30, 0.7)]))
+    >>> ax = plot_learning_curves(result)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['random']
     """
     import matplotlib.pyplot as plt
 
