@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral
 from typing import Any
 
@@ -181,7 +181,11 @@ def _resolve_budgets(n_initial, budgets, n_rounds, n_instances, n_pool):
 
 
 def _round_seed(seed, *keys):
-    """A 32-bit seed derived from the base ``seed`` and ``keys``."""
+    """A 32-bit seed derived from the base ``seed`` and ``keys``.
+
+    32 bits, so that every estimator and strategy takes it (a
+    :class:`~numpy.random.RandomState` does not take more).
+    """
     return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
 
 
@@ -253,8 +257,8 @@ class _Run:
         """
         unlabeled = np.setdiff1d(np.arange(n_rows(self.X)), labeled)
         learner = ActiveLearner(
-            _with_seed(self.estimator, self.round_seed(round_, _FIT) % (2**32)),
-            _with_seed(self.strategy, self.round_seed(round_ + 1, _QUERY) % (2**32)),
+            _with_seed(self.estimator, self.round_seed(round_, _FIT)),
+            _with_seed(self.strategy, self.round_seed(round_ + 1, _QUERY)),
             X_training=take_rows(self.X, labeled),
             y_training=self.y[labeled],
             # a learner cannot hold an empty pool: once every row is labeled
@@ -271,8 +275,18 @@ class _Run:
             float(f1_score(self.y_test, pred, average="macro")),
         )
 
-    def record(self, round_, n_labels, accuracy, macro_f1, fit_seconds, query_seconds):
-        """The result row of a round."""
+    def record(
+        self,
+        round_,
+        n_labels,
+        accuracy,
+        macro_f1,
+        fit_seconds,
+        query_seconds,
+        class_distance=float("nan"),
+        diversity=float("nan"),
+    ):
+        """The result row of a round (round 0 has no batch to measure)."""
         return {
             "strategy": self.name,
             "repeat": self.repeat,
@@ -282,8 +296,8 @@ class _Run:
             "macro_f1": macro_f1,
             "fit_seconds": fit_seconds,
             "query_seconds": query_seconds,
-            "class_distance": float("nan"),
-            "diversity": float("nan"),
+            "class_distance": class_distance,
+            "diversity": diversity,
         }
 
 
@@ -493,23 +507,24 @@ def simulate(
     bar = tqdm(
         total=total, initial=state.n_records(), disable=not progress, desc="simulate"
     )
+    base = _Run(
+        name="",
+        strategy=None,
+        estimator=estimator,
+        X=X,
+        y=y,
+        X_test=X_test,
+        y_test=y_test,
+        budgets=tuple(budgets),
+        repeat=0,
+        seed=seed,
+        batch_metrics=batch_metrics,
+    )
     try:
         for repeat in range(n_repeats):
             initial_idx = _initial_set(initial_strategy, n_initial, X, seed, repeat)
             for name, strat in strategies.items():
-                run = _Run(
-                    name=name,
-                    strategy=strat,
-                    estimator=estimator,
-                    X=X,
-                    y=y,
-                    X_test=X_test,
-                    y_test=y_test,
-                    budgets=tuple(budgets),
-                    repeat=repeat,
-                    seed=seed,
-                    batch_metrics=batch_metrics,
-                )
+                run = replace(base, name=name, strategy=strat, repeat=repeat)
                 progress_state = state.runs.setdefault(
                     f"{name}/{repeat}",
                     {"labeled": [initial_idx.tolist()], "records": []},
@@ -541,9 +556,9 @@ def _open_checkpoint(path, config, layout, *, adopt_seed):
 def _initial_set(initial_strategy, n_initial, X, seed, repeat):
     seed = _round_seed(seed, repeat, 0, _INITIAL)
     if initial_strategy is None:
-        rng = np.random.RandomState(seed % (2**32))
+        rng = np.random.RandomState(seed)
         return np.sort(rng.choice(n_rows(X), n_initial, replace=False))
-    s = _with_seed(initial_strategy, seed % (2**32))
+    s = _with_seed(initial_strategy, seed)
     idx = s(None, X, n_initial)
     return np.asarray(idx, dtype=np.int64)
 
@@ -587,12 +602,18 @@ def _run_strategy(run, state, save, bar):
         fit_seconds = time.perf_counter() - t0
         accuracy, macro_f1 = run.evaluate(learner)
         state["labeled"].append(picked.tolist())
-        rec = run.record(
-            r, len(labeled), accuracy, macro_f1, fit_seconds, query_seconds
+        state["records"].append(
+            run.record(
+                r,
+                len(labeled),
+                accuracy,
+                macro_f1,
+                fit_seconds,
+                query_seconds,
+                class_distance=distance,
+                diversity=diversity,
+            )
         )
-        rec["class_distance"] = distance
-        rec["diversity"] = diversity
-        state["records"].append(rec)
         save()
         bar.update(1)
         bar.set_postfix(
