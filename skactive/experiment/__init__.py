@@ -6,7 +6,11 @@ every strategy (a paired comparison), and returns a :class:`SimulationResult`
 with one row per strategy × repeat × round. With ``checkpoint=path`` the state
 is written atomically after every round and a rerun resumes where it stopped.
 
-:func:`learning_curve_auc` and :func:`class_distribution_distance` live in
+With ``out=folder`` it writes ``results.csv``, ``results.json`` and
+``learning_curves.png`` there when it ends.
+
+:func:`~skactive.metrics.learning_curve_auc` and
+:func:`~skactive.metrics.class_distribution_distance` live in
 :mod:`skactive.metrics` and are re-exported here for compatibility.
 """
 
