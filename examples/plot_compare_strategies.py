@@ -55,7 +55,7 @@ model = make_pipeline(
 # ----------------------
 # A dict of strategies is compared in one call. ``initial=20`` draws 20 random
 # labels per repeat (the same for every strategy), then ``n_rounds`` rounds of
-# ``batch_size`` queries follow.
+# ``n_instances`` queries follow.
 
 strategies = {
     "random": RandomSampling(),
@@ -73,7 +73,7 @@ result = simulate(
     y_test=y_test,
     initial=20,
     n_rounds=5,
-    batch_size=10,
+    n_instances=10,
     n_repeats=3,
     random_state=0,
     progress=False,

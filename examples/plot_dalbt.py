@@ -76,7 +76,7 @@ result = simulate(
     y_test=y_test,
     initial=20,
     n_rounds=4,
-    batch_size=10,
+    n_instances=10,
     random_state=0,
     progress=False,
 )

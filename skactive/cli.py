@@ -130,7 +130,10 @@ def load_dataset(data, *, seed=0):
     Raises
     ------
     ValueError
-        If the file does not exist, cannot be read or lacks an array.
+        If the file does not exist, cannot be read or lacks an array, or if
+        its arrays do not fit together (``X_train`` and ``X_test`` rows by
+        features or images of one shape, ``y_train`` and ``y_test`` one label
+        per row); the message names the array.
     """
     if data == "digits":
         from sklearn.datasets import load_digits
@@ -159,11 +162,65 @@ def load_dataset(data, *, seed=0):
                 f"archive needs {', '.join(_NPZ_ARRAYS)} (it has "
                 f"{', '.join(archive.files) or 'none'})."
             )
-        return tuple(archive[k] for k in _NPZ_ARRAYS)
+        arrays = {}
+        for k in _NPZ_ARRAYS:
+            try:
+                arrays[k] = archive[k]
+            except Exception as exc:  # pickled objects, a damaged member
+                raise ValueError(
+                    f"--data {data!r}: the array {k} cannot be read ({exc})."
+                ) from exc
+    _check_arrays(data, arrays)
+    return tuple(arrays[k] for k in _NPZ_ARRAYS)
+
+
+def _check_arrays(data, arrays):
+    """Rows and labels of an archive's arrays agree, naming the array if not."""
+    for X_name, y_name in (("X_train", "y_train"), ("X_test", "y_test")):
+        X, y = arrays[X_name], arrays[y_name]
+        if X.ndim < 2:
+            raise ValueError(
+                f"--data {data!r}: {X_name} must hold one row per sample (2-D "
+                f"rows or a stack of images), got an array of shape {X.shape}."
+            )
+        if len(X) == 0:
+            raise ValueError(f"--data {data!r}: {X_name} has no rows.")
+        if y.ndim != 1:
+            raise ValueError(
+                f"--data {data!r}: {y_name} must be 1-D (one label per row of "
+                f"{X_name}), got an array of shape {y.shape}."
+            )
+        if len(y) != len(X):
+            raise ValueError(
+                f"--data {data!r}: {y_name} has {len(y)} labels but {X_name} has "
+                f"{len(X)} rows."
+            )
+    train, test = arrays["X_train"].shape[1:], arrays["X_test"].shape[1:]
+    if train != test:
+        raise ValueError(
+            f"--data {data!r}: X_test has rows of shape {test} but X_train has "
+            f"rows of shape {train}."
+        )
+
+
+def _n_instances(args):
+    """Labels per round: ``--n-instances``, or the deprecated ``--batch-size``."""
+    if args.batch_size is None:
+        return 10 if args.n_instances is None else args.n_instances
+    if args.n_instances is not None:
+        raise ValueError(
+            "give --n-instances only; --batch-size is its deprecated alias."
+        )
+    print(
+        "skactive: note: --batch-size is deprecated and will be removed; use "
+        "--n-instances (labels per round).",
+        file=sys.stderr,
+    )
+    return args.batch_size
 
 
 def _simulate(args):
-    from .experiment import plot_learning_curves, simulate
+    from .experiment import simulate
     from .strategies import make_strategy, strategy_needs
 
     names = args.strategy or ["entropy"]
@@ -218,41 +275,46 @@ def _simulate(args):
         y_test=y_test,
         initial=_initial(args),
         n_rounds=args.rounds,
-        batch_size=args.batch_size,
+        n_instances=_n_instances(args),
         n_repeats=args.repeats,
         random_state=args.seed,
         checkpoint=args.checkpoint,
+        out=args.out,
+        overwrite=args.overwrite,
         progress=not args.no_progress,
     )
+    _print_result(result, args)
+    if args.out is not None:
+        out = Path(args.out)
+        print(f"wrote {out / 'results.csv'}, results.json, learning_curves.png")
+    return 0
+
+
+def _print_result(result, args):
+    """The accuracy of every round, then the AUC table."""
+    width = max(len("strategy"), *map(len, result.strategies))
     print(
         f"data={args.data} estimator={args.estimator} repeats={args.repeats} "
         f"(accuracy: mean over repeats)"
     )
-    print(f"{'strategy':<18} {'round':>5} {'labels':>6} {'accuracy':>8}")
+    print(f"{'strategy':<{width}} {'round':>5} {'labels':>6} {'accuracy':>8}")
     for name, (labels, values) in result.curves().items():
         for r, (n, acc) in enumerate(zip(labels, values.mean(axis=0), strict=True)):
-            print(f"{name:<18} {r:>5} {n:>6} {acc:>8.4f}")
-    print(f"{'strategy':<18} {'AUC':>8} {'+-sem':>7}  paired AUC - random [95% CI]")
-    for row in result.summary():
-        diff = ""
+            print(f"{name:<{width}} {r:>5} {n:>6} {acc:>8.4f}")
+    # one repeat has no spread: say so rather than print 0 and [nan, nan]
+    one = "n/a (1 repeat)" if args.repeats == 1 else None
+    sem_width = len(one) if one else 7
+    header = f"{'strategy':<{width}} {'AUC':>8} {'+-sem':>{sem_width}}"
+    if "random" in result.strategies:
+        header += "  paired AUC - random [95% CI]"
+    print(header)
+    for row in result.summary(baseline="random"):
+        sem = one or f"{row['auc_sem']:.4f}"
+        line = f"{row['strategy']:<{width}} {row['auc_mean']:>8.4f} {sem:>{sem_width}}"
         if "diff_mean" in row:
-            diff = (
-                f"  {row['diff_mean']:+.4f} "
-                f"[{row['diff_low']:+.4f}, {row['diff_high']:+.4f}]"
-            )
-        auc = f"{row['auc_mean']:>8.4f} {row['auc_sem']:>7.4f}"
-        print(f"{row['strategy']:<18} {auc}{diff}")
-    if args.out is not None:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        result.to_csv(out / "results.csv")
-        result.to_json(out / "results.json")
-        import matplotlib
-
-        matplotlib.use("Agg")
-        plot_learning_curves(result, path=out / "learning_curves.png")
-        print(f"wrote {out / 'results.csv'}, results.json, learning_curves.png")
-    return 0
+            ci = one or f"[{row['diff_low']:+.4f}, {row['diff_high']:+.4f}]"
+            line += f"  {row['diff_mean']:+.4f} {ci}"
+        print(line)
 
 
 def _list_strategies(_args):
@@ -330,10 +392,27 @@ def build_parser():
         "--max-epochs", type=int, default=30, help="training epochs of a net"
     )
     sim.add_argument("--rounds", type=int, default=5, help="query rounds")
-    sim.add_argument("--batch-size", type=int, default=10, help="labels per round")
+    sim.add_argument(
+        "--n-instances", type=int, default=None, help="labels per round (default 10)"
+    )
+    sim.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="deprecated alias of --n-instances",
+    )
     sim.add_argument("--repeats", type=int, default=1, help="repeats (paired)")
     sim.add_argument("--seed", type=int, default=0, help="random seed")
-    sim.add_argument("--out", help="folder for results.csv, results.json and a plot")
+    sim.add_argument(
+        "--out",
+        help="folder for results.csv, results.json and learning_curves.png "
+        "(checked before the simulation starts)",
+    )
+    sim.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace result files already in --out (refused otherwise)",
+    )
     sim.add_argument("--checkpoint", help="JSON checkpoint to write and resume from")
     sim.add_argument(
         "--threads",

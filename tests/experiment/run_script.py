@@ -1,4 +1,4 @@
-"""Run a checkpointed simulation, print its records as JSON (for test_experiment)."""
+"""Run a checkpointed simulation, print its records as JSON (for test_checkpoint)."""
 
 import json
 import sys
@@ -30,7 +30,7 @@ def main(checkpoint):
         y_test=y[1200:],
         initial=15,
         n_rounds=4,
-        batch_size=7,
+        n_instances=7,
         n_repeats=1,
         random_state=3,
         checkpoint=checkpoint,
