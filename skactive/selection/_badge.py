@@ -24,7 +24,14 @@ from ._arrays import (
     _to_numpy,
     _to_tensor,
 )
-from ._distance import _DEFAULT_UPDATE_ROWS, _GradientUpdater, _sq_norms, _zero_tol
+from ._distance import (
+    _DEFAULT_UPDATE_ROWS,
+    _GradientUpdater,
+    _sq_norms,
+    _UniformTolerance,
+    _zero_tol,
+    _ZeroTolerance,
+)
 from ._farthest import _draw, _greedy_loop
 
 __all__ = ["badge_sampling"]
@@ -124,6 +131,7 @@ def badge_sampling(
     _check_finite_derived(F, (sqf,), "embeddings")
     a = _sq_norms(U) * sqf
     tol = _zero_tol(float(a.max()), F.shape[1] + U.shape[1], F.dtype)
+    zero = _ZeroTolerance(tol)
     update = _GradientUpdater(F, U, a, chunk or _DEFAULT_UPDATE_ROWS)
 
     # first centre: argmax ||g|| (ties through the random state)
@@ -133,7 +141,8 @@ def badge_sampling(
         Ur, Fr = U[rows].to(torch.float64), F[rows].to(torch.float64)
         return (Ur * Ur).sum(dim=1) * (Fr * Fr).sum(dim=1)
 
-    first, _ = _draw(a, None, u, tol, exact_norms)
+    # the largest ||g||^2 has rounding error below tol: a shared window
+    first, _ = _draw(a, None, u, zero, exact_norms, _UniformTolerance(tol))
     if first < 0:  # every gradient is zero: nothing to prefer
         first = min(int(u * n_pool), n_pool - 1)
     if n == 1:
@@ -142,7 +151,7 @@ def badge_sampling(
     picked = np.zeros(n_pool, dtype=bool)
     picked[first] = True
     rest, _ = _greedy_loop(
-        n - 1, n_pool, d2, update, exponent=1.0, rng=rng, tol=tol, picked=picked
+        n - 1, n_pool, d2, update, exponent=1.0, rng=rng, zero=zero, picked=picked
     )
     return np.concatenate([[first], rest]).astype(np.int64)
 

@@ -11,8 +11,12 @@ kept in one vector of pool length and updated in place:
 * :class:`_GradientUpdater` -- BADGE gradient embeddings
   ``g = u (x) f`` without forming them;
 * the squared norms and means these need, computed through small reusable
-  scratch blocks, and the tolerances below which a squared distance is
-  rounding noise.
+  scratch blocks;
+* the tolerances: per row, the squared distance below which it is rounding
+  noise (:class:`_ZeroTolerance`), and the rounding-error bounds that decide
+  which near-maximal rows are re-evaluated exactly (:class:`_PairTolerance`).
+  Both come from the norms of the two points involved, never from the
+  largest norm of the data: one far row must not hide every other distance.
 
 No ``n x n`` matrix and no centred copy of the pool are ever formed.
 """
@@ -29,11 +33,17 @@ from ._arrays import _BLOCK_ELEMS
 # pass is one vector of this length, so the default can be large; a single
 # chunk avoids Python overhead for pools of up to a million rows.
 _DEFAULT_UPDATE_ROWS = 1 << 20
-# Squared distances below ``_ZERO_RTOL * eps * sqrt(n_features) * max ||x||^2``
-# are indistinguishable from rounding noise of the expansion and count as 0.
+# The rounding error of a squared distance ``||x - c||^2`` of the fast pass
+# scales with the norms of the two points involved: with ``s = max(||x'||,
+# ||c'||)^2`` (norms relative to the pool mean ``m``) it stays below
+# ``4.5 * eps * (s + ||m|| sqrt(s))`` on Gaussian data of 8 to 512
+# dimensions, with or without an offset.  A row's squared distance below
+# ``_ZERO_RTOL * eps * sqrt(d) * (s + ||m|| sqrt(s))``, ``s = ||x'||^2`` (a
+# copy of a centre has its norm), is rounding noise and counts as 0.
 _ZERO_RTOL = 16.0
-# Near-maximal rows within ``2 * _TIE_RTOL * eps * d**0.25 * scale`` of the
-# maximum are re-evaluated exactly (at temperature 0).
+# At temperature 0, rows whose squared distance could reach the maximum's
+# within ``_TIE_RTOL * eps * d**0.25 * (s + ||m|| sqrt(s))`` (each row with
+# its own ``s``) are re-evaluated exactly.
 _TIE_RTOL = 4.0
 # Elements of the reusable scratch block for elementwise passes on CPU: it
 # stays in cache, is allocated once (fresh large allocations cost page
@@ -90,6 +100,11 @@ class _ShiftedEuclidean:
     which needs only a matrix-vector product with the *original* rows (no
     centred copy) while its rounding error scales with ``||c'||`` instead of
     ``||c||`` -- much better for embeddings far from the origin.
+
+    The rounding error of each squared distance is bounded from the norms of
+    its two points (:meth:`zero_tol`, :meth:`tie_tolerance`), never from the
+    largest norm of the pool or of the labeled rows: one far row must not
+    make every other distance look like rounding noise.
     """
 
     def __init__(self, X, chunk_rows):
@@ -98,6 +113,9 @@ class _ShiftedEuclidean:
         self.m = _column_mean(X)
         self.m64 = self.m.to(torch.float64)
         self.sqn = _sq_norms(X, self.m)  # ||x'||^2
+        self.r = self.sqn.clamp(min=0).sqrt_()  # ||x'||
+        self.m_norm = float(torch.linalg.vector_norm(self.m64))
+        self.lab_sq_max = 0.0  # largest ||l'||^2 of the labeled rows
         self.rows = min(self.n, chunk_rows)
         self.buf = torch.empty(self.rows, dtype=X.dtype, device=X.device)
         self.L = None  # labeled embeddings (set by min_to_set)
@@ -108,18 +126,24 @@ class _ShiftedEuclidean:
         self._c64_rows = 0
         self._L64 = None
 
-    def zero_tol(self, extra_sq=0.0, rtol=_ZERO_RTOL, dim_power=0.5):
-        """Bound on the rounding error of the fast pass.
+    def zero_tol(self, rtol=_ZERO_RTOL, dim_power=0.5):
+        """Per row, the squared distance below which it counts as 0.
 
-        ``rtol * eps * d**dim_power * (max ||x'||^2 + ||m|| max ||x'||)``.
-        The observed errors stay below ``4.5 * eps * (...)`` on Gaussian data
-        of 8 to 512 dimensions, with or without an offset; the default
-        (``16 sqrt(d)``) marks squared distances that count as 0.
+        ``rtol * eps * d**dim_power * (||x'||^2 + ||m|| ||x'||)``: the bound
+        on the rounding error of the row's distance to a copy of itself.  A
+        row at a positive distance above its bound is never taken for a copy
+        of a centre, however far other rows (labeled or not) are.
         """
-        max_sq = max(float(self.sqn.max()), extra_sq)
-        scale = max_sq + float(torch.linalg.vector_norm(self.m64)) * math.sqrt(max_sq)
-        eps = torch.finfo(self.X.dtype).eps
-        return rtol * eps * self.d**dim_power * scale
+        k = rtol * torch.finfo(self.X.dtype).eps * self.d**dim_power
+        return _ZeroTolerance(self.r.add(self.m_norm).mul_(self.r).mul_(k))
+
+    def tie_tolerance(self, rtol=_TIE_RTOL, dim_power=0.25):
+        """Row-wise bounds on the rounding error, to settle near-ties exactly.
+
+        Create it after :meth:`min_to_set` (it reads the labeled rows' norms).
+        """
+        k = rtol * torch.finfo(self.X.dtype).eps * self.d**dim_power
+        return _PairTolerance(self, k)
 
     def _shifted(self, C):
         """``C - m`` in X's dtype and the offsets ``||c'||^2 + 2 m.c'``."""
@@ -140,6 +164,8 @@ class _ShiftedEuclidean:
         mn_buf = torch.empty(min(n, rc), dtype=X.dtype, device=X.device)
         for t in range(0, m, lc):
             Ls, off = self._shifted(L[t : t + lc])
+            Ld = Ls.to(torch.float64)
+            self.lab_sq_max = max(self.lab_sq_max, float((Ld * Ld).sum(-1).max()))
             off = off.to(X.dtype).unsqueeze(0)
             for s in range(0, n, rc):
                 e = min(n, s + rc)
@@ -307,8 +333,94 @@ class _ShiftedEuclidean:
         return best.clamp_(min=0)
 
 
-def _zero_tol(max_sq, n_features, dtype):
-    return _ZERO_RTOL * torch.finfo(dtype).eps * math.sqrt(n_features) * max_sq
+class _ZeroTolerance:
+    """The squared distance below which a row counts as 0 (rounding noise).
+
+    ``values``: one per row (a tensor) or one for all rows (a float).
+    """
+
+    def __init__(self, values):
+        self.values = values
+        if isinstance(values, torch.Tensor):
+            self.max = float(values.max()) if values.numel() else 0.0
+            self._rows = values.cpu().numpy()  # no copy on CPU
+        else:
+            self.max = float(values)
+            self._rows = None
+
+    def positive(self, sq, row):
+        """Whether squared distance ``sq`` of row ``row`` is above the noise.
+
+        ``row=None``: whether it is above every row's noise.
+        """
+        if sq > self.max:
+            return True
+        return row is not None and self._rows is not None and sq > self._rows[row]
+
+
+class _PairTolerance:
+    """Bounds on the rounding error of the fast pass, one per row.
+
+    The error of ``||x - c||^2`` scales with ``s = max(||x'||, ||c'||)^2``
+    and ``||m|| sqrt(s)`` (see ``_TIE_RTOL``).  Which centre ``c`` is a row's
+    nearest one is not kept, but ``||c'|| <= ||x'|| + ||x - c||``, and
+    ``||c'|| <= R``, the largest norm of the labeled and pool rows; for a row
+    at squared distance up to ``sq``, ``s = max(r, min(r + sqrt(sq), R))^2``
+    with ``r = ||x'||``.  So a far row has a large bound of its own but
+    inflates no other row's.
+    """
+
+    def __init__(self, engine, k):
+        self.k = k
+        self.m_norm = engine.m_norm
+        self.r = engine.r
+        self._r = engine.r.cpu().numpy()  # scalar access (no copy on CPU)
+        self.r_max = float(self._r.max())
+        self.R = max(self.r_max, math.sqrt(engine.lab_sq_max))
+
+    def _err(self, root):
+        return self.k * root * (root + self.m_norm)
+
+    def bound(self, sq):
+        """An upper bound of :meth:`at` over every row."""
+        r = self.r_max
+        return self._err(max(r, min(r + math.sqrt(max(sq, 0.0)), self.R)))
+
+    def at_one(self, row, sq):
+        """The bound of one row (an int)."""
+        r = float(self._r[row])
+        return self._err(max(r, min(r + math.sqrt(max(sq, 0.0)), self.R)))
+
+    def at(self, rows, sq):
+        """The bounds of rows ``rows`` (an index tensor; ``None``: all)."""
+        r = self.r if rows is None else self.r[rows]
+        root = torch.maximum(r, (r + math.sqrt(max(sq, 0.0))).clamp_(max=self.R))
+        return root.add(self.m_norm).mul_(root).mul_(self.k)
+
+
+class _UniformTolerance:
+    """The same bound for every row (the interface of :class:`_PairTolerance`)."""
+
+    def __init__(self, value):
+        self.value = float(value)
+
+    def bound(self, sq):
+        return self.value
+
+    def at_one(self, row, sq):
+        return self.value
+
+    def at(self, rows, sq):
+        return self.value
+
+
+def _zero_tol(sq, n_features, dtype):
+    """``_ZERO_RTOL * eps * sqrt(n_features) * sq`` (elementwise for tensors).
+
+    With ``sq`` the squared norm of each row (the scale of its distance to a
+    copy of itself), the per-row squared distance that counts as 0.
+    """
+    return _ZERO_RTOL * torch.finfo(dtype).eps * math.sqrt(n_features) * sq
 
 
 class _GradientUpdater:

@@ -29,12 +29,7 @@ from .._validation import (
     validate_params,
 )
 from ._arrays import _check_finite_derived, _check_labeled, _resolve_device, _to_tensor
-from ._distance import (
-    _DEFAULT_UPDATE_ROWS,
-    _TIE_RTOL,
-    _ShiftedEuclidean,
-    _sq_norms,
-)
+from ._distance import _DEFAULT_UPDATE_ROWS, _ShiftedEuclidean, _ZeroTolerance
 
 __all__ = ["diversity_sampling", "kcenter_greedy"]
 
@@ -68,34 +63,51 @@ def _pick_from_weights(w, u, out=None):
     return idx
 
 
-def _argmax_draw(d2, u, tol, refine, tie_tol=None):
+def _argmax_draw(d2, u, zero, refine, tie=None):
     """Argmax of ``d2`` with uniform tie-breaking (see :func:`_draw`).
 
     The maximum and the runner-up settle the usual case of a clear maximum;
-    only when the runner-up is within the tie window are candidates listed.
+    only when the runner-up is within the tie window are candidates listed:
+    first with the loosest bound (``tie.bound``, valid for every row), then
+    with each candidate's own bound (``tie.at``).
     """
-    if d2.shape[0] == 1:
-        m = float(d2[0])
-        return (0, m) if m > tol else (-1, 0.0)
+    n = d2.shape[0]
     top, i0 = d2.max(dim=0)
     v0, i0 = float(top), int(i0)
-    if not v0 > tol:
-        return -1, 0.0
+    if not zero.positive(v0, i0):
+        # the largest value is rounding noise of its row (a copy of a centre
+        # far from the mean): look among the rows that count as positive
+        positive = d2 > zero.values
+        if not bool(positive.any()):
+            return -1, 0.0
+        d2 = torch.where(positive, d2, -math.inf)  # a copy (rare)
+        top, i0 = d2.max(dim=0)
+        v0, i0 = float(top), int(i0)
+    if n == 1:
+        return 0, v0
     d2[i0] = -math.inf  # runner-up: two max passes are cheaper than topk
     v1 = float(d2.max())
     d2[i0] = top
-    window = 0.0 if refine is None else 2.0 * (tol if tie_tol is None else tie_tol)
-    if v0 - v1 > window:
-        return i0, v0
     if refine is None:
+        if v0 > v1:
+            return i0, v0
         ties = torch.nonzero(d2 == v0).flatten()
     else:
+        t0 = tie.at_one(i0, v0)
+        loose = t0 + tie.bound(v0)
+        if v0 - v1 > loose:
+            return i0, v0
         # usually 2-3 candidates: a small top-k instead of a full scan
-        k_top = min(8, d2.shape[0])
+        k_top = min(8, n)
         vals, rows = torch.topk(d2, k_top)
-        ties = rows[vals >= v0 - window].sort().values  # index order
-        if ties.shape[0] == k_top < d2.shape[0]:  # maybe more: full scan
-            ties = torch.nonzero(d2 >= v0 - window).flatten()
+        keep = vals >= v0 - loose
+        rows, vals = rows[keep], vals[keep]
+        if rows.shape[0] == k_top < n:  # maybe more: full scan
+            rows = torch.nonzero(d2 >= v0 - loose).flatten()
+            vals = d2[rows]
+        if rows.shape[0] > 1:  # the rows whose own error can reach the maximum
+            rows = rows[vals + tie.at(rows, v0) >= v0 - t0]
+        ties = rows.sort().values  # index order
         if ties.shape[0] <= _REFINE_MAX:
             exact = refine(ties)
             top = exact.max()
@@ -106,30 +118,36 @@ def _argmax_draw(d2, u, tol, refine, tie_tol=None):
     return int(ties[min(int(u * k), k - 1)]), v0
 
 
-def _draw(d2, exponent, u, tol, refine=None, tie_tol=None, work=None):
+def _draw(d2, exponent, u, zero, refine=None, tie=None, work=None):
     """One pick from squared distances ``d2``.
 
     ``exponent=None`` -> argmax with uniform tie-breaking, otherwise
-    ``p_i ∝ d2_i ** exponent`` (``exponent = 1 / (2 T)``).  Returns ``-1``
-    when every squared distance is (numerically) zero, i.e. ``<= tol``.
+    ``p_i ∝ d2_i ** exponent`` (``exponent = 1 / (2 T)``).  ``zero``: a
+    :class:`~skactive.selection._distance._ZeroTolerance`, the squared
+    distance of each row (or of all rows) below which it is rounding noise
+    and counts as 0; returns ``-1`` when every row counts as 0.
 
-    With ``refine`` (rows -> float64 exact squared distances), the argmax is
-    settled exactly among all rows within ``2 * tie_tol`` (default ``tol``;
-    a bound on the rounding error of the fast pass) of the maximum, so
-    float32 embeddings give the same picks as an exact computation.
+    With ``refine`` (rows -> float64 exact squared distances) and ``tie``
+    (bounds on the rounding error of the fast pass, row by row: see
+    :class:`~skactive.selection._distance._PairTolerance`), the argmax is
+    settled exactly among all rows whose value could reach the maximum's,
+    so float32 embeddings give the same picks as an exact computation.
 
     ``work``: two float64 buffers of ``len(d2)`` reused across picks.
     """
     if exponent is None:
-        return _argmax_draw(d2, u, tol, refine, tie_tol)
-    m = float(d2.max())
-    if not m > tol:
-        return -1, 0.0
+        return _argmax_draw(d2, u, zero, refine, tie)
     if work is None:
         work = torch.empty((2, d2.shape[0]), dtype=torch.float64, device=d2.device)
     w = work[0].copy_(d2)
-    # weight 0 for rounding noise (<= tol, including values below 0)
-    torch.nn.functional.threshold_(w, tol, 0.0)
+    # weight 0 for rounding noise (<= the zero tolerance, values below 0 too)
+    if isinstance(zero.values, torch.Tensor):
+        w.masked_fill_(d2 <= zero.values, 0.0)
+    else:
+        torch.nn.functional.threshold_(w, zero.values, 0.0)
+    m = float(w.max())
+    if not m > 0:
+        return -1, 0.0
     if exponent == 0.5:
         w.sqrt_()
     elif exponent != 1.0:  # normalise by the maximum: no overflow
@@ -138,37 +156,59 @@ def _draw(d2, exponent, u, tol, refine=None, tie_tol=None, work=None):
     return idx, float(d2[idx])
 
 
-def _lazy_argmax_draw(d2, engine, u, tol, tie_tol, m):
+def _lazy_argmax_draw(d2, engine, u, zero, tie, m):
     """Argmax of the exact distances when ``d2`` holds upper bounds.
 
     The rows with the ``k`` largest bounds (``k = m`` first) are brought up
     to date (``engine.refresh``).  Every other row's distance is at most the
-    ``k``-th bound, so once the largest exact value among the top rows
-    exceeds that bound by more than the tie window, the argmax and all rows
-    that could tie with it are among the top rows; otherwise ``k`` doubles.
-    Ties are then settled as in :func:`_argmax_draw` (exactly in float64,
-    uniform choice among equal rows in index order).
+    ``k``-th bound, so once no other row's bound plus its rounding error
+    can reach the largest exact value among the top rows, the argmax and
+    all rows that could tie with it are among the top rows.  The cheap test
+    uses the loosest error bound (``tie.bound``); when only that one fails
+    (rows far from the mean have large rounding errors), the rows that can
+    reach the maximum with their own bounds are listed and brought up to
+    date; otherwise ``k`` doubles.  Ties are then settled as in
+    :func:`_argmax_draw` (exactly in float64, uniform choice among equal
+    rows in index order).
     """
     n = d2.shape[0]
-    window = 2.0 * tie_tol
     k = min(m, n)
     while True:
         if 4 * k > n:  # wide: bring every row up to date, no sort
-            rows = torch.arange(n, device=d2.device)
-            engine.refresh(d2, rows)
-            vals = d2
-            v0 = float(vals.max())
-            break
+            engine.refresh(d2, torch.arange(n, device=d2.device))
+            return _argmax_draw(d2, u, zero, engine.exact_sq, tie)
         bounds, rows = torch.topk(d2, k)
         engine.refresh(d2, rows)
         vals = d2[rows]
-        v0 = float(vals.max())
-        if float(bounds[-1]) < v0 - window:
+        top, j = vals.max(dim=0)
+        v0, tb = float(top), None
+        if zero.positive(v0, None):  # above every row's noise: no row needed
+            tb = t0 = tie.bound(v0)  # the loosest bounds first
+            if float(bounds[-1]) + tb < v0 - t0:
+                break
+        i0 = int(rows[j])
+        if not zero.positive(v0, i0):  # rounding noise at the top
+            engine.refresh(d2, torch.arange(n, device=d2.device))
+            return _argmax_draw(d2, u, zero, engine.exact_sq, tie)
+        tb, t0 = tie.bound(v0), tie.at_one(i0, v0)
+        if float(bounds[-1]) + tb < v0 - t0:
             break
+        if float(bounds[-1]) + tie.at_one(int(rows[-1]), v0) < v0 - t0:
+            # only rows with large rounding errors (far from the mean) could
+            # still reach the maximum: list them with their own bounds
+            reach = torch.nonzero(d2 + tie.at(None, v0) >= v0 - t0).flatten()
+            if not engine.refresh(d2, reach):  # all of them are exact
+                rows, vals = reach, d2[reach]
+                top, j = vals.max(dim=0)
+                v0, i0 = float(top), int(rows[j])
+                tb, t0 = tie.bound(v0), tie.at_one(i0, v0)
+                break
+            continue
         k *= 2
-    if not v0 > tol:
-        return -1, 0.0
-    cand = rows[vals >= v0 - window]
+    # t0 may be the loosest bound rather than the top row's own: a superset
+    cand = rows[vals >= v0 - t0 - tb]
+    if cand.shape[0] > 1:  # the rows whose own error can reach the maximum
+        cand = cand[d2[cand] + tie.at(cand, v0) >= v0 - t0]
     if cand.shape[0] == 1:
         return int(cand[0]), v0
     cand = cand.sort().values  # index order
@@ -182,7 +222,7 @@ def _lazy_argmax_draw(d2, engine, u, tol, tie_tol, m):
     return int(ties[min(int(u * n_ties), n_ties - 1)]), v0
 
 
-def _lazy_kcenter_loop(n, n_pool, d2, engine, *, rng, tol, tie_tol):
+def _lazy_kcenter_loop(n, n_pool, d2, engine, *, rng, zero, tie):
     """k-center greedy with bound pruning (the ``T = 0`` case).
 
     Same picks as :func:`_greedy_loop` with ``exponent=None``, but a new
@@ -201,7 +241,7 @@ def _lazy_kcenter_loop(n, n_pool, d2, engine, *, rng, tol, tie_tol):
         return engine.add_centre_lazy(d2, idx)
 
     def draw(d2, u):
-        return _lazy_argmax_draw(d2, engine, u, tol, tie_tol, _LAZY_TOP)
+        return _lazy_argmax_draw(d2, engine, u, zero, tie, _LAZY_TOP)
 
     if d2 is not None:
         engine.start_lazy(len(engine.centres))
@@ -221,10 +261,10 @@ def _greedy_loop(
     *,
     exponent,
     rng,
-    tol=0.0,
+    zero=None,
     picked=None,
     refine=None,
-    tie_tol=None,
+    tie=None,
     draw=None,
 ):
     """Sequential farthest-point / D^p sampling.
@@ -236,6 +276,8 @@ def _greedy_loop(
         when the set is empty (the next pick is then uniform).
     update : callable ``(d2, idx) -> d2``
         Adds row ``idx`` to the centre set.
+    zero, refine, tie
+        As in :func:`_draw`.
     picked : bool ndarray or None
         Rows selected before this loop (excluded from the uniform fill-up).
     draw : callable ``(d2, u) -> (idx, sq)`` or None
@@ -244,6 +286,7 @@ def _greedy_loop(
     picks = np.empty(n, dtype=np.int64)
     dists = np.empty(n, dtype=np.float64)
     picked = np.zeros(n_pool, dtype=bool) if picked is None else picked
+    zero = _ZeroTolerance(0.0) if zero is None else zero
     work = None  # float64 buffers for sampling at T > 0, allocated once
     exhausted = False
     for k in range(n):
@@ -260,7 +303,7 @@ def _greedy_loop(
                     work = torch.empty(
                         (2, n_pool), dtype=torch.float64, device=d2.device
                     )
-                idx, sq = _draw(d2, exponent, u, tol, refine, tie_tol, work)
+                idx, sq = _draw(d2, exponent, u, zero, refine, tie, work)
             if idx < 0:
                 exhausted = True
                 idx, sq = _uniform_unpicked(picked, u), 0.0
@@ -357,7 +400,7 @@ def diversity_sampling(
     2 \bar x \cdot c'` around the pool mean :math:`\bar x`
     (:math:`x' = x - \bar x`) in the dtype of the embeddings;
     no pairwise matrix and no centred copy are formed.  At ``T = 0`` the rows
-    within the rounding error of the maximum are re-evaluated in float64
+    within (their own) rounding error of the maximum are re-evaluated in float64
     (to ~1e-15 relative), so float32 embeddings select the same rows as an
     exact computation.  Sampling weights are computed in
     float64 as :math:`(d_i / d_{max})^{1/T}`, which neither overflows nor
@@ -374,10 +417,13 @@ def diversity_sampling(
     2.5% for 10,000 Gaussian rows in 128 dimensions and 200 picks).  The
     picks are those of the one-pass-per-pick loop.
 
-    A selected row has distance 0 and is never selected again.  Squared
-    distances below the rounding noise of the expansion count as 0; when
-    every remaining distance is 0 (duplicates), the remaining picks are
-    drawn uniformly among the rows not selected yet.
+    A selected row has distance 0 and is never selected again.  A squared
+    distance below the rounding noise of the expansion counts as 0; that
+    noise is bounded row by row, from the norms of the two points involved
+    (relative to the pool mean), so one far row -- labeled or in the pool --
+    does not make the distances of the others look like noise.  When every
+    remaining distance is 0 (duplicates), the remaining picks are drawn
+    uniformly among the rows not selected yet.
 
     References
     ----------
@@ -413,13 +459,9 @@ def diversity_sampling(
 
     update = _ShiftedEuclidean(X, chunk or _DEFAULT_UPDATE_ROWS)
     _check_finite_derived(X, (update.m, update.sqn), "embeddings")
-    d2 = None
-    extra = 0.0
-    if lab is not None:
-        d2 = update.min_to_set(lab)
-        extra = float(_sq_norms(lab, update.m).max())
-    tol = update.zero_tol(extra)
-    tie_tol = update.zero_tol(extra, rtol=_TIE_RTOL, dim_power=0.25)
+    d2 = None if lab is None else update.min_to_set(lab)
+    zero = update.zero_tol()  # per row: a far row inflates no other's
+    tie = update.tie_tolerance()
     exponent = None if temperature == 0 else 1.0 / (2.0 * temperature)
     if exponent is not None and not math.isfinite(exponent):
         raise InvalidParameterError(
@@ -428,7 +470,7 @@ def diversity_sampling(
         )
     if exponent is None and n_pool * n_feat >= _LAZY_MIN_ELEMS:
         picks, dists = _lazy_kcenter_loop(
-            n, n_pool, d2, update, rng=rng, tol=tol, tie_tol=tie_tol
+            n, n_pool, d2, update, rng=rng, zero=zero, tie=tie
         )
     else:
         picks, dists = _greedy_loop(
@@ -438,9 +480,9 @@ def diversity_sampling(
             update,
             exponent=exponent,
             rng=rng,
-            tol=tol,
+            zero=zero,
             refine=update.exact_sq,
-            tie_tol=tie_tol,
+            tie=tie,
         )
     return (picks, dists) if return_distances else picks
 

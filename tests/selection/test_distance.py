@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 from skactive.selection import _distance, _farthest, diversity_sampling, kcenter_greedy
 
-from ._helpers import blobs, greedy_with_gap
+from ._helpers import HYP, blobs, greedy_with_gap
 
 
 def test_float32_near_ties_settled_exactly(monkeypatch):
@@ -56,11 +58,7 @@ def _eager_kcenter(X, n, labeled, seed):
     """The one-pass-per-pick loop, the reference for the pruned one."""
     Xt = torch.as_tensor(X)
     engine = _distance._ShiftedEuclidean(Xt, 1 << 20)
-    d2, extra = None, 0.0
-    if labeled is not None:
-        Lt = torch.as_tensor(labeled)
-        d2 = engine.min_to_set(Lt)
-        extra = float(_distance._sq_norms(Lt, engine.m).max())
+    d2 = None if labeled is None else engine.min_to_set(torch.as_tensor(labeled))
     picks, dists = _farthest._greedy_loop(
         n,
         X.shape[0],
@@ -68,9 +66,9 @@ def _eager_kcenter(X, n, labeled, seed):
         engine,
         exponent=None,
         rng=np.random.RandomState(seed),
-        tol=engine.zero_tol(extra),
+        zero=engine.zero_tol(),
         refine=engine.exact_sq,
-        tie_tol=engine.zero_tol(extra, rtol=_distance._TIE_RTOL, dim_power=0.25),
+        tie=engine.tie_tolerance(),
     )
     return picks, dists
 
@@ -151,3 +149,162 @@ def test_pruned_kcenter_many_exact_ties_picks_a_farthest_row(monkeypatch):
         centres.append(X[i].astype(float))
     assert len({tuple(X[i]) for i in picks[:26]}) == 26  # 27 sites, 1 labeled
     assert len(set(picks.tolist())) == 40
+
+
+# --------------------------------------------------------------------------
+# local tolerances: far rows, duplicates and constant rows (issue "scale")
+# --------------------------------------------------------------------------
+def _brute_kcenter(X, L, n, seed, first=None):
+    """float64 k-center greedy with the documented tie and fill-up rules.
+
+    One uniform number ``u`` per pick (``RandomState(seed)``): without
+    labeled rows the first pick is ``int(u * n_pool)`` (or ``first``); ties
+    take ``ties[int(u * len(ties))]`` in index order; once every distance is
+    0, the rest is ``free[int(u * len(free))]`` over the unpicked rows.
+    Returns the picks and their distances at the time they were picked.
+    """
+    rng = np.random.RandomState(seed)
+    n_pool = X.shape[0]
+    D = None if L is None else cdist(X, L, "sqeuclidean").min(1)
+    picked = np.zeros(n_pool, dtype=bool)
+    picks, dists, exhausted = [], [], False
+    for _ in range(n):
+        u = rng.random_sample()
+        if D is None:
+            idx, sq = min(int(u * n_pool), n_pool - 1), np.inf
+            idx = idx if first is None else first
+        elif exhausted or not D.max() > 0:
+            exhausted = True
+            free = np.flatnonzero(~picked)
+            idx, sq = int(free[min(int(u * len(free)), len(free) - 1)]), 0.0
+        else:
+            ties = np.flatnonzero(D == D.max())
+            idx = int(ties[min(int(u * len(ties)), len(ties) - 1)])
+            sq = D[idx]
+        picks.append(idx)
+        dists.append(np.sqrt(sq))
+        picked[idx] = True
+        new = ((X - X[idx]) ** 2).sum(1)
+        D = new if D is None else np.minimum(D, new)
+        D[idx] = 0.0
+    return np.array(picks), np.array(dists)
+
+
+def _scale_case(seed, n_base, dim, n_out, n_dup, n_const, n_lab, constant_pool):
+    """A unit-spread pool with far rows, duplicates and constant rows.
+
+    Distinct rows are at least ~1.8 apart (a jittered lattice of spacing 2),
+    so their distances stay resolvable in float32 even when far pool rows
+    shift the mean; exact duplicates (copies of rows, constant rows) are at
+    distance 0. Labeled rows: far ones (3,000 to 10,000 from the pool),
+    copies of pool rows, ordinary ones.
+    """
+    rng = np.random.default_rng(seed)
+    lattice = 2.0 * rng.integers(-3, 4, size=(4 * (n_base + n_lab), dim))
+    lattice = np.unique(lattice, axis=0)
+    lattice = lattice[rng.permutation(lattice.shape[0])]
+    lattice += rng.uniform(-0.1, 0.1, size=lattice.shape)
+    if constant_pool:
+        X = np.full((n_base, dim), float(rng.choice([-9.0, 9.0, 15.0])))
+    else:
+        X = lattice[:n_base]
+    spare = list(lattice[X.shape[0] :])  # lattice points left for labeled rows
+    rows = [X]
+    far = rng.choice([300.0, 500.0, 700.0, 1000.0], size=n_out, replace=False)
+    for radius in far:  # far pool rows, in random directions, 200+ apart
+        v = rng.normal(size=(1, dim))
+        rows.append(v / np.linalg.norm(v) * radius)
+    rows.append(np.full((n_const, dim), float(rng.choice([-9.0, 9.0, 15.0]))))
+    X = np.vstack(rows)
+    if n_dup:
+        X = np.vstack([X, X[rng.integers(0, X.shape[0], size=n_dup)]])
+    X = X[rng.permutation(X.shape[0])].astype(np.float32)
+    L = []
+    for j in range(n_lab):
+        kind = j % 3
+        if kind == 0:  # far
+            v = rng.normal(size=dim)
+            L.append(v / np.linalg.norm(v) * rng.uniform(3000, 10000))
+        elif kind == 1:  # a copy of a pool row
+            L.append(X[rng.integers(X.shape[0])].astype(np.float64))
+        elif spare:  # an ordinary row, as far from the pool rows as they are
+            L.append(spare.pop())
+    L = np.array(L, dtype=np.float32) if L else None
+    return X, L
+
+
+SCALE_CASES = dict(
+    seed=st.integers(0, 2**16),
+    n_base=st.integers(6, 30),
+    dim=st.sampled_from([1, 2, 3, 8, 16, 64]),
+    n_out=st.integers(0, 2),
+    n_dup=st.integers(0, 8),
+    n_const=st.integers(0, 4),
+    n_lab=st.integers(0, 4),
+    constant_pool=st.booleans(),
+    frac=st.floats(0.05, 1.0),
+    lazy=st.booleans(),
+)
+
+
+@HYP
+@given(**SCALE_CASES)
+def test_kcenter_picks_equal_float64_bruteforce(
+    seed, n_base, dim, n_out, n_dup, n_const, n_lab, constant_pool, frac, lazy
+):
+    X, L = _scale_case(seed, n_base, dim, n_out, n_dup, n_const, n_lab, constant_pool)
+    n = max(1, int(round(frac * X.shape[0])))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_farthest, "_LAZY_MIN_ELEMS", 0 if lazy else 1 << 60)
+        mp.setattr(_farthest, "_LAZY_TOP", 2)
+        got, got_d = diversity_sampling(
+            X, n, labeled=L, random_state=seed, return_distances=True
+        )
+    X64 = X.astype(np.float64)
+    L64 = None if L is None else L.astype(np.float64)
+    want, want_d = _brute_kcenter(X64, L64, n, seed, first=int(got[0]))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got_d, want_d, rtol=1e-3, atol=1e-3)
+
+
+@HYP
+@given(**SCALE_CASES)
+def test_sampling_never_picks_a_zero_distance_row_while_others_remain(
+    seed, n_base, dim, n_out, n_dup, n_const, n_lab, constant_pool, frac, lazy
+):
+    X, L = _scale_case(seed, n_base, dim, n_out, n_dup, n_const, n_lab, constant_pool)
+    n = max(1, int(round(frac * X.shape[0])))
+    got, got_d = diversity_sampling(
+        X, n, labeled=L, temperature=0.5, random_state=seed, return_distances=True
+    )
+    X64 = X.astype(np.float64)
+    D = None if L is None else cdist(X64, L.astype(np.float64), "sqeuclidean").min(1)
+    picked = np.zeros(X.shape[0], dtype=bool)
+    for idx, dist in zip(got, got_d, strict=True):
+        if D is not None:
+            if D[idx] == 0:  # a copy of a centre: only once nothing else is left
+                assert not (D[~picked] > 0).any()
+                assert dist == 0
+            else:
+                np.testing.assert_allclose(dist, np.sqrt(D[idx]), rtol=1e-3)
+        picked[idx] = True
+        new = ((X64 - X64[idx]) ** 2).sum(1)
+        D = new if D is None else np.minimum(D, new)
+
+
+def test_one_far_labeled_row_does_not_hide_the_pool():
+    # the reported case: float32, unit-spread pool, one labeled row ~3,000
+    # units away; k-center greedy must still spread over the pool
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 16)).astype(np.float32)
+    L = np.full((1, 16), 3000.0 / 4.0, dtype=np.float32)
+    for lazy in (False, True):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_farthest, "_LAZY_MIN_ELEMS", 0 if lazy else 1 << 60)
+            got, dist = diversity_sampling(
+                X, 30, labeled=L, random_state=0, return_distances=True
+            )
+        want, want_d = _brute_kcenter(X.astype(np.float64), L.astype(np.float64), 30, 0)
+        np.testing.assert_array_equal(got, want)
+        assert np.all(dist > 1.0)
+        np.testing.assert_allclose(dist, want_d, rtol=1e-4)
