@@ -100,7 +100,9 @@ def badge_sampling(
     Rows whose gradient embedding coincides with a chosen centre have
     :math:`d = 0` and are never drawn; when all remaining distances are 0 the
     rest is filled uniformly among unselected rows (as in
-    :func:`diversity_sampling`).
+    :func:`diversity_sampling`).  What counts as 0 is bounded row by row,
+    from the row's own gradient norm, so a row with a huge gradient does not
+    make the others look like copies of a centre.
 
     References
     ----------
@@ -130,8 +132,10 @@ def badge_sampling(
     sqf = _sq_norms(F)
     _check_finite_derived(F, (sqf,), "embeddings")
     a = _sq_norms(U) * sqf
+    # ||g_i - g_j||^2 counts as 0 below the rounding error of a copy of row i
+    # (per row: a row with a large gradient inflates no other's tolerance)
+    zero = _ZeroTolerance(_zero_tol(a, F.shape[1] + U.shape[1], F.dtype))
     tol = _zero_tol(float(a.max()), F.shape[1] + U.shape[1], F.dtype)
-    zero = _ZeroTolerance(tol)
     update = _GradientUpdater(F, U, a, chunk or _DEFAULT_UPDATE_ROWS)
 
     # first centre: argmax ||g|| (ties through the random state)
@@ -142,7 +146,9 @@ def badge_sampling(
         return (Ur * Ur).sum(dim=1) * (Fr * Fr).sum(dim=1)
 
     # the largest ||g||^2 has rounding error below tol: a shared window
-    first, _ = _draw(a, None, u, zero, exact_norms, _UniformTolerance(tol))
+    first, _ = _draw(
+        a, None, u, _ZeroTolerance(tol), exact_norms, _UniformTolerance(tol)
+    )
     if first < 0:  # every gradient is zero: nothing to prefer
         first = min(int(u * n_pool), n_pool - 1)
     if n == 1:
@@ -177,6 +183,7 @@ def _badge_sampling_naive(probas, embeddings, n_instances, random_state=None):
     G = (Uu[:, :, None] * F[:, None, :]).reshape(n_pool, -1)
     a = np.einsum("ij,ij->i", G, G)
     tol = _zero_tol(float(a.max()), F.shape[1] + P.shape[1], in_dtype)
+    zero = _zero_tol(a, F.shape[1] + P.shape[1], in_dtype)  # per row
 
     picks = []
     picked = np.zeros(n_pool, dtype=bool)
@@ -194,13 +201,13 @@ def _badge_sampling_naive(probas, embeddings, n_instances, random_state=None):
     exhausted = False
     while len(picks) < n:
         u = rng.random_sample()
-        if not exhausted and not d2.max() > tol:
+        if not exhausted and not (d2 > zero).any():
             exhausted = True
         if exhausted:
             free = np.flatnonzero(~picked)
             idx = int(free[min(int(u * len(free)), len(free) - 1)])
         else:
-            w = np.where(d2 <= tol, 0.0, d2)
+            w = np.where(d2 <= zero, 0.0, d2)
             c = np.cumsum(w)
             idx = int(np.searchsorted(c, u * c[-1], side="right"))
             if idx >= n_pool:

@@ -237,8 +237,10 @@ def _typicality(points, k_neighbors):
     P = P - P.mean(dim=0)  # expansion around the centre: small rounding error
     sq = (P * P).sum(1)
     # squared distances within the expansion's rounding error count as 0
-    # (duplicates are exactly 0, as with direct differences)
-    tol = _zero_tol(float(sq.max()), P.shape[1], P.dtype)
+    # (duplicates are exactly 0, as with direct differences); the error of
+    # row i's distance to a copy of itself scales with its own norm, so a
+    # far point of the cluster inflates no other point's tolerance
+    tol = _zero_tol(sq, P.shape[1], P.dtype)
     mean = np.empty(m)
     rows = max(1, _BLOCK_ELEMS // m)
     for s in range(0, m, rows):
@@ -247,7 +249,7 @@ def _typicality(points, k_neighbors):
         # K + 1 smallest: the point itself (or an exact duplicate: also 0)
         # comes first and is dropped
         near = torch.topk(d2, K + 1, dim=1, largest=False).values[:, 1:]
-        near = torch.nn.functional.threshold(near, tol, 0.0).sqrt_()
+        near = near.masked_fill_(near <= tol[s : s + rows, None], 0.0).sqrt_()
         mean[s : s + rows] = near.mean(dim=1).double().numpy()
     with np.errstate(divide="ignore"):
         return 1.0 / mean

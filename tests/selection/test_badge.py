@@ -110,3 +110,22 @@ def test_badge_n_instances_larger_than_pool():
     P, F = badge_data(n=10)
     with pytest.raises(ValueError, match="n_instances=11 is larger than the pool"):
         badge_sampling(P, F, 11)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_badge_one_far_row_does_not_hide_the_others(dtype):
+    # a row with a huge gradient embedding inflates no other row's "counts
+    # as zero" tolerance: copies of picked rows stay unpicked while distinct
+    # rows remain, and the picks are the reference's
+    P, F = badge_data(n=120, d=8, C=4, seed=3)
+    F[7] *= 3000.0
+    P = np.vstack([P, P[:20]]).astype(dtype)  # rows 120.. copy rows 0..19
+    F = np.vstack([F, F[:20]]).astype(dtype)
+    for seed in range(3):
+        idx = badge_sampling(P, F, 60, random_state=seed)
+        np.testing.assert_array_equal(
+            idx, _badge_sampling_naive(P, F, 60, random_state=seed)
+        )
+        originals = np.where(idx >= 120, idx - 120, idx)
+        assert originals[0] == 7  # the largest gradient (or its copy)
+        assert len(set(originals.tolist())) == 60  # no copy of a picked row

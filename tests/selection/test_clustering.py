@@ -133,3 +133,17 @@ def test_clustering_bad_inputs():
         nearest_to_centers(X10, np.zeros((11, 3)))
     with pytest.raises(ValueError, match="centers"):
         nearest_to_centers(X10, np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_typicality_with_a_far_point_in_the_cluster(dtype):
+    # one far point of the cluster inflates no other point's tolerance: the
+    # typicality of the others is their brute-force one, not infinity
+    rng = np.random.default_rng(4)
+    P = rng.normal(size=(50, 6))
+    P[0] = 3000.0
+    D = cdist(P.astype(dtype).astype(np.float64), P.astype(dtype).astype(np.float64))
+    np.fill_diagonal(D, np.inf)
+    want = 1.0 / np.sort(D, axis=1)[:, :5].mean(axis=1)
+    got = _clustering._typicality(P.astype(dtype), 5)
+    np.testing.assert_allclose(got[1:], want[1:], rtol=1e-3)
