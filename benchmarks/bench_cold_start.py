@@ -134,9 +134,9 @@ def _initial_sets(data, E_pool, E_test, emb, args, cnn_cache):
     # initial_selection(X, n, embedder=fitted, temperature=T, random_state=s)
     # is diversity_sampling on embedder.transform(X); the pool is embedded
     # once here instead of once per pick.
-    from skactive.diversity import diversity_sampling
     from skactive.metrics import evaluate_initial_set
     from skactive.representation import classifier_from_embedder
+    from skactive.selection import diversity_sampling
 
     X_pool, y_pool, X_test, y_test = data
     classes = np.unique(y_pool)

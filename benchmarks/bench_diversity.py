@@ -1,4 +1,4 @@
-"""Benchmark of the diversity selectors in :mod:`skactive.diversity`.
+"""Benchmark of the diversity selectors in :mod:`skactive.selection`.
 
 Usage::
 
@@ -21,7 +21,7 @@ between rows with similar load.
 
 k-center greedy (Gaussian float32 embeddings, temperature 0)
 
-* ``ours``     -- :func:`skactive.diversity.kcenter_greedy`.
+* ``ours``     -- :func:`skactive.selection.kcenter_greedy`.
 * ``plain``    -- a plain torch loop written below: one full ``X @ c`` per pick
   and a new distance vector per pick, no chunking or buffer reuse.
 * ``coreset``  -- scikit-activeml's :class:`skactiveml.pool.CoreSet`.  It has
@@ -54,8 +54,8 @@ conditioning on the peer's first pick: ours is run again with
 
 TypiClust and ProbCover (Gaussian blobs in 64 dimensions)
 
-* ``ours`` -- :func:`skactive.diversity.typiclust_sampling` and
-  :func:`skactive.diversity.probcover_sampling` (ball graph from a chunked
+* ``ours`` -- :func:`skactive.selection.typiclust_sampling` and
+  :func:`skactive.selection.probcover_sampling` (ball graph from a chunked
   radius search, never an ``n x n`` matrix).
 * ``skactiveml`` -- :class:`skactiveml.pool.TypiClust` (``k=20``) and
   :class:`skactiveml.pool.ProbCover` with the same fixed radius
@@ -67,7 +67,7 @@ TypiClust and ProbCover (Gaussian blobs in 64 dimensions)
 
 BADGE (Dirichlet class probabilities, Gaussian float32 embeddings)
 
-* ``ours``        -- :func:`skactive.diversity.badge_sampling`, never forms
+* ``ours``        -- :func:`skactive.selection.badge_sampling`, never forms
   the gradient embeddings.
 * ``skactiveml``  -- :class:`skactiveml.pool.Badge` with a stub classifier
   whose ``predict_proba`` returns the precomputed ``(probas, embeddings)``
@@ -235,7 +235,7 @@ def prepare(kind, method, case, extra):
         X, L = kcenter_data(case)
         b = case["b"]
         if method == "ours":
-            from skactive.diversity import kcenter_greedy
+            from skactive.selection import kcenter_greedy
 
             kcenter_greedy(X[:500], 3, labeled=L)  # warm-up
             return lambda: kcenter_greedy(X, b, labeled=L, random_state=0)
@@ -282,12 +282,12 @@ def prepare(kind, method, case, extra):
         b = case["b"]
         y = np.full(X.shape[0], np.nan)
         if method == "ours-typiclust":
-            from skactive.diversity import typiclust_sampling
+            from skactive.selection import typiclust_sampling
 
             typiclust_sampling(X[:300], 3, random_state=0)  # warm-up
             return lambda: typiclust_sampling(X, b, random_state=0)
         if method == "ours-probcover":
-            from skactive.diversity import probcover_sampling
+            from skactive.selection import probcover_sampling
 
             probcover_sampling(X[:300], 3, delta=delta, random_state=0)
             return lambda: probcover_sampling(X, b, delta=delta, random_state=0)
@@ -308,7 +308,7 @@ def prepare(kind, method, case, extra):
     P, F = badge_data(case)
     b = case["b"]
     if method == "ours":
-        from skactive.diversity import badge_sampling
+        from skactive.selection import badge_sampling
 
         badge_sampling(P[:500], F[:500], 3, random_state=0)  # warm-up
         return lambda: badge_sampling(P, F, b, random_state=0)
@@ -343,7 +343,7 @@ def prepare(kind, method, case, extra):
 
 def ours_given_first(case, first):
     """k-center picks of ours when the first pick is forced to ``first``."""
-    from skactive.diversity import kcenter_greedy
+    from skactive.selection import kcenter_greedy
 
     X, L = kcenter_data(case)
     lab = X[[first]] if L is None else np.vstack([L, X[[first]]])
@@ -402,7 +402,7 @@ def _context():
         # imported once in the fork server, so workers start in milliseconds
         # and import costs are excluded from every measurement
         _CTX.set_forkserver_preload(
-            ["torch", "sklearn.metrics", "skactive.diversity", "skactiveml.pool"]
+            ["torch", "sklearn.metrics", "skactive.selection", "skactiveml.pool"]
         )
     return _CTX
 

@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from .diversity import _BLOCK_ELEMS, _to_numpy
+from .selection._arrays import _BLOCK_ELEMS, _to_numpy
 
 __all__ = [
     "learning_curve_auc",

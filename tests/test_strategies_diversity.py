@@ -6,9 +6,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from skactive import ActiveLearner
-from skactive import diversity as div
+from skactive import selection as sel
 from skactive.nets import MLP, DeepClassifier
 from skactive.scores import margin
+from skactive.selection._badge import _badge_sampling_naive
 from skactive.strategies import (
     BADGE,
     CoreSet,
@@ -36,7 +37,7 @@ def net_setting(digits):
 def test_coreset_is_kcenter_greedy_on_raw_features(clf_setting):
     clf, X_lab, X_pool = clf_setting
     idx = CoreSet(random_state=0)(clf, X_pool, 6, X_labeled=X_lab)
-    expected = div.kcenter_greedy(
+    expected = sel.kcenter_greedy(
         X_pool, 6, labeled=X_lab, random_state=np.random.RandomState(0)
     )
     np.testing.assert_array_equal(idx, expected)
@@ -47,7 +48,7 @@ def test_coreset_is_kcenter_greedy_on_raw_features(clf_setting):
 
 def test_coreset_on_net_embeddings_and_learner_fallback(net_setting, digits):
     net, X_lab, X_pool = net_setting
-    expected = div.kcenter_greedy(
+    expected = sel.kcenter_greedy(
         net.embed(X_pool),
         5,
         labeled=net.embed(X_lab),
@@ -61,7 +62,7 @@ def test_coreset_on_net_embeddings_and_learner_fallback(net_setting, digits):
         clone(net), CoreSet(random_state=0), X_training=X_lab, y_training=y[:80]
     )
     idx, _ = learner.query(X_pool, n_instances=5)  # labeled rows from the learner
-    expected = div.kcenter_greedy(
+    expected = sel.kcenter_greedy(
         learner.estimator.embed(X_pool),
         5,
         labeled=learner.estimator.embed(X_lab),
@@ -79,7 +80,7 @@ def test_coreset_scores_are_decreasing_distances(clf_setting):
 def test_diversity_sampling_temperature(clf_setting):
     clf, X_lab, X_pool = clf_setting
     a = DiversitySampling(0.5, random_state=1)(clf, X_pool, 5, X_labeled=X_lab)
-    b = div.diversity_sampling(
+    b = sel.diversity_sampling(
         X_pool,
         5,
         labeled=X_lab,
@@ -98,7 +99,7 @@ def test_pipeline_embeddings_are_the_final_steps_features(digits):
     pipe = make_pipeline(PCA(8, random_state=0), LogisticRegression(max_iter=2000))
     pipe.fit(X[:100], y[:100])
     idx = CoreSet(random_state=0)(pipe, X[100:400], 4, X_labeled=X[:100])
-    expected = div.kcenter_greedy(
+    expected = sel.kcenter_greedy(
         pipe[:-1].transform(X[100:400]),
         4,
         labeled=pipe[:-1].transform(X[:100]),
@@ -113,9 +114,9 @@ def test_badge_matches_the_kernel_and_the_naive_version(net_setting):
     idx, norms = BADGE(random_state=3).select(net, X_pool, 6)
     np.testing.assert_array_equal(
         idx,
-        div.badge_sampling(proba, emb, 6, random_state=np.random.RandomState(3)),
+        sel.badge_sampling(proba, emb, 6, random_state=np.random.RandomState(3)),
     )
-    naive = div._badge_sampling_naive(
+    naive = _badge_sampling_naive(
         proba.astype(np.float64),
         emb.astype(np.float64),
         6,

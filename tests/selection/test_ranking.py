@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from skactive._validation import InvalidParameterError
 from skactive.selection import subsample_candidates, top_k
 
 
@@ -38,8 +39,8 @@ def test_top_k_whole_array():
 @pytest.mark.parametrize(
     "n, exc", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (6, ValueError)]
 )
-def test_top_k_bad_n(n, exc):
-    with pytest.raises(exc, match="n"):
+def test_top_k_bad_n_instances(n, exc):
+    with pytest.raises(exc, match="top_k: n_instances"):
         top_k(np.arange(5.0), n)
 
 
@@ -48,6 +49,8 @@ def test_top_k_bad_scores():
         top_k([1.0, np.nan], 1)
     with pytest.raises(ValueError, match="1-D"):
         top_k(np.ones((2, 2)), 1)
+    with pytest.raises(TypeError, match="scores must be real numbers"):
+        top_k(np.array([1j, 2j]), 1)
 
 
 def test_subsample_candidates():
@@ -60,3 +63,22 @@ def test_subsample_candidates():
         subsample_candidates(100, 3, 5)
     with pytest.raises(TypeError, match="R must be"):
         subsample_candidates(100, 2.5, 1)
+
+
+@pytest.mark.parametrize(
+    "args, name",
+    [
+        ((-1, 5, 2), "n_pool"),
+        ((0, 5, 2), "n_pool"),
+        ((10.0, 5, 2), "n_pool"),
+        ((True, 5, 2), "n_pool"),
+        ((10, 0, 2), "R"),
+        ((10, -3, 2), "R"),
+        ((10, 5, 0), "n_instances"),
+        ((10, 5, 1.5), "n_instances"),
+        ((10, None, 11), "n_instances"),
+    ],
+)
+def test_subsample_candidates_bad_ints(args, name):
+    with pytest.raises(InvalidParameterError, match=f"subsample_candidates: {name}"):
+        subsample_candidates(*args)

@@ -1,0 +1,510 @@
+"""Clustering-based selection: weighted k-means, TypiClust, ProbCover.
+
+* :func:`weighted_kmeans` and :func:`nearest_to_centers` -- building blocks
+  (a weighted k-means, and one distinct row per centre);
+* :func:`typiclust_sampling` -- the most typical point of the largest
+  uncovered cluster, pick after pick (Hacohen et al., 2022);
+* :func:`probcover_sampling` -- greedy maximum coverage of delta-balls
+  (Yehuda et al., 2022).
+
+Distances are computed by blocks of rows (memory ``O(block)``); no
+``n x n`` matrix is formed.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy import sparse
+from sklearn.utils import check_random_state
+
+from .._deprecation import renamed_keywords
+from .._validation import (
+    Interval,
+    InvalidParameterError,
+    check_n_instances,
+    validate_params,
+)
+from ._arrays import _BLOCK_ELEMS, _check_labeled, _to_numpy
+from ._distance import _zero_tol
+from ._farthest import _uniform_unpicked
+
+__all__ = [
+    "weighted_kmeans",
+    "nearest_to_centers",
+    "typiclust_sampling",
+    "probcover_sampling",
+]
+
+# Above this many rows TypiClust switches to MiniBatchKMeans.
+_MINIBATCH_ROWS = 50_000
+
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+
+
+def _seed_from(rng):
+    return int(rng.randint(np.iinfo(np.int32).max))
+
+
+@validate_params(
+    {
+        "X": ["array-like"],
+        "n_clusters": [_POSITIVE_INT],
+        "sample_weight": ["array-like", None],
+        "random_state": ["random_state"],
+        "max_iter": [_POSITIVE_INT],
+    }
+)
+def weighted_kmeans(
+    X, n_clusters, *, sample_weight=None, random_state=None, max_iter=100
+):
+    """Weighted k-means (Lloyd with k-means++ initialisation).
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features)
+        Data to cluster.
+    n_clusters : int
+        Number of clusters, at most the number of rows with positive weight.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights; ``None`` means all ones.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation (one k-means++ run, ``n_init=1``).
+    max_iter : int, default=100
+        Maximum number of Lloyd iterations.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), dtype float64
+        Cluster centres.
+    labels : ndarray of shape (n_samples,), dtype int64
+        Index of the centre each row is assigned to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.selection import weighted_kmeans
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> centers, labels = weighted_kmeans(
+    ...     X, 2, sample_weight=[1, 3, 1, 1], random_state=0
+    ... )
+    >>> np.sort(centers.ravel())
+    array([ 0.75, 10.5 ])
+    >>> bool(labels[0] == labels[1] and labels[2] == labels[3])
+    True
+    """
+    from sklearn.cluster import KMeans
+
+    Xn = _to_numpy(X, "X")
+    n_clusters, max_iter = int(n_clusters), int(max_iter)
+    if n_clusters > Xn.shape[0]:
+        raise InvalidParameterError(
+            f"weighted_kmeans: n_clusters={n_clusters} is larger than the number "
+            f"of rows in X ({Xn.shape[0]})."
+        )
+    if sample_weight is not None:
+        w = np.asarray(
+            sample_weight.detach().cpu().numpy()
+            if isinstance(sample_weight, torch.Tensor)
+            else sample_weight
+        )
+        if w.dtype.kind not in "biuf":
+            raise InvalidParameterError(
+                f"sample_weight must be numeric, got dtype {w.dtype}."
+            )
+        w = w.astype(np.float64)
+        if w.shape != (Xn.shape[0],):
+            raise InvalidParameterError(
+                f"sample_weight must have shape ({Xn.shape[0]},), got {w.shape}."
+            )
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise InvalidParameterError(
+                "sample_weight must be finite and non-negative."
+            )
+        n_pos = int(np.count_nonzero(w))
+        if n_pos < n_clusters:
+            raise InvalidParameterError(
+                f"n_clusters={n_clusters} is larger than the number of rows with "
+                f"positive sample_weight ({n_pos})."
+            )
+    else:
+        w = None
+    rng = check_random_state(random_state)
+    km = KMeans(
+        n_clusters=n_clusters, n_init=1, max_iter=max_iter, random_state=_seed_from(rng)
+    )
+    with warnings.catch_warnings():
+        # duplicates can make fewer distinct clusters than requested
+        warnings.simplefilter("ignore", category=UserWarning)
+        km.fit(Xn, sample_weight=w)
+    return np.asarray(km.cluster_centers_, dtype=np.float64), km.labels_.astype(
+        np.int64
+    )
+
+
+@validate_params({"X": ["array-like"], "centers": ["array-like"]})
+def nearest_to_centers(X, centers):
+    """Index of the row of ``X`` nearest to each centre, all distinct.
+
+    Every centre claims its nearest unused row; when several centres claim
+    the same row, the closest one gets it (ties: lower centre index) and the
+    others claim their next-nearest unused row in the next round.  Each round
+    is one chunked pass over ``X`` (memory ``O(chunk * n_centers)``); no
+    ``n_samples x n_centers`` matrix is formed.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features)
+        Candidate rows.
+    centers : array-like or torch.Tensor of shape (n_centers, n_features)
+        Centres, ``n_centers <= n_samples``.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_centers,), dtype int64
+        ``indices[k]`` is the row assigned to ``centers[k]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.selection import nearest_to_centers
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    >>> nearest_to_centers(X, [[0.1], [0.2], [9.0]])
+    array([0, 1, 3])
+    """
+    Xn = _to_numpy(X, "X")
+    C = _to_numpy(centers, "centers")
+    n, k = Xn.shape[0], C.shape[0]
+    if C.shape[1] != Xn.shape[1]:
+        raise InvalidParameterError(
+            f"centers must have the same number of columns as X ({Xn.shape[1]}), "
+            f"got centers with shape {C.shape}."
+        )
+    if k > n:
+        raise InvalidParameterError(
+            f"centers has {k} rows, more than the number of rows in X ({n})."
+        )
+    sqx = np.einsum("ij,ij->i", Xn, Xn)
+    sqc = np.einsum("ij,ij->i", C, C)
+    out = np.full(k, -1, dtype=np.int64)
+    used = np.zeros(n, dtype=bool)
+    active = np.arange(k)
+    while active.shape[0]:
+        Ca, sa = C[active], sqc[active]
+        best_d = np.full(active.shape[0], np.inf)
+        best_i = np.full(active.shape[0], -1, dtype=np.int64)
+        rows = max(1, _BLOCK_ELEMS // active.shape[0])
+        for s in range(0, n, rows):
+            e = min(n, s + rows)
+            D = sqx[None, s:e] - 2.0 * (Ca @ Xn[s:e].T) + sa[:, None]
+            D[:, used[s:e]] = np.inf
+            j = D.argmin(axis=1)
+            dj = D[np.arange(D.shape[0]), j]
+            better = dj < best_d  # ties keep the lower row index
+            best_d[better], best_i[better] = dj[better], j[better] + s
+        # closest claimant of each row wins (ties: lower centre index)
+        order = np.lexsort((active, best_d, best_i))
+        rows_sorted = best_i[order]
+        first = np.r_[True, rows_sorted[1:] != rows_sorted[:-1]]
+        win = order[first]
+        out[active[win]] = best_i[win]
+        used[best_i[win]] = True
+        keep = np.ones(active.shape[0], dtype=bool)
+        keep[win] = False
+        active = active[keep]
+    return out
+
+
+# --------------------------------------------------------------------------
+# TypiClust
+# --------------------------------------------------------------------------
+def _typicality(points, k_neighbors):
+    """``1 / mean distance to the K nearest other points`` (K >= 1).
+
+    Exact neighbours by blocks of rows against the cluster's points
+    (``rows x m`` distances at a time), in the points' dtype; squared
+    distances within rounding error of 0 are 0.
+    """
+    m = points.shape[0]
+    K = min(k_neighbors, m - 1)
+    if K < 1:
+        return np.full(m, np.inf)
+    P = torch.from_numpy(np.ascontiguousarray(points))
+    P = P - P.mean(dim=0)  # expansion around the centre: small rounding error
+    sq = (P * P).sum(1)
+    # squared distances within the expansion's rounding error count as 0
+    # (duplicates are exactly 0, as with direct differences); the error of
+    # row i's distance to a copy of itself scales with its own norm, so a
+    # far point of the cluster inflates no other point's tolerance
+    tol = _zero_tol(sq, P.shape[1], P.dtype)
+    mean = np.empty(m)
+    rows = max(1, _BLOCK_ELEMS // m)
+    for s in range(0, m, rows):
+        d2 = torch.addmm(sq.unsqueeze(0), P[s : s + rows], P.T, alpha=-2)
+        d2.add_(sq[s : s + rows, None])
+        # K + 1 smallest: the point itself (or an exact duplicate: also 0)
+        # comes first and is dropped
+        near = torch.topk(d2, K + 1, dim=1, largest=False).values[:, 1:]
+        near = near.masked_fill_(near <= tol[s : s + rows, None], 0.0).sqrt_()
+        mean[s : s + rows] = near.mean(dim=1).double().numpy()
+    with np.errstate(divide="ignore"):
+        return 1.0 / mean
+
+
+def _rand_argmax(values, rng):
+    m = values.max()
+    ties = np.flatnonzero(values == m)
+    if ties.shape[0] == 1:
+        return int(ties[0])
+    return int(ties[rng.randint(ties.shape[0])])
+
+
+@renamed_keywords(n="n_instances")
+@validate_params(
+    {
+        "embeddings": ["array-like"],
+        "n_instances": [_POSITIVE_INT],
+        "labeled": ["array-like", None],
+        "k_neighbors": [_POSITIVE_INT],
+        "random_state": ["random_state"],
+    }
+)
+def typiclust_sampling(
+    embeddings, n_instances, *, labeled=None, k_neighbors=20, random_state=None
+):
+    r"""TypiClust: typical points of uncovered clusters (Hacohen et al., 2022).
+
+    The pool together with the labeled embeddings is clustered into
+    ``n_labeled + n_instances`` clusters with k-means.  Each pick takes the largest
+    cluster among those containing the fewest labeled or already selected
+    points (first the "uncovered" ones), and from it the most typical
+    unselected pool point,
+
+    .. math:: \mathrm{typ}(x) = \Big(\frac1K \sum_{x_i \in \mathrm{KNN}(x)}
+              \lVert x - x_i \rVert_2\Big)^{-1},
+
+    with :math:`K = \min(k, |\text{cluster}| - 1)` neighbours inside the
+    cluster.
+
+    Parameters
+    ----------
+    embeddings : array-like or torch.Tensor of shape (n_samples, n_features)
+        Pool embeddings.
+    n_instances : int
+        Number of rows to select. Formerly ``n``: the keyword ``n=`` still
+        works but emits a :class:`FutureWarning`.
+    labeled : array-like or Tensor of shape (n_labeled, n_features), default=None
+        Embeddings of the labeled samples.
+    k_neighbors : int, default=20
+        Number of neighbours for the typicality.
+    random_state : int, RandomState instance or None, default=None
+        Seeds k-means and tie-breaking.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_instances,), dtype int64
+        Unique row indices into ``embeddings``.
+
+    Notes
+    -----
+    Above 50 000 rows :class:`sklearn.cluster.MiniBatchKMeans` is used.
+    Typicality is computed only for the clusters that are picked from.
+
+    References
+    ----------
+    .. [1] Hacohen, G., Dekel, A., & Weinshall, D. (2022). Active learning on
+       a budget: Opposite strategies suit high and low budgets. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.selection import typiclust_sampling
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(c, 0.1, size=(20, 2)) for c in (0, 5, 10)])
+    >>> idx = typiclust_sampling(X, 3, random_state=0)
+    >>> sorted(int(i) // 20 for i in idx)  # one pick per blob
+    [0, 1, 2]
+    """
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    Xp = _to_numpy(embeddings, "embeddings", keep_float32=True)
+    n_pool, n_feat = Xp.shape
+    n = check_n_instances(n_instances, n_pool, caller="typiclust_sampling")
+    k_neighbors = int(k_neighbors)
+    lab = _check_labeled(labeled, n_feat, as_numpy=True)
+    if lab is not None:
+        lab = lab.astype(Xp.dtype, copy=False)
+    rng = check_random_state(random_state)
+    X_all = Xp if lab is None else np.vstack([Xp, lab])
+    n_lab = 0 if lab is None else lab.shape[0]
+    n_clusters = min(n_lab + n, X_all.shape[0])
+    seed = _seed_from(rng)
+    if X_all.shape[0] > _MINIBATCH_ROWS:
+        km = MiniBatchKMeans(n_clusters=n_clusters, n_init=3, random_state=seed)
+    else:
+        km = KMeans(n_clusters=n_clusters, n_init=1, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        cl = km.fit_predict(X_all)
+    sizes = np.bincount(cl, minlength=n_clusters)
+    covered = np.bincount(cl[n_pool:], minlength=n_clusters)
+    available = np.bincount(cl[:n_pool], minlength=n_clusters)
+    typ_cache = {}
+    picked = np.zeros(n_pool, dtype=bool)
+    picks = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        ok = available > 0
+        min_cov = covered[ok].min()
+        score = np.where(ok & (covered == min_cov), sizes, -1)
+        c = _rand_argmax(score, rng)
+        if c not in typ_cache:
+            members = np.flatnonzero(cl == c)
+            typ = _typicality(X_all[members], k_neighbors)
+            in_pool = members < n_pool
+            typ_cache[c] = (members[in_pool], typ[in_pool])
+        cand, typ = typ_cache[c]
+        typ = np.where(picked[cand], -np.inf, typ)
+        idx = int(cand[_rand_argmax(typ, rng)])
+        picks[k] = idx
+        picked[idx] = True
+        covered[c] += 1
+        available[c] -= 1
+    return picks
+
+
+# --------------------------------------------------------------------------
+# ProbCover
+# --------------------------------------------------------------------------
+def _radius_graph(nn, Q, delta, n_cols, chunk):
+    """CSR matrix ``A[i, j] = 1`` iff ``||Q_i - X_j|| < delta``."""
+    indptr = [np.zeros(1, dtype=np.int64)]
+    indices = []
+    offset = 0
+    for s in range(0, Q.shape[0], chunk):
+        dist, ind = nn.radius_neighbors(
+            Q[s : s + chunk], radius=delta, sort_results=False
+        )
+        lens = np.fromiter((len(a) for a in ind), dtype=np.int64, count=len(ind))
+        if lens.sum():
+            flat_i = np.concatenate(ind).astype(np.int64)
+            flat_d = np.concatenate(dist)
+        else:
+            flat_i = np.zeros(0, dtype=np.int64)
+            flat_d = np.zeros(0)
+        keep = flat_d < delta  # the paper's ball is open
+        row = np.repeat(np.arange(len(ind)), lens)[keep]
+        counts = np.bincount(row, minlength=len(ind))
+        indices.append(flat_i[keep])
+        indptr.append(offset + np.cumsum(counts))
+        offset += int(counts.sum())
+    indptr = np.concatenate(indptr)
+    indices = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
+    data = np.ones(indices.shape[0], dtype=np.int8)
+    return sparse.csr_matrix((data, indices, indptr), shape=(Q.shape[0], n_cols))
+
+
+@renamed_keywords(n="n_instances")
+@validate_params(
+    {
+        "embeddings": ["array-like"],
+        "n_instances": [_POSITIVE_INT],
+        "delta": [Interval(Real, 0, math.inf, closed="neither")],
+        "labeled": ["array-like", None],
+        "random_state": ["random_state"],
+        "chunk_size": [_POSITIVE_INT, None],
+    }
+)
+def probcover_sampling(
+    embeddings, n_instances, *, delta, labeled=None, random_state=None, chunk_size=None
+):
+    """ProbCover: greedy maximum coverage of delta-balls (Yehuda et al., 2022).
+
+    A directed graph has an edge ``x -> y`` iff ``||x - y|| < delta``.  Points
+    inside the balls of labeled points are covered first; each pick is the
+    pool point whose ball contains the most not-yet-covered points, after
+    which those points become covered.  When nothing more can be covered the
+    remaining picks are uniform among unselected rows.
+
+    Parameters
+    ----------
+    embeddings : array-like or torch.Tensor of shape (n_samples, n_features)
+        Pool embeddings.
+    n_instances : int
+        Number of rows to select. Formerly ``n``: the keyword ``n=`` still
+        works but emits a :class:`FutureWarning`.
+    delta : float
+        Ball radius, > 0.
+    labeled : array-like or Tensor of shape (n_labeled, n_features), default=None
+        Embeddings of the labeled samples.
+    random_state : int, RandomState instance or None, default=None
+        Seeds tie-breaking and the uniform fill-up (one number per pick).
+    chunk_size : int or None, default=None
+        Rows per radius-neighbour query (default 4096).
+
+    Returns
+    -------
+    indices : ndarray of shape (n_instances,), dtype int64
+        Unique row indices into ``embeddings`` in selection order.
+
+    Notes
+    -----
+    The graph is stored as a sparse CSR matrix built by chunked
+    radius-neighbour queries; its size is the number of pairs closer than
+    ``delta``, so ``delta`` should be chosen small enough (the paper picks it
+    so that about 95% of the balls are label-pure).
+
+    References
+    ----------
+    .. [1] Yehuda, O., Dekel, A., Hacohen, G., & Weinshall, D. (2022). Active
+       learning through a covering lens. NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.selection import probcover_sampling
+    >>> X = np.array([0.0, 0.05, 0.1, 0.15, 0.2, 5.0, 5.1, 5.2])[:, None]
+    >>> probcover_sampling(X, 2, delta=0.15, random_state=0)
+    array([2, 6])
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    Xp = _to_numpy(embeddings, "embeddings")
+    n_pool, n_feat = Xp.shape
+    n = check_n_instances(n_instances, n_pool, caller="probcover_sampling")
+    delta = float(delta)
+    chunk = 4096 if chunk_size is None else int(chunk_size)
+    lab = _check_labeled(labeled, n_feat, as_numpy=True)
+    rng = check_random_state(random_state)
+
+    nn = NearestNeighbors(radius=delta).fit(Xp)
+    A = _radius_graph(nn, Xp, delta, n_pool, chunk)  # out-edges: ball(x)
+    AT = A.T.tocsr()  # in-edges: the x whose ball contains y
+    uncovered = np.ones(n_pool, dtype=bool)
+    if lab is not None:
+        L = _radius_graph(nn, lab, delta, n_pool, chunk)
+        uncovered[L.indices] = False
+    counts = np.asarray(A @ uncovered.astype(np.int64)).ravel()
+
+    picks = np.empty(n, dtype=np.int64)
+    picked = np.zeros(n_pool, dtype=bool)
+    for k in range(n):
+        u = rng.random_sample()
+        m = counts.max()
+        if m > 0:
+            ties = np.flatnonzero(counts == m)
+            idx = int(ties[min(int(u * len(ties)), len(ties) - 1)])
+            ball = A.indices[A.indptr[idx] : A.indptr[idx + 1]]
+            new = ball[uncovered[ball]]
+            uncovered[new] = False
+            if new.shape[0]:
+                sub = AT[new]
+                counts -= np.bincount(sub.indices, minlength=n_pool)
+        else:
+            idx = _uniform_unpicked(picked, u)
+        picks[k] = idx
+        picked[idx] = True
+    return picks
