@@ -18,7 +18,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import torch
 from sklearn.utils import check_random_state
 
 from .. import scores as _scores
@@ -34,9 +33,8 @@ from .._validation import (
     Interval,
     StrOptions,
     check_has_method,
-    check_n_instances,
 )
-from ..selection import top_k
+from ..selection import batchbald_select, top_k
 from ._base import QueryStrategy, ScoreStrategy
 
 __all__ = [
@@ -50,11 +48,6 @@ __all__ = [
     "consistent_mc_dropout",
 ]
 
-#: Elements of the ``(configurations, rows, classes)`` block that BatchBALD
-#: evaluates at once: about 1 MB of float64, so the block and its ``A log A``
-#: stay in cache (larger blocks make the logarithm memory-bound).
-_BATCHBALD_BLOCK = 1 << 17
-
 #: ``measure`` name -> score function of the samples ``(T, n, C)``.
 _MEASURES = {
     "bald": _scores.bald,
@@ -64,19 +57,6 @@ _MEASURES = {
 }
 
 _N_SAMPLES = [Interval(numbers.Integral, 2, None, closed="left")]
-
-
-def _check_int(value, name, *, min_value=1, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an integer >= {min_value}"
-            f"{' or None' if allow_none else ''}, got {value!r}."
-        )
-    if value < min_value:
-        raise ValueError(f"{name} must be at least {min_value}, got {value}.")
-    return int(value)
 
 
 # ------------------------------------------------------------ score family
@@ -329,176 +309,6 @@ class MaxEntropy(_NamedMeasure):
     """
 
     measure = "max_entropy"
-
-
-# ---------------------------------------------------------------- BatchBALD
-def _pick(gain, rng):
-    """Index of the largest finite gain, ties broken with ``rng``."""
-    best = torch.max(gain)
-    ties = torch.nonzero(gain == best).flatten().cpu().numpy()
-    return int(ties[0] if ties.size == 1 else rng.choice(ties))
-
-
-def batchbald_select(
-    samples,
-    n,
-    *,
-    max_configurations=16384,
-    n_configurations=None,
-    random_state=None,
-    device=None,
-):
-    """Greedy BatchBALD batch from MC samples (Kirsch et al. 2019).
-
-    Builds the batch one row at a time; each step adds the row ``x`` that
-    maximises the joint mutual information
-    ``I(y_1..y_k, y_x; w) = H(y_1..y_k, y_x) - sum_i E_w H(y_i | w)`` between
-    the labels of the batch and the model parameters, estimated from the ``T``
-    samples (which must be *consistent*: sample ``t`` of every row from the
-    same model ``w_t``). The joint entropy is
-
-    * exact while the chosen rows have ``C^k <= max_configurations`` label
-      configurations: ``p(y_1..y_k, y) = mean_t prod_i p_t(y_i) p_t(y)`` is
-      enumerated over all of them;
-    * estimated beyond, as in Kirsch et al.: for each MC sample ``t``,
-      ``n_configurations`` label tuples ``y_1..y_k`` are drawn from ``p_t``
-      (``M = T * n_configurations`` in all, drawn afresh at each step from
-      ``random_state``) and the entropy is the importance-weighted average
-      ``-(1/M) sum_m sum_y p(y_m, y) / p(y_m) log p(y_m, y)``.
-
-    The first pick is the row of largest BALD score. Cost:
-    ``O(b * n * T * C * min(C^b, M))`` time and ``O(T * (n * C + M))`` memory
-    (the pool is processed in blocks); run it on a candidate subsample or a
-    GPU (``device``) for large pools.
-
-    Parameters
-    ----------
-    samples : array-like of shape (n_mc_samples, n_samples, n_classes)
-        Consistent MC samples of the class probabilities, ``T >= 2``.
-    n : int
-        Batch size ``b``.
-    max_configurations : int, default=16384
-        Largest number of label configurations ``C^k`` enumerated exactly.
-    n_configurations : int or None, default=None
-        Label tuples drawn per MC sample once the exact enumeration is too
-        large; ``None`` uses ``max(1, max_configurations // T)``, so
-        ``M ~= max_configurations`` (Kirsch et al.'s ``M // K``).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the sampled configurations and breaks ties.
-    device : str, torch.device or None, default=None
-        Where the joint entropies are computed (float64); ``None`` is the CPU.
-
-    Returns
-    -------
-    indices : ndarray of shape (n,)
-        int64 row indices in selection order.
-    scores : ndarray of shape (n,)
-        ``scores[k]``: the (estimated) joint mutual information of the first
-        ``k + 1`` picks, in nats.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skactive.strategies.bayesian import batchbald_select
-    >>> P = np.random.RandomState(0).dirichlet(np.ones(3), size=(8, 20))
-    >>> idx, mi = batchbald_select(P, 4, random_state=0)
-    >>> idx.shape, bool(np.all(np.diff(mi) >= 0))
-    ((4,), True)
-    """
-    P = _scores.check_samples(samples)
-    T, N, C = P.shape
-    n = check_n_instances(n, N, name="n")
-    max_configurations = _check_int(max_configurations, "max_configurations")
-    n_configurations = _check_int(n_configurations, "n_configurations", allow_none=True)
-    per_sample = (
-        max(1, max_configurations // T)
-        if n_configurations is None
-        else n_configurations
-    )
-    rng = check_random_state(random_state)
-    dev = torch.device("cpu" if device is None else device)
-    probs = torch.as_tensor(np.clip(P, 0.0, None), dtype=torch.float64).to(dev)
-    cond = torch.special.entr(probs).sum(-1).mean(0)  # (N,) E_t H(y | x, w_t)
-    flat = probs.reshape(T, N * C)
-
-    # J: (T, M) probability of each configuration of the chosen labels under
-    # each sample, rescaled per configuration; H = -sum_m coef_m sum_y A log A
-    # - const with A = J^T p(y | x) / T (see the module notes below).
-    J = torch.ones((T, 1), dtype=torch.float64, device=dev)
-    coef = torch.ones(1, dtype=torch.float64, device=dev)
-    const = 0.0
-    chosen, picked_scores = [], []
-    available = torch.ones(N, dtype=torch.bool, device=dev)
-    exact = True
-    tiny = torch.finfo(torch.float64).tiny
-    for step in range(n):
-        M = J.shape[1]
-        rows = min(N, max(1, _BATCHBALD_BLOCK // (M * C)))
-        H = torch.empty(N, dtype=torch.float64, device=dev)
-        Jt = J.T.contiguous() / T
-        # two cache-sized scratch blocks reused over the pool: A and A log A
-        # (log of A floored at the smallest normal float, so A = 0 gives 0 as
-        # xlogy does, without xlogy's slower kernel and fresh allocations)
-        A = torch.empty((M, rows * C), dtype=torch.float64, device=dev)
-        ALogA = torch.empty_like(A)
-        for s in range(0, N, rows):
-            e = min(s + rows, N)
-            if e - s < rows:
-                A = A[:, : (e - s) * C].contiguous()
-                ALogA = ALogA[:, : (e - s) * C].contiguous()
-            torch.matmul(Jt, flat[:, s * C : e * C], out=A)  # (M, b*C)
-            torch.clamp_min(A, tiny, out=ALogA).log_().mul_(A)
-            nats = coef @ ALogA  # (b*C,)
-            H[s:e] = -nats.reshape(e - s, C).sum(-1) - const
-        gain = H - cond
-        gain[~available] = -torch.inf
-        pick = _pick(gain, rng)
-        shared = float(cond[chosen].sum()) if chosen else 0.0
-        chosen.append(pick)
-        available[pick] = False
-        picked_scores.append(float(gain[pick]) - shared)
-        if step + 1 == n:
-            break
-        k = len(chosen)
-        if exact and C**k <= max_configurations:
-            # enumerate: extend every configuration by the new row's C labels
-            J = (J[:, :, None] * probs[:, pick, None, :]).reshape(T, -1)
-            coef = torch.ones(J.shape[1], dtype=torch.float64, device=dev)
-            continue
-        exact = False
-        J, coef, const = _sampled_configurations(probs, chosen, per_sample, rng)
-    return np.asarray(chosen, dtype=np.int64), np.asarray(picked_scores)
-
-
-def _sampled_configurations(probs, chosen, per_sample, rng):
-    """Draw ``per_sample`` label tuples of the chosen rows per MC sample.
-
-    Returns ``(J, coef, const)`` for the importance-weighted joint entropy
-    ``H = (1/M) sum_m [-(1/q_m) sum_y A_my log A_my]`` with ``q_m`` the
-    probability of configuration ``m`` (the proposal it was drawn from: pick
-    ``t`` uniformly, then ``y_i ~ p_t(y_i)``). Each configuration ``m`` is
-    rescaled by ``exp(-c_m)`` with ``c_m = max_t log J_tm`` so long products
-    never underflow; the entropy is invariant to it up to ``-(1/M) sum_m c_m``.
-    """
-    T, _, C = probs.shape
-    dev = probs.device
-    Pc = probs[:, chosen, :].cpu().numpy()  # (T, k, C)
-    cdf = np.cumsum(Pc, axis=-1)
-    cdf /= cdf[..., -1:]
-    M = T * per_sample
-    log_pc = torch.log(probs[:, chosen, :])  # (T, k, C), -inf where p = 0
-    logJ = torch.zeros((T, M), dtype=torch.float64, device=dev)
-    for i in range(len(chosen)):
-        u = rng.random_sample((T, per_sample))
-        labels = (u[:, :, None] > cdf[:, None, i, :]).sum(-1)  # (T, per_sample)
-        labels = np.minimum(labels, C - 1).reshape(-1)  # configuration m = (t, s)
-        logJ += log_pc[:, i, torch.as_tensor(labels, device=dev)]
-    c = logJ.max(dim=0).values  # finite: each tuple is likely under its own t
-    J = torch.exp(logJ - c)
-    q = J.mean(dim=0)  # >= 1/T after rescaling
-    coef = 1.0 / (M * q)
-    const = float(c.sum()) / M
-    return J, coef, const
 
 
 class BatchBALD(QueryStrategy):

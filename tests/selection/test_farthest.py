@@ -257,8 +257,8 @@ def test_device_and_tensor_input_give_the_same_picks(device):
     "kwargs, exc, match",
     [
         ({"n_instances": 11}, ValueError, "n_instances=11 is larger than the pool"),
-        ({"n_instances": 0}, ValueError, "n_instances must be an int in the range"),
-        ({"n_instances": -2}, ValueError, "n_instances must be an int in the range"),
+        ({"n_instances": 0}, ValueError, "n_instances must be an int >= 1"),
+        ({"n_instances": -2}, ValueError, "n_instances must be an int >= 1"),
         ({"n_instances": 2.5}, TypeError, "n_instances must be an int"),
         ({"n_instances": True}, TypeError, "n_instances must be an int"),
         ({"n_instances": 2, "temperature": -0.1}, ValueError, "temperature"),
