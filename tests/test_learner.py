@@ -997,6 +997,43 @@ def test_wrong_number_of_labels(data):
         learner.fit(X[30:40], y[30:35])
 
 
+def test_labels_of_another_kind_are_refused(data):
+    """Strings after numbers would turn every label and prediction into strings."""
+    X, y = data
+    learner = ActiveLearner(logreg(), X_training=X[:30], y_training=y[:30])
+    with pytest.raises(ValueError, match="string labels but the learner's labels"):
+        learner.teach(X[30:35], np.array(["a"] * 5))
+    assert len(learner.y_training) == 30
+    assert np.issubdtype(learner.predict(X[:3]).dtype, np.integer)
+    named = ActiveLearner(
+        logreg(), X_training=X[:30], y_training=np.array([f"c{v}" for v in y[:30]])
+    )
+    with pytest.raises(ValueError, match="number labels but the learner's labels"):
+        named.teach(X[30:35], y[30:35])
+    mixed = np.array([1, "a", 2, 3, 4], dtype=object)
+    with pytest.raises(ValueError, match="mixes labels of different kinds"):
+        learner.teach(X[30:35], mixed)
+    learner.teach(X[30:35], y[30:35].astype(np.float64))  # numbers stay numbers
+    assert len(learner.y_training) == 35
+
+
+def test_minus_one_is_refused_for_a_semi_supervised_estimator(data):
+    X, y = data
+    semi = ActiveLearner(
+        LabelSpreading(), X_training=X[:30], y_training=y[:30], X_pool=X[30:60]
+    )
+    with pytest.raises(ValueError, match="marks unlabeled rows"):
+        semi.label([0, 1], [3, UNLABELED])
+    assert len(semi.y_training) == 30 and len(semi.X_pool) == 30
+    with pytest.raises(ValueError, match="marks unlabeled rows"):
+        ActiveLearner(LabelSpreading(), X_training=X[:5], y_training=[0, 1, -1, 2, 3])
+    # a supervised estimator may have -1 as a class (scikit-learn's {-1, 1})
+    binary = np.where(y[:30] % 2 == 0, -1, 1)
+    sup = ActiveLearner(logreg(), X_training=X[:30], y_training=binary)
+    sup.teach(X[30:32], [-1, 1])
+    assert set(sup.predict(X[:50])) <= {-1, 1}
+
+
 def test_mismatched_feature_shapes_between_batches(data, digit_images):
     X, y = data
     learner = ActiveLearner(logreg(), X_training=X[:30], y_training=y[:30])

@@ -15,6 +15,7 @@ from skactive.strategies.bayesian import (
     BALD,
     BatchBALD,
     MaxEntropy,
+    MCDropoutSampling,
     MeanSTD,
     VariationRatios,
     consistent_mc_dropout,
@@ -232,3 +233,34 @@ def test_unfitted_and_unexpected_kwargs(cls, net, pool):
         cls()(DeepClassifier(MLP), pool, 1)
     with pytest.raises(TypeError, match="unexpected keyword"):
         cls(n_samples=3)(net, pool, 1, foo=1)
+
+
+@pytest.mark.parametrize(
+    "measure, named",
+    [
+        ("bald", BALD),
+        ("variation_ratio", VariationRatios),
+        ("mean_std", MeanSTD),
+        ("max_entropy", MaxEntropy),
+    ],
+)
+def test_mc_dropout_sampling_measures_are_the_named_strategies(
+    net, pool, measure, named
+):
+    general = MCDropoutSampling(measure, n_samples=4, random_state=3)
+    idx, scores = general.select(net, pool, 6)
+    idx_n, scores_n = named(n_samples=4, random_state=3).select(net, pool, 6)
+    np.testing.assert_array_equal(idx, idx_n)
+    np.testing.assert_allclose(scores, scores_n)
+    assert named().measure == measure
+    assert "measure" not in named().get_params()
+    assert clone(named(n_samples=7)).get_params()["n_samples"] == 7
+
+
+def test_mc_dropout_sampling_refuses_an_unknown_measure(net, pool):
+    with pytest.raises(ValueError, match="measure must be one of 'bald'"):
+        MCDropoutSampling("entropy").select(net, pool, 2)
+
+
+def test_mc_dropout_strategies_declare_that_they_need_a_net():
+    assert MCDropoutSampling.needs == BALD.needs == BatchBALD.needs == "net"
