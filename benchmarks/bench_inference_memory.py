@@ -131,8 +131,20 @@ def main(argv=None):
     }
     for case in CASES:
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", case, "--n-pool", str(n),
-             "--n-features", str(d), "--hidden", str(h), "--batch-size", str(b)],
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                case,
+                "--n-pool",
+                str(n),
+                "--n-features",
+                str(d),
+                "--hidden",
+                str(h),
+                "--batch-size",
+                str(b),
+            ],
             capture_output=True,
             text=True,
             check=True,
