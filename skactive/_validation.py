@@ -48,6 +48,7 @@ __all__ = [
     "StrOptions",
     "Options",
     "HasMethods",
+    "PositiveInts",
     "validate_params",
     "validate_parameter",
     "validate_parameter_constraints",
@@ -210,6 +211,41 @@ class HasMethods(_Constraint):
     def __str__(self):
         names = ", ".join(f"{m}()" for m in self.methods)
         return f"an object with {names}"
+
+
+class PositiveInts(_Constraint):
+    """A positive int, or a sequence of positive ints (layer widths, say).
+
+    Parameters
+    ----------
+    allow_empty : bool, default=False
+        Whether an empty sequence is valid.
+    """
+
+    def __init__(self, allow_empty=False):
+        self.allow_empty = allow_empty
+
+    def is_satisfied_by(self, value):
+        if _is_int(value):
+            return int(value) >= 1
+        if isinstance(value, str | bytes) or not isinstance(
+            value, list | tuple | np.ndarray
+        ):
+            return False
+        if len(value) == 0:
+            return self.allow_empty
+        return all(_is_int(v) and int(v) >= 1 for v in list(value))
+
+    def __str__(self):
+        empty = "" if self.allow_empty else "non-empty "
+        return f"a positive int or a {empty}sequence of positive ints"
+
+    @staticmethod
+    def as_tuple(value):
+        """The value as a tuple of ints (an int becomes a 1-tuple)."""
+        if _is_int(value):
+            return (int(value),)
+        return tuple(int(v) for v in value)
 
 
 class _InstancesOf(_Constraint):
@@ -519,6 +555,8 @@ def invalid_values(constraints):
             candidates.append("no-such-device")
         elif isinstance(c, _Booleans):
             candidates.append("yes")
+        elif isinstance(c, PositiveInts):
+            candidates += [0, (1, 0), "12"] + ([] if c.allow_empty else [()])
     out = []
     for v in candidates:
         if not any(c.is_satisfied_by(v) for c in made):

@@ -12,7 +12,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from ._rows import n_rows, take_rows
-from ._validation import UNLABELED, InvalidParameterError, check_pool
+from ._validation import (
+    UNLABELED,
+    HasMethods,
+    InvalidParameterError,
+    check_pool,
+    validate_parameter_constraints,
+)
 from .strategies import QueryStrategy, entropy_sampling
 
 __all__ = ["ActiveLearner", "learns_from_unlabeled", "UNLABELED"]
@@ -200,6 +206,15 @@ class ActiveLearner(_ModalActiveLearner):
 
     _skactive_learner = True
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "query_strategy": [callable],
+        "bootstrap_init": ["boolean"],
+        "on_transformed": ["boolean"],
+        "random_state": ["random_state"],
+        "force_all_finite": ["boolean"],
+    }
+
     def __init__(
         self,
         estimator,
@@ -213,14 +228,18 @@ class ActiveLearner(_ModalActiveLearner):
         force_all_finite=True,
         **fit_kwargs,
     ):
-        if not callable(query_strategy):
-            raise InvalidParameterError(
-                f"query_strategy must be callable, got {query_strategy!r}."
-            )
-        if not isinstance(force_all_finite, bool):
-            raise InvalidParameterError(
-                f"force_all_finite must be a bool, got {force_all_finite!r}."
-            )
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {
+                "estimator": estimator,
+                "query_strategy": query_strategy,
+                "bootstrap_init": bootstrap_init,
+                "on_transformed": on_transformed,
+                "random_state": random_state,
+                "force_all_finite": force_all_finite,
+            },
+            type(self).__name__,
+        )
         self.estimator = estimator
         self.query_strategy = query_strategy
         self.on_transformed = on_transformed

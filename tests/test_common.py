@@ -1,4 +1,8 @@
-"""Checks every exported strategy must pass (the strategies' peer test suite)."""
+"""Checks every exported strategy must pass (the strategies' peer test suite),
+and generated bad values for the declared parameters of strategies, nets and
+the learner."""
+
+import inspect
 
 import numpy as np
 import pytest
@@ -11,7 +15,24 @@ from sklearn.preprocessing import StandardScaler
 
 import skactive.strategies as strategies_module
 from skactive import ActiveLearner
-from skactive.nets import MLP, DeepClassifier
+from skactive._validation import (
+    InvalidParameterError,
+    invalid_values,
+    parameter_constraints,
+)
+from skactive.nets import (
+    MLP,
+    BarlowTwinsClassifier,
+    DeepClassifier,
+    ISDAClassifier,
+    LabelPropagationClassifier,
+    MixMatchClassifier,
+    PseudoLabelClassifier,
+    ResNet18,
+    SemiSupervisedClassifier,
+    SmallCNN,
+    WideResNet,
+)
 from skactive.strategies import (
     BALD,
     CAL,
@@ -198,3 +219,149 @@ def test_unfitted_estimator_is_refused(strategy, setting):
     clf, X_pool, _, _, kw = setting
     with pytest.raises(NotFittedError):
         strategy(clone(_make_estimator(strategy)), X_pool, 1, **kw)
+
+
+# ----------------------------------------------------------------------------
+# Generated bad inputs: every declared parameter of every public strategy,
+# net and learner refuses values that break its declaration, with an
+# InvalidParameterError naming it (scikit-learn's test_public_functions idea).
+# ----------------------------------------------------------------------------
+def _strategy_case(cls):
+    """(constructor kwargs, model kind, call kwargs) of a valid strategy call."""
+    kw = {"random_state": 0}
+    call = {}
+    if cls is InitialSelection:
+        kw["embedder"] = StandardScaler()
+    if issubclass(cls, MC_DROPOUT):
+        kw["n_samples"] = 3
+    if issubclass(cls, AUGMENTING):
+        kw.update(augmentation=_noise, n_augmentations=2)
+    if issubclass(cls, (CAL, *NEEDS_LABELS)):
+        call = {"X_labeled": None, "y_labeled": None}  # filled with data below
+    return kw, call
+
+
+def _strategy_bad_cases():
+    for cls in _exported_strategy_classes():
+        kw, _ = _strategy_case(cls)
+        params = cls(**kw).get_params(deep=False)
+        for param, spec in parameter_constraints(cls).items():
+            if param not in params or spec == "no_validation":
+                continue
+            for value in invalid_values(spec):
+                yield pytest.param(
+                    cls, param, value, id=f"{cls.__name__}-{param}-{value!r}"
+                )
+
+
+@pytest.mark.parametrize("cls, param, value", list(_strategy_bad_cases()))
+def test_strategy_parameters_refuse_bad_values(
+    cls, param, value, digits, fitted_models
+):
+    X, y = digits
+    kw, call = _strategy_case(cls)
+    strategy = cls(**{**kw, param: value})
+    if call:
+        call = {"X_labeled": X[:80], "y_labeled": y[:80]}
+    model = fitted_models(cls(**kw))
+    with pytest.raises(InvalidParameterError, match=f"{cls.__name__}: {param} must"):
+        strategy.select(model, X[80:200], 2, **call)
+
+
+def _semi_y(y):
+    return np.where(np.arange(len(y)) < 60, y, -1)
+
+
+NETS = {
+    DeepClassifier: {},
+    ISDAClassifier: {},
+    SemiSupervisedClassifier: {"semi": True},
+    MixMatchClassifier: {"semi": True, "augmentation": "none"},
+    PseudoLabelClassifier: {"semi": True},
+    LabelPropagationClassifier: {"semi": True, "k": 5},
+    BarlowTwinsClassifier: {"semi": True, "augmentation": _noise},
+}
+
+
+def _net_bad_cases():
+    for cls, extra in NETS.items():
+        kw = {k: v for k, v in extra.items() if k != "semi"}
+        params = cls(MLP, **kw).get_params(deep=False)
+        for param, spec in parameter_constraints(cls).items():
+            if param not in params or spec == "no_validation":
+                continue
+            for value in invalid_values(spec):
+                yield pytest.param(
+                    cls, param, value, id=f"{cls.__name__}-{param}-{value!r}"
+                )
+
+
+@pytest.mark.parametrize("cls, param, value", list(_net_bad_cases()))
+def test_net_parameters_refuse_bad_values_at_fit(cls, param, value, digits):
+    X, y = digits
+    extra = dict(NETS[cls])
+    semi = extra.pop("semi", False)
+    kw = {"max_epochs": 1, "random_state": 0, **extra, param: value}
+    args = (MLP,) if param != "module" else ()
+    net = cls(*args, **kw)  # __init__ only stores
+    with pytest.raises(InvalidParameterError, match=f"{cls.__name__}: {param} must"):
+        net.fit(X[:120], _semi_y(y[:120]) if semi else y[:120])
+
+
+def _learner_bad_cases():
+    for param, spec in ActiveLearner._parameter_constraints.items():
+        for value in invalid_values(spec):
+            yield pytest.param(param, value, id=f"ActiveLearner-{param}-{value!r}")
+
+
+@pytest.mark.parametrize("param, value", list(_learner_bad_cases()))
+def test_learner_parameters_refuse_bad_values(param, value, digits):
+    X, y = digits
+    kw = {"estimator": LogisticRegression(max_iter=200), param: value}
+    with pytest.raises(InvalidParameterError, match=f"ActiveLearner: {param} must"):
+        ActiveLearner(**kw, X_training=X[:30], y_training=y[:30])
+
+
+@pytest.mark.parametrize(
+    "cls", [*_exported_strategy_classes(), *NETS], ids=lambda c: c.__name__
+)
+def test_every_constructor_parameter_is_declared(cls):
+    """Bad-input coverage grows with the API: a new parameter must be declared."""
+    declared = set(parameter_constraints(cls))
+    signature = inspect.signature(cls.__init__).parameters
+    own = {
+        name
+        for name, p in signature.items()
+        if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
+    assert own <= declared, sorted(own - declared)
+
+
+MODULES = {
+    MLP: {"n_features": 4, "n_classes": 3},
+    SmallCNN: {"in_channels": 1, "n_classes": 3},
+    ResNet18: {},
+    WideResNet: {"depth": 10},
+}
+
+
+def _module_bad_cases():
+    for cls in MODULES:
+        for param, spec in cls._parameter_constraints.items():
+            for value in invalid_values(spec):
+                yield pytest.param(
+                    cls, param, value, id=f"{cls.__name__}-{param}-{value!r}"
+                )
+
+
+@pytest.mark.parametrize("cls, param, value", list(_module_bad_cases()))
+def test_module_parameters_refuse_bad_values(cls, param, value):
+    with pytest.raises(InvalidParameterError, match=f"{cls.__name__}: {param} must"):
+        cls(**{**MODULES[cls], param: value})
+
+
+@pytest.mark.parametrize("cls", list(MODULES), ids=lambda c: c.__name__)
+def test_every_module_parameter_is_declared(cls):
+    own = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    assert own == set(cls._parameter_constraints)
+    cls(**MODULES[cls])  # the valid call works

@@ -7,7 +7,7 @@ import numbers
 import torch
 from torch import nn
 
-from .._validation import Interval
+from .._validation import Interval, validate_estimator_params
 from ..losses.barlow_twins import BarlowTwinsLoss
 from ._semi import AUGMENTATION, SemiSupervisedClassifier
 from .modules import _check_projector_dims, make_projector
@@ -223,7 +223,10 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         self : BarlowTwinsClassifier
         """
         # validated before skorch initialises the module and its projector
-        _check_projector_dims(self.projector_dims)
+        validate_estimator_params(self)
+        _check_projector_dims(
+            self.projector_dims, type(self).__name__, "projector_dims"
+        )
         return super().fit(X, y, **fit_params)
 
     # --------------------------------------------------------------- module

@@ -23,10 +23,18 @@ never move data between devices themselves.
 
 import inspect
 import numbers
-from collections.abc import Sequence
 
 import torch
 from torch import nn
+
+from .._validation import (
+    Interval,
+    InvalidParameterError,
+    PositiveInts,
+    StrOptions,
+    validate_parameter,
+    validate_parameter_constraints,
+)
 
 __all__ = ["MLP", "SmallCNN", "ResNet18", "WideResNet", "make_projector"]
 
@@ -34,54 +42,16 @@ __all__ = ["MLP", "SmallCNN", "ResNet18", "WideResNet", "make_projector"]
 # --------------------------------------------------------------------------- #
 # argument validation helpers
 # --------------------------------------------------------------------------- #
-def _check_positive_int(name, value):
-    """Return ``value`` as an ``int`` or raise ``ValueError`` naming ``name``."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or int(value) < 1
-    ):
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-    return int(value)
+_POSITIVE = [Interval(numbers.Integral, 1, None, closed="left")]
+_DROPOUT = [Interval(numbers.Real, 0, 1, closed="left")]
 
 
-def _check_int_sequence(name, value, allow_empty):
-    """Return ``value`` as a tuple of positive ints (an int is promoted)."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise ValueError(
-            f"`{name}` must be a positive integer or a sequence of positive "
-            f"integers, got {value!r}."
-        )
-    if not allow_empty and len(value) == 0:
-        raise ValueError(f"`{name}` must not be empty, got {value!r}.")
-    for v in value:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or int(v) < 1:
-            raise ValueError(
-                f"`{name}` must contain only positive integers, got {value!r}."
-            )
-    return tuple(int(v) for v in value)
-
-
-def _check_fraction(name, value, *, low_inclusive, high, high_inclusive):
-    """Return ``value`` as a float inside the given interval."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = v >= 0.0 if low_inclusive else v > 0.0
-        ok = ok and (v <= high if high_inclusive else v < high)
-    if not ok:
-        lo = "[0" if low_inclusive else "(0"
-        hi = f"{high}]" if high_inclusive else f"{high})"
-        raise ValueError(f"`{name}` must be a number in {lo}, {hi}, got {value!r}.")
-    return v
-
-
-def _check_dropout(value):
-    return _check_fraction(
-        "dropout", value, low_inclusive=True, high=1.0, high_inclusive=False
+def _validated(module, **params):
+    """Check ``params`` against ``module``'s declared constraints; return them."""
+    validate_parameter_constraints(
+        module._parameter_constraints, params, type(module).__name__
     )
+    return params
 
 
 def _as_param_dtype(x, module):
@@ -204,6 +174,14 @@ class MLP(_LogitsHead):
     torch.Size([5, 10])
     """
 
+    _parameter_constraints = {
+        "n_features": _POSITIVE,
+        "n_classes": _POSITIVE,
+        "hidden_units": [PositiveInts(allow_empty=True)],
+        "dropout": _DROPOUT,
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+    }
+
     def __init__(
         self,
         n_features,
@@ -213,17 +191,18 @@ class MLP(_LogitsHead):
         activation="relu",
     ):
         super().__init__()
-        self.n_features = _check_positive_int("n_features", n_features)
-        self.n_classes = _check_positive_int("n_classes", n_classes)
-        self.hidden_units = _check_int_sequence(
-            "hidden_units", hidden_units, allow_empty=True
+        _validated(
+            self,
+            n_features=n_features,
+            n_classes=n_classes,
+            hidden_units=hidden_units,
+            dropout=dropout,
+            activation=activation,
         )
-        self.dropout_rate = _check_dropout(dropout)
-        if not isinstance(activation, str) or activation not in _ACTIVATIONS:
-            raise ValueError(
-                f"`activation` must be one of {sorted(_ACTIVATIONS)}, "
-                f"got {activation!r}."
-            )
+        self.n_features = int(n_features)
+        self.n_classes = int(n_classes)
+        self.hidden_units = PositiveInts.as_tuple(hidden_units)
+        self.dropout_rate = float(dropout)
         self.activation = activation
 
         layers = [nn.Flatten(start_dim=1)]
@@ -252,7 +231,7 @@ class MLP(_LogitsHead):
         x = _as_param_dtype(x, self)
         x = x.reshape(x.shape[0], -1)
         if x.shape[1] != self.n_features:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"MLP expects {self.n_features} features per sample after "
                 f"flattening, got {x.shape[1]}."
             )
@@ -312,6 +291,14 @@ class SmallCNN(_LogitsHead):
 
     _GRID = (4, 4)
 
+    _parameter_constraints = {
+        "in_channels": _POSITIVE,
+        "n_classes": _POSITIVE,
+        "channels": [PositiveInts()],
+        "hidden_units": _POSITIVE,
+        "dropout": _DROPOUT,
+    }
+
     def __init__(
         self,
         in_channels=1,
@@ -321,11 +308,19 @@ class SmallCNN(_LogitsHead):
         hidden_units=128,
     ):
         super().__init__()
-        self.in_channels = _check_positive_int("in_channels", in_channels)
-        self.n_classes = _check_positive_int("n_classes", n_classes)
-        self.channels = _check_int_sequence("channels", channels, allow_empty=False)
-        self.dropout_rate = _check_dropout(dropout)
-        self.hidden_units = _check_positive_int("hidden_units", hidden_units)
+        _validated(
+            self,
+            in_channels=in_channels,
+            n_classes=n_classes,
+            channels=channels,
+            hidden_units=hidden_units,
+            dropout=dropout,
+        )
+        self.in_channels = int(in_channels)
+        self.n_classes = int(n_classes)
+        self.channels = PositiveInts.as_tuple(channels)
+        self.dropout_rate = float(dropout)
+        self.hidden_units = int(hidden_units)
 
         blocks = []
         width = self.in_channels
@@ -434,11 +429,18 @@ class ResNet18(_LogitsHead):
     512
     """
 
+    _parameter_constraints = {
+        "in_channels": _POSITIVE,
+        "n_classes": _POSITIVE,
+        "dropout": _DROPOUT,
+    }
+
     def __init__(self, in_channels=3, n_classes=10, dropout=0.0):
         super().__init__()
-        self.in_channels = _check_positive_int("in_channels", in_channels)
-        self.n_classes = _check_positive_int("n_classes", n_classes)
-        self.dropout_rate = _check_dropout(dropout)
+        _validated(self, in_channels=in_channels, n_classes=n_classes, dropout=dropout)
+        self.in_channels = int(in_channels)
+        self.n_classes = int(n_classes)
+        self.dropout_rate = float(dropout)
 
         self.stem = nn.Sequential(
             nn.Conv2d(self.in_channels, 64, 3, stride=1, padding=1, bias=False),
@@ -586,6 +588,16 @@ class WideResNet(_LogitsHead):
     128
     """
 
+    _parameter_constraints = {
+        "depth": [Interval(numbers.Integral, 10, None, closed="left")],
+        "widen_factor": _POSITIVE,
+        "in_channels": _POSITIVE,
+        "n_classes": _POSITIVE,
+        "dropout": _DROPOUT,
+        "bn_momentum": [Interval(numbers.Real, 0, 1, closed="right")],
+        "leaky_relu_slope": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         depth=28,
@@ -597,34 +609,28 @@ class WideResNet(_LogitsHead):
         leaky_relu_slope=0.1,
     ):
         super().__init__()
-        depth = _check_positive_int("depth", depth)
-        if depth < 10 or (depth - 4) % 6 != 0:
-            raise ValueError(
-                "`depth` must satisfy (depth - 4) % 6 == 0 with depth >= 10 "
-                f"(e.g. 10, 16, 22, 28), got {depth!r}."
-            )
-        self.depth = depth
-        self.widen_factor = _check_positive_int("widen_factor", widen_factor)
-        self.in_channels = _check_positive_int("in_channels", in_channels)
-        self.n_classes = _check_positive_int("n_classes", n_classes)
-        self.dropout_rate = _check_dropout(dropout)
-        self.bn_momentum = _check_fraction(
-            "bn_momentum",
-            bn_momentum,
-            low_inclusive=False,
-            high=1.0,
-            high_inclusive=True,
+        _validated(
+            self,
+            depth=depth,
+            widen_factor=widen_factor,
+            in_channels=in_channels,
+            n_classes=n_classes,
+            dropout=dropout,
+            bn_momentum=bn_momentum,
+            leaky_relu_slope=leaky_relu_slope,
         )
-        slope = leaky_relu_slope
-        if (
-            isinstance(slope, bool)
-            or not isinstance(slope, numbers.Real)
-            or not float(slope) >= 0.0
-        ):
-            raise ValueError(
-                f"`leaky_relu_slope` must be a non-negative number, got {slope!r}."
+        if depth < 10 or (depth - 4) % 6 != 0:
+            raise InvalidParameterError(
+                "WideResNet: depth must satisfy (depth - 4) % 6 == 0 with "
+                f"depth >= 10 (e.g. 10, 16, 22, 28), got {depth!r}."
             )
-        self.leaky_relu_slope = float(slope)
+        self.depth = int(depth)
+        self.widen_factor = int(widen_factor)
+        self.in_channels = int(in_channels)
+        self.n_classes = int(n_classes)
+        self.dropout_rate = float(dropout)
+        self.bn_momentum = float(bn_momentum)
+        self.leaky_relu_slope = float(leaky_relu_slope)
 
         n = (depth - 4) // 6
         k = self.widen_factor
@@ -706,26 +712,9 @@ def accepted_kwargs(module_cls):
     }
 
 
-def _check_projector_dims(value):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    try:
-        dims = tuple(value)
-    except TypeError:
-        dims = None
-    if (
-        not dims
-        or isinstance(value, str)
-        or not all(
-            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1
-            for d in dims
-        )
-    ):
-        raise ValueError(
-            "projector_dims must be a non-empty sequence of positive integers, "
-            f"got {value!r}."
-        )
-    return tuple(int(d) for d in dims)
+def _check_projector_dims(value, caller="make_projector", name="dims"):
+    validate_parameter(value, name, [PositiveInts()], caller)
+    return PositiveInts.as_tuple(value)
 
 
 def make_projector(in_features, dims):
