@@ -6,7 +6,7 @@ strategies need, and the tools to simulate and compare active learning.
 
 __version__ = "0.1.0.dev0"
 
-from .learner import UNLABELED, ActiveLearner, learns_from_unlabeled
+from .learner import UNLABELED, ActiveLearner, DeepActiveLearner, learns_from_unlabeled
 from .strategies import (
     QueryStrategy,
     RandomSampling,
@@ -21,6 +21,7 @@ from .strategies import (
 __all__ = [
     "__version__",
     "ActiveLearner",
+    "DeepActiveLearner",
     "learns_from_unlabeled",
     "UNLABELED",
     "QueryStrategy",

@@ -235,40 +235,98 @@ def _check_samples_shape(model, P, n_samples, n):
     return P
 
 
+def _skorch_mc_samples(net, X, n_samples, random_state=None, dropout_layers=None):
+    """MC-dropout samples of a plain skorch net: ``T`` passes of its predict_proba.
+
+    The net's dropout layers are active (batch norm stays in eval mode) and
+    torch's global generator is seeded in a fork, so the caller's random
+    state is untouched.
+    """
+    from .nets._hooks import mc_dropout, select_dropout_layers
+
+    layers = select_dropout_layers(net.module_, dropout_layers)
+    seed = seed_from_random_state(random_state)
+    with (
+        mc_dropout(net.module_, layers=layers),
+        forked_torch_rng(getattr(net, "device", None), seed),
+    ):
+        return np.stack(
+            [
+                np.asarray(net.predict_proba(X), dtype=np.float32)
+                for _ in range(n_samples)
+            ]
+        )
+
+
+def _has_torch_module(model):
+    return is_skorch_net(model) and isinstance(
+        getattr(model, "module_", None), torch.nn.Module
+    )
+
+
 def iter_mc_samples(
-    model, X, n_samples, *, random_state=None, chunk_rows=None, purpose="this strategy"
+    model,
+    X,
+    n_samples,
+    *,
+    random_state=None,
+    chunk_rows=None,
+    dropout_layers=None,
+    purpose="this strategy",
 ):
     """Yield MC-dropout blocks ``(T, rows, C)`` over row chunks of ``X``.
 
     Each chunk gets its own seed, derived from ``random_state``, so dropout
     masks do not repeat from one chunk to the next; only one block is held at
-    a time.
+    a time. The samples come from the model's ``predict_proba_samples`` (a
+    skactive net, a deep ensemble ...) or, for a plain skorch net, from its
+    ``predict_proba`` with the dropout layers of its module active.
 
     Parameters
     ----------
     model : estimator with ``predict_proba_samples(X, n_samples, ...)``
+        Or a fitted skorch net whose module has dropout.
     X : array-like of shape (n, ...)
     n_samples : int
     random_state : int, RandomState instance or None, default=None
     chunk_rows : int or None, default=None
         Rows per block (:data:`DEFAULT_MC_CHUNK_ROWS` when ``None``).
+    dropout_layers : list of int or None, default=None
+        The dropout layers to activate, as positions in
+        ``list(module.modules())``; ``None``: all of them.
     purpose : str
-        Named in the error when ``model`` has no ``predict_proba_samples``.
+        Named in the error when ``model`` has neither.
 
     Yields
     ------
     ndarray of shape (n_samples, rows, n_classes)
     """
-    check_has_method(model, "predict_proba_samples", purpose=purpose)
-    method = model.predict_proba_samples
+    method = getattr(model, "predict_proba_samples", None)
+    if not callable(method) and _has_torch_module(model):
+
+        def method(Xc, n_samples, random_state=None, dropout_layers=None):
+            return _skorch_mc_samples(
+                model, Xc, n_samples, random_state, dropout_layers
+            )
+
+    if not callable(method):
+        check_has_method(model, "predict_proba_samples", purpose=purpose)
     seeded = _accepts(method, "random_state")
     base = seed_from_random_state(check_random_state(random_state))
     step = DEFAULT_MC_CHUNK_ROWS if chunk_rows is None else int(chunk_rows)
+    extra = {} if dropout_layers is None else {"dropout_layers": dropout_layers}
+    if extra and not _accepts(method, "dropout_layers"):
+        raise InvalidParameterError(
+            f"{type(model).__name__}.predict_proba_samples takes no dropout_layers; "
+            "leave dropout_layers=None."
+        )
     for i, (_, _, Xc) in enumerate(row_chunks(X, step)):
         if seeded:
-            P = method(Xc, n_samples=n_samples, random_state=(base + i) % SEED_MOD)
+            P = method(
+                Xc, n_samples=n_samples, random_state=(base + i) % SEED_MOD, **extra
+            )
         else:
-            P = method(Xc, n_samples=n_samples)
+            P = method(Xc, n_samples=n_samples, **extra)
         yield _check_samples_shape(model, P, n_samples, n_rows(Xc))
 
 
@@ -399,9 +457,7 @@ def supports_consistent_dropout(model) -> bool:
     method = getattr(model, "predict_proba_samples", None)
     if callable(method) and _accepts(method, "consistent"):
         return True
-    return is_skorch_net(model) and isinstance(
-        getattr(model, "module_", None), torch.nn.Module
-    )
+    return _has_torch_module(model)
 
 
 # ------------------------------------------------------------ augmentation

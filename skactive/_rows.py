@@ -11,7 +11,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-__all__ = ["n_rows", "take_rows", "slice_rows", "row_chunks"]
+__all__ = [
+    "n_rows",
+    "take_rows",
+    "slice_rows",
+    "row_chunks",
+    "concat_rows",
+    "row_shape",
+]
 
 
 def n_rows(X) -> int:
@@ -33,6 +40,31 @@ def take_rows(X, indices):
     if isinstance(X, list):
         return [X[i] for i in indices]
     return X[indices]
+
+
+def row_shape(X):
+    """Shape of one row of ``X`` (``()`` for a sequence of items such as strings)."""
+    shape = getattr(X, "shape", None)
+    if shape is not None and not isinstance(X, list | tuple):
+        return tuple(shape[1:])
+    return ()
+
+
+def concat_rows(a, b):
+    """The rows of ``a`` followed by those of ``b``, in ``a``'s kind of container."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        a = torch.as_tensor(a)
+        b = torch.as_tensor(b, device=a.device)
+        return torch.cat([a, b.to(a.dtype)], dim=0)
+    if sp.issparse(a) or sp.issparse(b):
+        return sp.vstack([a, b], format="csr")
+    if hasattr(a, "iloc"):
+        import pandas as pd
+
+        return pd.concat([a, b], axis=0, ignore_index=True)
+    if isinstance(a, list | tuple):
+        return list(a) + list(b)
+    return np.concatenate([np.asarray(a), np.asarray(b)], axis=0)
 
 
 def slice_rows(X, start, stop):

@@ -42,6 +42,8 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from ._rows import n_rows
+
 __all__ = [
     "InvalidParameterError",
     "Interval",
@@ -676,38 +678,81 @@ def _all_finite(X, name) -> bool:
     return bool(np.isfinite(arr).all())
 
 
-def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
-    """Validate a pool of unlabeled rows and return it unchanged.
+def _is_array_of_numbers(arr):
+    return isinstance(arr, np.ndarray) and arr.dtype.kind in "biufc"
 
-    Checks that the pool is non-empty, at least two-dimensional (rows by
-    features, or images ``N x H x W``, ``N x H x W x C``, ``N x C x H x W``),
-    finite, and that its feature shape matches what ``estimator`` was fitted on
-    when that is known.
+
+def _refuse_items_for_a_row_model(X_pool, name, estimator):
+    """A 1-D pool for a model fitted on rows of features is a mistake; say so."""
+    if estimator is None:
+        return
+    n_features = getattr(estimator, "n_features_in_", None)
+    input_shape = getattr(estimator, "input_shape_", None)
+    expected = tuple(input_shape) if input_shape is not None else None
+    if expected is None and isinstance(n_features, Integral):
+        expected = (int(n_features),)
+    if expected:
+        raise InvalidParameterError(
+            f"{name} is 1-D (a sequence of {n_rows(X_pool)} items), but "
+            f"{type(estimator).__name__} was fitted on rows of shape {expected}: "
+            "pass a 2-D array of rows (X.reshape(1, -1) for a single row)."
+        )
+
+
+def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
+    """Validate a pool of rows and return it (unchanged, or a list made an array).
+
+    Two kinds of pools are accepted:
+
+    * **arrays of numbers** -- numpy arrays, torch tensors, scipy sparse
+      matrices, pandas DataFrames, and lists of equal-length number rows
+      (returned as an array) -- with at least two dimensions (rows by
+      features, or images ``N x H x W``, ``N x H x W x C``,
+      ``N x C x H x W``): they must be non-empty, finite, and have the row
+      shape ``estimator`` was fitted on when that is known;
+    * **sequences of items** -- a list or tuple of documents, of images of
+      different sizes or of anything a pipeline's first step takes, a 1-D
+      (object) array or a pandas Series: they must be non-empty, and are
+      otherwise left to the estimator to validate (a
+      :class:`~sklearn.pipeline.Pipeline` with a ``TfidfVectorizer``, say).
+      Lists are returned as lists.
     """
     if X_pool is None:
         raise InvalidParameterError(f"{name} must be an array of rows, got None.")
     if isinstance(X_pool, list | tuple):
-        X_pool = np.asarray(X_pool)
+        if len(X_pool) == 0:
+            raise InvalidParameterError(f"{name} is empty: it has 0 rows.")
+        try:
+            arr = np.asarray(X_pool)
+        except (TypeError, ValueError):  # ragged: a sequence of items
+            return X_pool
+        if not (_is_array_of_numbers(arr) and arr.ndim >= 2):
+            return X_pool
+        X_pool = arr
     if not (
         isinstance(X_pool, np.ndarray | torch.Tensor)
         or sp.issparse(X_pool)
         or hasattr(X_pool, "iloc")
     ):
         raise InvalidParameterError(
-            f"{name} must be a numpy array, torch tensor, scipy sparse matrix or "
-            f"pandas DataFrame, got {type(X_pool).__name__}."
+            f"{name} must be a numpy array, torch tensor, scipy sparse matrix, "
+            f"pandas object or a list of rows, got {type(X_pool).__name__}."
         )
     shape = tuple(X_pool.shape)
-    if len(shape) < 2:
+    if len(shape) == 0:
         raise InvalidParameterError(
-            f"{name} must be 2-D (n_samples, n_features) or an image batch "
-            f"(N x H x W[, C]); got an array of shape {shape}. Reshape a single "
-            "feature with X.reshape(-1, 1) or a single row with X.reshape(1, -1)."
+            f"{name} must be a collection of rows, got a scalar {X_pool!r}."
         )
-    if not allow_nd and len(shape) > 2:
-        raise InvalidParameterError(f"{name} must be 2-D, got shape {shape}.")
     if shape[0] == 0:
         raise InvalidParameterError(f"{name} is empty: it has 0 rows (shape {shape}).")
+    if len(shape) == 1 or (isinstance(X_pool, np.ndarray) and X_pool.dtype == object):
+        # a sequence of items (documents, ...): the estimator validates them
+        if _is_array_of_numbers(np.asarray(X_pool)) and not _all_finite(X_pool, name):
+            raise InvalidParameterError(f"{name} contains NaN or infinity.")
+        _refuse_items_for_a_row_model(X_pool, name, estimator)
+        return X_pool
+    if not allow_nd and len(shape) > 2:
+        raise InvalidParameterError(f"{name} must be 2-D, got shape {shape}.")
     if not _all_finite(X_pool, name):
         raise InvalidParameterError(f"{name} contains NaN or infinity.")
     if estimator is not None:

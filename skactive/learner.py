@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from modAL.models import ActiveLearner as _ModalActiveLearner
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 
-from ._rows import n_rows, take_rows
+from ._inference import is_skorch_net
+from ._rows import concat_rows, n_rows, row_shape, take_rows
 from ._validation import (
     UNLABELED,
     HasMethods,
+    Interval,
     InvalidParameterError,
     check_pool,
+    validate_parameter,
     validate_parameter_constraints,
 )
 from .strategies import QueryStrategy, entropy_sampling
 
-__all__ = ["ActiveLearner", "learns_from_unlabeled", "UNLABELED"]
+__all__ = ["ActiveLearner", "DeepActiveLearner", "learns_from_unlabeled", "UNLABELED"]
 
 
 def learns_from_unlabeled(estimator) -> bool:
@@ -65,31 +68,12 @@ def learns_from_unlabeled(estimator) -> bool:
     )
 
 
-def _stack(a, b):
-    """Concatenate two row collections of the same kind."""
-    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
-        a = torch.as_tensor(a)
-        b = torch.as_tensor(b, device=a.device)
-        return torch.cat([a, b.to(a.dtype)], dim=0)
-    if sp.issparse(a) or sp.issparse(b):
-        return sp.vstack([a, b], format="csr")
-    if hasattr(a, "iloc"):
-        import pandas as pd
-
-        return pd.concat([a, b], axis=0, ignore_index=True)
-    return np.concatenate([np.asarray(a), np.asarray(b)], axis=0)
-
-
 def _check_labels(y, n, name="y"):
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
     y = np.asarray(y)
     if y.ndim == 0:
         y = y.reshape(1)
-    if y.ndim != 1:
-        raise InvalidParameterError(
-            f"{name} must be a 1-D array of labels, got shape {y.shape}."
-        )
     if y.shape[0] != n:
         raise InvalidParameterError(
             f"{name} has {y.shape[0]} labels but X has {n} rows."
@@ -119,7 +103,16 @@ def _strategy_name(strategy):
     return getattr(strategy, "__name__", type(strategy).__name__)
 
 
-def _check_indices(indices, n_pool, name):
+def _is_single_index(indices):
+    """A strategy that returned one index (modAL returns ``X[i]``, one row, then)."""
+    return isinstance(indices, numbers.Integral) or (
+        isinstance(indices, np.ndarray)
+        and indices.ndim == 0
+        and np.issubdtype(indices.dtype, np.integer)
+    )
+
+
+def _check_indices(indices, n_pool, name, *, unique=True):
     indices = np.atleast_1d(np.asarray(indices))
     if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
         raise InvalidParameterError(
@@ -127,7 +120,7 @@ def _check_indices(indices, n_pool, name):
         )
     if indices.size and (indices.min() < 0 or indices.max() >= n_pool):
         raise InvalidParameterError(f"{name} gave indices outside [0, {n_pool}).")
-    if np.unique(indices).size != indices.size:
+    if unique and np.unique(indices).size != indices.size:
         raise InvalidParameterError(f"{name} gave duplicate indices.")
     return indices.astype(np.int64, copy=False)
 
@@ -207,7 +200,7 @@ class ActiveLearner(_ModalActiveLearner):
     _skactive_learner = True
 
     _parameter_constraints = {
-        "estimator": [HasMethods(["fit", "predict"])],
+        "estimator": [HasMethods(["fit", "predict"]), None],
         "query_strategy": [callable],
         "bootstrap_init": ["boolean"],
         "on_transformed": ["boolean"],
@@ -240,8 +233,11 @@ class ActiveLearner(_ModalActiveLearner):
             },
             type(self).__name__,
         )
+        # every constructor argument is stored as given (get_params, clone,
+        # GridSearchCV); X_training / y_training then hold the labeled rows
         self.estimator = estimator
         self.query_strategy = query_strategy
+        self.bootstrap_init = bootstrap_init
         self.on_transformed = on_transformed
         self.force_all_finite = force_all_finite
         self.random_state = random_state
@@ -250,15 +246,39 @@ class ActiveLearner(_ModalActiveLearner):
         self.X_pool = None
         if X_pool is not None:
             self.set_pool(X_pool)
-        self.X_training = None
-        self.y_training = None
+        self.X_training = X_training
+        self.y_training = y_training
         if X_training is not None or y_training is not None:
             if X_training is None or y_training is None:
                 raise InvalidParameterError(
                     "X_training and y_training must be given together."
                 )
-            self._add_training_data(X_training, y_training)
+            self._check_data(X_training, y_training, held=False)
             self._fit_to_known(bootstrap=bootstrap_init, **fit_kwargs)
+
+    def __sklearn_tags__(self):
+        """The wrapped estimator's kind (classifier, regressor) and inputs.
+
+        So scikit-learn's model selection treats a learner like its estimator
+        (``cross_val_score`` stratifies the folds of a classifier, say).
+
+        Returns
+        -------
+        sklearn.utils.Tags
+        """
+        tags = super().__sklearn_tags__()
+        if self.estimator is None:
+            return tags
+        try:
+            inner = get_tags(self.estimator)
+        except (AttributeError, TypeError, ValueError):
+            return tags
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.input_tags = inner.input_tags
+        tags.target_tags = inner.target_tags
+        return tags
 
     # ------------------------------------------------------------- the pool
     def set_pool(self, X_pool):
@@ -279,12 +299,14 @@ class ActiveLearner(_ModalActiveLearner):
         self : ActiveLearner
         """
         if X_pool is not None:
-            X_pool = check_pool(X_pool, name="X_pool")
+            check_pool(X_pool, name="X_pool", estimator=self.estimator)
         self.X_pool = X_pool
         return self
 
-    def _check_data(self, X, y):
-        X = check_pool(X, name="X") if self.force_all_finite else X
+    def _check_data(self, X, y, *, held=True):
+        """Check new rows and labels (against the labels held, with ``held``)."""
+        if self.force_all_finite:
+            X = check_pool(X, name="X")
         y = _check_labels(y, n_rows(X))
         kind = _label_kind(y)
         if kind == "mixed":
@@ -292,14 +314,15 @@ class ActiveLearner(_ModalActiveLearner):
                 "y mixes labels of different kinds (strings and numbers); use one "
                 "kind of label for every class."
             )
-        if self.y_training is not None and len(self.y_training):
-            held = _label_kind(np.asarray(self.y_training))
-            if held != kind:
+        if held and self.y_training is not None and n_rows(self.y_training):
+            held_y = np.asarray(self.y_training)
+            held_kind = _label_kind(held_y)
+            if held_kind != kind:
                 raise InvalidParameterError(
                     f"y holds {kind} labels but the learner's labels so far are "
-                    f"{held}s (dtype {np.asarray(self.y_training).dtype}); teach "
-                    "labels of the same kind (mixing them would turn every label, "
-                    "and every prediction, into strings)."
+                    f"{held_kind}s (dtype {held_y.dtype}); teach labels of the same "
+                    "kind (mixing them would turn every label, and every "
+                    "prediction, into strings)."
                 )
         if (
             kind == "number"
@@ -322,13 +345,13 @@ class ActiveLearner(_ModalActiveLearner):
         if self.X_training is None:
             self.X_training, self.y_training = X, y
             return
-        if tuple(self.X_training.shape[1:]) != tuple(X.shape[1:]):
+        if row_shape(self.X_training) != row_shape(X):
             raise InvalidParameterError(
-                f"new rows have shape {tuple(X.shape[1:])} but the training rows "
-                f"have shape {tuple(self.X_training.shape[1:])}."
+                f"new rows have shape {row_shape(X)} but the training rows "
+                f"have shape {row_shape(self.X_training)}."
             )
-        self.X_training = _stack(self.X_training, X)
-        self.y_training = np.concatenate([self.y_training, y])
+        self.X_training = concat_rows(self.X_training, X)
+        self.y_training = np.concatenate([np.asarray(self.y_training), y])
 
     def _with_pool(self, X, y):
         pool = self.X_pool
@@ -344,11 +367,17 @@ class ActiveLearner(_ModalActiveLearner):
                 f"unlabeled rows); got labels of dtype {np.asarray(y).dtype}."
             )
         unlabeled = np.full(n_rows(pool), UNLABELED, dtype=np.asarray(y).dtype)
-        return _stack(X, pool), np.concatenate([y, unlabeled])
+        return concat_rows(X, pool), np.concatenate([np.asarray(y), unlabeled])
 
     def _bootstrap(self, X, y):
         idx = self._rng.choice(n_rows(X), n_rows(X), replace=True)
         return take_rows(X, idx), np.asarray(y)[idx]
+
+    def _require_estimator(self):
+        if self.estimator is None:
+            raise InvalidParameterError(
+                f"{type(self).__name__} has no estimator to fit: pass estimator=..."
+            )
 
     def _sync_recorder(self):
         """Point a :class:`PredictionRecorder` of the net at the current pool.
@@ -368,6 +397,7 @@ class ActiveLearner(_ModalActiveLearner):
                 cb.set_params(X_pool=self.X_pool)
 
     def _fit_to_known(self, bootstrap=False, **fit_kwargs):
+        self._require_estimator()
         if self.X_training is None:
             raise InvalidParameterError(
                 "the learner has no labeled rows to fit on yet."
@@ -381,12 +411,28 @@ class ActiveLearner(_ModalActiveLearner):
         return self
 
     def _fit_on_new(self, X, y, bootstrap=False, **fit_kwargs):
-        X, y = self._check_data(X, y)
+        self._require_estimator()
+        X, y = self._check_data(X, y, held=False)
         if bootstrap:
             X, y = self._bootstrap(X, y)
         X, y = self._with_pool(X, y)
         self._sync_recorder()
-        self.estimator.fit(X, y, **fit_kwargs)
+        estimator = self.estimator
+        if is_skorch_net(estimator) and not getattr(estimator, "warm_start", False):
+            # a skorch net re-initialises in fit: training on the new rows
+            # alone would throw the model away, so continue training it
+            warnings.warn(
+                f"teach(only_new=True) with {type(estimator).__name__}"
+                "(warm_start=False): continuing training on the new rows with "
+                "partial_fit, since fit would re-initialise the net and forget "
+                "every earlier label. Set warm_start=True on the net to say so, "
+                "or teach without only_new to retrain on all labels.",
+                UserWarning,
+                stacklevel=3,
+            )
+            estimator.partial_fit(X, y, **fit_kwargs)
+            return self
+        estimator.fit(X, y, **fit_kwargs)
         return self
 
     def fit(self, X, y, bootstrap=False, **fit_kwargs):
@@ -504,7 +550,11 @@ class ActiveLearner(_ModalActiveLearner):
         Returns
         -------
         indices : ndarray of shape (n_instances,)
+            A strategy that returns a single integer (not an array) gets it
+            back as an integer, with ``rows`` the single row ``X_pool[i]``, as
+            in modAL.
         rows : the rows ``X_pool[indices]``
+            In the pool's own container type (a list pool gives a list).
         scores : ndarray of shape (n_instances,) or None
             Only with ``return_metrics=True``.
         """
@@ -521,9 +571,22 @@ class ActiveLearner(_ModalActiveLearner):
         else:
             result = strategy(self, X_pool, *query_args, **query_kwargs)
             indices, scores = self._split_result(result, X_pool)
+        single = _is_single_index(indices)
+        # duplicates pass through, as in modAL, with a warning; label()
+        # refuses to label a row twice
         indices = _check_indices(
-            indices, n_rows(X_pool), f"query strategy {_strategy_name(strategy)}"
+            indices,
+            n_rows(X_pool),
+            f"query strategy {_strategy_name(strategy)}",
+            unique=False,
         )
+        if np.unique(indices).size != indices.size:
+            warnings.warn(
+                f"query strategy {_strategy_name(strategy)} returned duplicate "
+                f"indices {indices.tolist()}; label() refuses to label a row twice.",
+                UserWarning,
+                stacklevel=2,
+            )
         if scores is not None:
             scores = np.asarray(scores)
         self.history_.append(
@@ -536,6 +599,10 @@ class ActiveLearner(_ModalActiveLearner):
             }
         )
         rows = take_rows(X_pool, indices)
+        if single:  # one index, one row: modAL's X[i] (shape (n_features,))
+            indices, rows = indices[0], rows[0]
+            if scores is not None and scores.ndim == 1 and scores.size == 1:
+                scores = scores[0]
         if return_metrics:
             return indices, rows, scores
         return indices, rows
@@ -558,6 +625,192 @@ class ActiveLearner(_ModalActiveLearner):
                 # modAL < 0.4 convention: (indices, rows)
                 return indices, None
             return indices, second
-        if isinstance(result, numbers.Integral):
-            return np.array([result]), None
         return result, None
+
+
+class DeepActiveLearner(ActiveLearner):
+    """modAL's ``DeepActiveLearner``: the learner keeps no labeled rows.
+
+    A drop-in for ``modAL.models.DeepActiveLearner`` (same constructor
+    arguments, ``teach(X, y, warm_start=True)``, ``num_epochs`` and
+    ``batch_size``) on skactive's learner and strategies. Where
+    :class:`ActiveLearner` appends what it is taught to ``X_training`` and
+    refits on all of it, this learner trains on exactly the rows it is given:
+
+    * ``teach(X, y)`` (``warm_start=True``) continues training the net on
+      ``X, y`` with its ``partial_fit`` -- pass the new rows to fine-tune on
+      them, or the cumulative labeled set, as modAL's MC-dropout example does,
+      to keep training on everything labeled so far;
+    * ``teach(X, y, warm_start=False)`` and ``fit(X, y)`` train from scratch
+      on ``X, y``.
+
+    Passing the cumulative set to :class:`ActiveLearner.teach` instead would
+    train on every earlier row again and again (after 3 rounds of 100 on 1,000
+    initial rows, on 4,600 rows for 1,300 labels); that is the difference the
+    two classes keep apart. Strategies that use the labeled rows (core-set,
+    CAL, ...) get them from the ``X_labeled`` keyword of :meth:`query`, as the
+    learner holds none. Unlike modAL, the net is not initialised at
+    construction: skactive never queries a model that has not been trained.
+
+    Parameters
+    ----------
+    estimator : skorch net or estimator with ``partial_fit``
+        A :class:`~skactive.nets.DeepClassifier`, a skorch
+        ``NeuralNetClassifier`` ...
+    query_strategy : callable, default=skactive.strategies.entropy_sampling
+        ``strategy(learner, X_pool, n_instances=1, **kwargs)``; modAL's
+        ``mc_dropout_*`` functions have skactive counterparts in
+        :mod:`skactive.strategies` (``mc_dropout_bald`` ...).
+    on_transformed : bool, default=False
+        As in modAL.
+    X_pool : array-like or None, default=None
+        The unlabeled pool (see :meth:`ActiveLearner.set_pool`); with it,
+        :meth:`ActiveLearner.label` moves rows out of the pool and teaches
+        them (``warm_start=True``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds bootstrap resampling.
+    force_all_finite : bool, default=True
+        Reject NaN and infinity in the rows taught.
+    **fit_kwargs
+        Passed to the estimator's ``fit`` / ``partial_fit``.
+
+    Attributes
+    ----------
+    history_ : list of dict
+        One entry per query, as for :class:`ActiveLearner`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skactive import DeepActiveLearner
+    >>> from skactive.nets import MLP, DeepClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype("float32")
+    >>> net = DeepClassifier(MLP, max_epochs=2, classes=range(10), random_state=0)
+    >>> learner = DeepActiveLearner(net)
+    >>> learner.teach(X[:100], y[:100])  # trains on these rows
+    >>> idx, rows = learner.query(X[100:500], n_instances=10)
+    >>> learner.teach(X[100:500][idx], y[100:500][idx])  # continues training
+    >>> learner.X_training is None, learner.num_epochs
+    (True, 2)
+    """
+
+    def __init__(
+        self,
+        estimator,
+        query_strategy=entropy_sampling,
+        on_transformed=False,
+        X_pool=None,
+        random_state=None,
+        force_all_finite=True,
+        **fit_kwargs,
+    ):
+        super().__init__(
+            estimator,
+            query_strategy,
+            on_transformed=on_transformed,
+            X_pool=X_pool,
+            random_state=random_state,
+            force_all_finite=force_all_finite,
+            **fit_kwargs,
+        )
+
+    def fit(self, X, y, bootstrap=False, **fit_kwargs):
+        """Train the estimator from scratch on ``X, y`` (nothing is stored).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        y : array-like of shape (n_samples,)
+        bootstrap : bool, default=False
+            Train on a bootstrap resample.
+        **fit_kwargs : dict
+            Passed to ``estimator.fit``.
+
+        Returns
+        -------
+        self : DeepActiveLearner
+        """
+        self._train(X, y, warm_start=False, bootstrap=bootstrap, **fit_kwargs)
+        return self
+
+    def teach(self, X, y, warm_start=True, bootstrap=False, **fit_kwargs):
+        """Train on ``X, y``: continue training (``warm_start``) or from scratch.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        y : array-like of shape (n_samples,)
+        warm_start : bool, default=True
+            ``True``: ``estimator.partial_fit(X, y)``, which keeps the
+            weights; ``False``: ``estimator.fit(X, y)``, a fresh start.
+        bootstrap : bool, default=False
+            Train on a bootstrap resample.
+        **fit_kwargs : dict
+            Passed to ``partial_fit`` / ``fit``.
+        """
+        self._train(X, y, warm_start=warm_start, bootstrap=bootstrap, **fit_kwargs)
+        self._record_labels(np.asarray(y))
+
+    def _train(self, X, y, *, warm_start, bootstrap, **fit_kwargs):
+        self._require_estimator()
+        X, y = self._check_data(X, y, held=False)
+        if bootstrap:
+            X, y = self._bootstrap(X, y)
+        X, y = self._with_pool(X, y)
+        self._sync_recorder()
+        if warm_start:
+            if not callable(getattr(self.estimator, "partial_fit", None)):
+                raise InvalidParameterError(
+                    f"teach(warm_start=True) continues training with partial_fit, "
+                    f"which {type(self.estimator).__name__} lacks; pass "
+                    "warm_start=False to train from scratch."
+                )
+            self.estimator.partial_fit(X, y, **fit_kwargs)
+        else:
+            self.estimator.fit(X, y, **fit_kwargs)
+
+    def _record_labels(self, y):
+        last = self.history_[-1] if self.history_ else None
+        if last is not None and last["labels"] is None:
+            last["labels"] = y
+            return
+        self.history_.append(
+            {
+                "round": len(self.history_),
+                "indices": None,
+                "scores": None,
+                "labels": y,
+                "n_labeled": None,
+            }
+        )
+
+    @property
+    def num_epochs(self):
+        """int: Epochs of one training call (the net's ``max_epochs``)."""
+        return self.estimator.max_epochs
+
+    @num_epochs.setter
+    def num_epochs(self, value):
+        validate_parameter(
+            value,
+            "num_epochs",
+            [Interval(numbers.Integral, 1, None)],
+            "DeepActiveLearner",
+        )
+        self.estimator.max_epochs = int(value)
+
+    @property
+    def batch_size(self):
+        """int: Rows per forward pass (the net's ``batch_size``)."""
+        return self.estimator.batch_size
+
+    @batch_size.setter
+    def batch_size(self, value):
+        validate_parameter(
+            value,
+            "batch_size",
+            [Interval(numbers.Integral, 1, None)],
+            "DeepActiveLearner",
+        )
+        self.estimator.batch_size = int(value)

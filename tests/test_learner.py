@@ -557,8 +557,10 @@ def test_query_with_a_single_integer_index(data):
         y_training=y[:30],
     )
     idx, rows = learner.query(X[100:200])
-    np.testing.assert_array_equal(idx, [7])
-    np.testing.assert_array_equal(rows, X[107:108])
+    assert idx == 7  # one index, one row, as modAL returns it
+    assert rows.shape == (64,)
+    np.testing.assert_array_equal(rows, X[107])
+    np.testing.assert_array_equal(learner.history_[-1]["indices"], [7])
 
 
 @pytest.mark.parametrize("strategy", [indices_and_scores, indices_and_rows])
@@ -599,7 +601,6 @@ def _returns(value):
 @pytest.mark.parametrize(
     ("value", "match"),
     [
-        (np.array([4, 4]), "duplicate"),
         (np.array([0, 100]), "outside"),
         (np.array([-1]), "outside"),
         (np.array([1.0, 2.0]), "integer"),
@@ -723,6 +724,19 @@ def test_set_pool(learner, data):
     assert learner.X_pool is None
     with pytest.raises(ValueError, match="X_pool"):
         learner.query()
+
+
+def test_duplicate_indices_pass_through_with_a_warning(data):
+    X, y = data
+    learner = ActiveLearner(
+        logreg(), _returns(np.array([4, 4])), X_training=X[:30], y_training=y[:30]
+    )
+    with pytest.warns(UserWarning, match=r"duplicate indices \[4, 4\]"):
+        idx, rows = learner.query(X[100:200], n_instances=2)
+    np.testing.assert_array_equal(idx, [4, 4])  # as modAL returns them
+    learner.set_pool(X[100:200])
+    with pytest.raises(ValueError, match="duplicate"):
+        learner.label(idx, y[[104, 104]])
 
 
 @pytest.mark.parametrize(

@@ -182,20 +182,23 @@ def test_estimator_without_mc_samples_is_refused(cls, logreg, pool):
         cls(random_state=0)(clf, pool, 1)
 
 
-def test_plain_skorch_net_is_refused_by_bald(digits, pool):
+def test_plain_skorch_nets_are_sampled_with_their_dropout_active(digits, pool):
+    """modAL's nets are plain skorch nets: MC dropout works on them too."""
     X, y = digits
     plain = NeuralNetClassifier(
         MLP,
         module__n_features=64,
         module__n_classes=10,
+        criterion=torch.nn.CrossEntropyLoss,  # so predict_proba gives softmax
         max_epochs=1,
         train_split=None,
         verbose=0,
     ).fit(X[:100], y[:100].astype(np.int64))
-    with pytest.raises(
-        TypeError, match=r"NeuralNetClassifier has no predict_proba_samples"
-    ):
-        BALD(random_state=0)(plain, pool, 1)
+    idx, scores = BALD(n_samples=4, random_state=0).select(plain, pool, 3)
+    again, _ = BALD(n_samples=4, random_state=0).select(plain, pool, 3)
+    np.testing.assert_array_equal(idx, again)  # seeded
+    assert np.all(scores > 0)  # the passes disagree: dropout was active
+    assert not any(m.training for m in plain.module_.modules())
     # BatchBALD draws consistent masks itself, through the net's module_
     assert len(BatchBALD(n_samples=3, random_state=0)(plain, pool, 2)) == 2
 

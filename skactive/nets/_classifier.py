@@ -23,7 +23,7 @@ from .._validation import (
     validate_estimator_params,
     validate_parameter,
 )
-from ._hooks import layer_input, mc_dropout
+from ._hooks import layer_input, mc_dropout, select_dropout_layers
 from ._inputs import _transform_accepts_generator, to_float_tensor
 from .modules import accepted_kwargs
 
@@ -664,7 +664,13 @@ class DeepClassifier(NeuralNetClassifier):
         return self.predict_proba_with_embedding(X)[1]
 
     def predict_proba_samples(
-        self, X, n_samples=20, *, consistent=False, random_state=None
+        self,
+        X,
+        n_samples=20,
+        *,
+        consistent=False,
+        dropout_layers=None,
+        random_state=None,
     ):
         """Monte-Carlo dropout samples of the class probabilities.
 
@@ -682,6 +688,10 @@ class DeepClassifier(NeuralNetClassifier):
             batch), so sample ``t`` of all rows comes from the same thinned
             network ``w_t`` (Kirsch et al. 2019's *consistent MC dropout*),
             as joint quantities over rows (BatchBALD) need.
+        dropout_layers : list of int or None, default=None
+            The dropout layers to activate, as positions in
+            ``list(module_.modules())`` (modAL's ``dropout_layer_indexes``);
+            ``None``: every dropout layer with ``p > 0``.
         random_state : int, RandomState instance or None, default=None
             Seeds the dropout masks; defaults to the net's ``random_state``.
 
@@ -702,12 +712,15 @@ class DeepClassifier(NeuralNetClassifier):
             f"{type(self).__name__}.predict_proba_samples",
         )
         X = self._check_ready(X)
+        layers = select_dropout_layers(self.module_, dropout_layers)
         seed_source = self.random_state if random_state is None else random_state
         if consistent:
             generator = torch.Generator(device="cpu")
             generator.manual_seed(seed_from_random_state(seed_source))
             with (
-                mc_dropout(self.module_, consistent=True, generator=generator) as p,
+                mc_dropout(
+                    self.module_, consistent=True, generator=generator, layers=layers
+                ) as p,
                 forked_torch_rng(self.device),
             ):
                 proba, _ = self._forward_passes(
@@ -715,7 +728,7 @@ class DeepClassifier(NeuralNetClassifier):
                 )
             return proba
         with (
-            mc_dropout(self.module_),
+            mc_dropout(self.module_, layers=layers),
             forked_torch_rng(self.device, seed_from_random_state(seed_source)),
         ):
             proba, _ = self._forward_passes(X, n_samples)

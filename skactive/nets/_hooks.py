@@ -17,7 +17,9 @@ import contextlib
 
 import torch
 
-__all__ = ["layer_input", "mc_dropout", "dropout_layers"]
+from .._validation import InvalidParameterError
+
+__all__ = ["layer_input", "mc_dropout", "dropout_layers", "select_dropout_layers"]
 
 
 class _Captured:
@@ -87,8 +89,43 @@ class _Pass:
         self.t = 0
 
 
+def select_dropout_layers(module, indexes=None):
+    """The dropout layers MC dropout activates.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    indexes : sequence of int or None, default=None
+        Positions in ``list(module.modules())`` (modAL's
+        ``dropout_layer_indexes``); ``None``: every dropout layer with
+        ``p > 0``.
+
+    Returns
+    -------
+    list of torch.nn.Module
+    """
+    if indexes is None:
+        return dropout_layers(module)
+    modules = list(module.modules())
+    layers = []
+    for i in indexes:
+        if not isinstance(i, int) or not -len(modules) <= i < len(modules):
+            raise InvalidParameterError(
+                f"dropout_layers: {i!r} is not a position in the "
+                f"{len(modules)} modules of {type(module).__name__}."
+            )
+        layer = modules[i]
+        if not isinstance(layer, torch.nn.modules.dropout._DropoutNd):
+            raise InvalidParameterError(
+                f"dropout_layers: module {i} of {type(module).__name__} is a "
+                f"{type(layer).__name__}, not a dropout layer."
+            )
+        layers.append(layer)
+    return layers
+
+
 @contextlib.contextmanager
-def mc_dropout(module, *, consistent=False, generator=None):
+def mc_dropout(module, *, consistent=False, generator=None, layers=None):
     """Run the block with Monte-Carlo dropout in ``module``.
 
     Parameters
@@ -106,6 +143,9 @@ def mc_dropout(module, *, consistent=False, generator=None):
         time a ``(layer, t)`` is met.
     generator : torch.Generator or None, default=None
         CPU generator of the consistent masks.
+    layers : list of torch.nn.Module or None, default=None
+        The dropout layers to activate (:func:`select_dropout_layers`);
+        ``None``: every dropout layer with ``p > 0``.
 
     Yields
     ------
@@ -120,9 +160,9 @@ def mc_dropout(module, *, consistent=False, generator=None):
     TypeError
         For alpha dropout with ``consistent=True``.
     """
-    layers = dropout_layers(module)
+    layers = dropout_layers(module) if layers is None else list(layers)
     if not layers:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{type(module).__name__} has no dropout layer with p > 0, so "
             "MC-dropout samples would all be identical; build the module with "
             "dropout (e.g. module__dropout=0.5)."
@@ -132,7 +172,7 @@ def mc_dropout(module, *, consistent=False, generator=None):
     if consistent:
         for m in layers:
             if isinstance(m, torch.nn.AlphaDropout | torch.nn.FeatureAlphaDropout):
-                raise TypeError(
+                raise InvalidParameterError(
                     f"consistent MC dropout does not support {type(m).__name__}; "
                     "use consistent=False."
                 )

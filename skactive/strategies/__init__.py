@@ -33,6 +33,12 @@ from .diversity import (
 from .epmcm import EPMCM
 from .gradient import ExpectedGradientLength
 from .initial import InitialSelection
+from .modal_dropout import (
+    mc_dropout_bald,
+    mc_dropout_max_entropy,
+    mc_dropout_max_variationRatios,
+    mc_dropout_mean_st,
+)
 from .uncertainty import (
     RandomSampling,
     UncertaintySampling,
@@ -82,4 +88,8 @@ __all__ = [
     "LabelDispersion",
     "PredictionRecorder",
     "InitialSelection",
+    "mc_dropout_bald",
+    "mc_dropout_mean_st",
+    "mc_dropout_max_entropy",
+    "mc_dropout_max_variationRatios",
 ]

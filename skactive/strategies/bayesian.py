@@ -88,6 +88,11 @@ default="bald"
         ``(T, rows, C)`` block held in memory at once. Each block gets its own
         seed drawn from ``random_state``, so the dropout masks, and hence the
         scores, depend on it.
+    dropout_layers : list of int or None, default=None
+        The dropout layers to activate, as positions in
+        ``list(module.modules())`` of the net's module (modAL's
+        ``dropout_layer_indexes``); ``None``: every dropout layer with
+        ``p > 0``.
     R : int or None, default=None
         Candidate subsample size (see :class:`QueryStrategy`).
     random_state : int, RandomState instance or None, default=None
@@ -118,6 +123,7 @@ default="bald"
         "measure": [StrOptions(set(_MEASURES))],
         "n_samples": _N_SAMPLES,
         "batch_size": BATCH_SIZE,
+        "dropout_layers": [list, tuple, None],
     }
 
     def __init__(
@@ -126,6 +132,7 @@ default="bald"
         n_samples=20,
         *,
         batch_size=None,
+        dropout_layers=None,
         R=None,
         random_state=None,
     ):
@@ -133,6 +140,7 @@ default="bald"
         self.measure = measure
         self.n_samples = n_samples
         self.batch_size = batch_size
+        self.dropout_layers = dropout_layers
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
         self._reject_kwargs(kwargs, type(self).__name__)
@@ -150,6 +158,7 @@ default="bald"
             self.n_samples,
             random_state=random_state,
             chunk_rows=self.batch_size,
+            dropout_layers=self.dropout_layers,
             purpose=type(self).__name__,
         )
         return np.concatenate([score(P) for P in blocks])
@@ -160,10 +169,19 @@ class _NamedMeasure(MCDropoutSampling):
 
     _parameter_constraints = {"measure": "no_validation"}
 
-    def __init__(self, n_samples=20, *, batch_size=None, R=None, random_state=None):
+    def __init__(
+        self,
+        n_samples=20,
+        *,
+        batch_size=None,
+        dropout_layers=None,
+        R=None,
+        random_state=None,
+    ):
         ScoreStrategy.__init__(self, R=R, random_state=random_state)
         self.n_samples = n_samples
         self.batch_size = batch_size
+        self.dropout_layers = dropout_layers
 
 
 class BALD(_NamedMeasure):
@@ -184,6 +202,9 @@ class BALD(_NamedMeasure):
         Pool rows per ``predict_proba_samples`` call (4096 when ``None``): the
         ``(T, rows, C)`` block held in memory at once; each block gets its own
         seed drawn from ``random_state``.
+    dropout_layers : list of int or None, default=None
+        The dropout layers to activate (positions in
+        ``list(module.modules())`` of the net's module); ``None``: all of them.
     R : int or None, default=None
         Candidate subsample size (see :class:`QueryStrategy`).
     random_state : int, RandomState instance or None, default=None
@@ -219,6 +240,9 @@ class VariationRatios(_NamedMeasure):
     batch_size : int or None, default=None
         Pool rows per ``predict_proba_samples`` call (4096 when ``None``);
         each block gets its own seed drawn from ``random_state``.
+    dropout_layers : list of int or None, default=None
+        The dropout layers to activate (positions in
+        ``list(module.modules())`` of the net's module); ``None``: all of them.
     R : int or None, default=None
         Candidate subsample size (see :class:`QueryStrategy`).
     random_state : int, RandomState instance or None, default=None
@@ -255,6 +279,9 @@ class MeanSTD(_NamedMeasure):
     batch_size : int or None, default=None
         Pool rows per ``predict_proba_samples`` call (4096 when ``None``);
         each block gets its own seed drawn from ``random_state``.
+    dropout_layers : list of int or None, default=None
+        The dropout layers to activate (positions in
+        ``list(module.modules())`` of the net's module); ``None``: all of them.
     R : int or None, default=None
         Candidate subsample size (see :class:`QueryStrategy`).
     random_state : int, RandomState instance or None, default=None
@@ -290,6 +317,9 @@ class MaxEntropy(_NamedMeasure):
     batch_size : int or None, default=None
         Pool rows per ``predict_proba_samples`` call (4096 when ``None``);
         each block gets its own seed drawn from ``random_state``.
+    dropout_layers : list of int or None, default=None
+        The dropout layers to activate (positions in
+        ``list(module.modules())`` of the net's module); ``None``: all of them.
     R : int or None, default=None
         Candidate subsample size (see :class:`QueryStrategy`).
     random_state : int, RandomState instance or None, default=None
