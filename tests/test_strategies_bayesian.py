@@ -255,10 +255,13 @@ def test_estimator_without_mc_samples_is_refused(cls, logreg, pool):
 
 def test_plain_skorch_net_is_refused_by_bald(digits, pool):
     X, y = digits
+    # MLP returns logits: with skorch's default NLLLoss, predict_proba would
+    # return those logits, which the scores refuse as probabilities
     plain = NeuralNetClassifier(
         MLP,
         module__n_features=64,
         module__n_classes=10,
+        criterion=torch.nn.CrossEntropyLoss,
         max_epochs=1,
         train_split=None,
         verbose=0,
