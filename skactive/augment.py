@@ -22,11 +22,21 @@ any mean/std normalisation).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
+from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
+
+from ._constraints import OddInts, Sequences
+from ._validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    parameter_constraints,
+    validate_parameter_constraints,
+    validate_params,
+)
 
 __all__ = [
     "BaseTransform",
@@ -68,49 +78,38 @@ def _randint(low, high, shape, generator, device) -> torch.Tensor:
     return r.to(device)
 
 
-def _check_probability(p, name: str = "p") -> float:
-    if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise ValueError(f"{name} must be a real number in [0, 1], got {p!r}.")
-    if not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {p!r}.")
-    return float(p)
+# Constraints shared by the transforms (declared in ``_parameter_constraints``
+# and checked at construction: the transforms are plain callables, not
+# scikit-learn estimators, so a bad value fails where it is written).
+_PROBABILITY = [Interval(Real, 0, 1, closed="both")]
+_POSITIVE_FINITE = Interval(Real, 0, math.inf, closed="neither")
+_NONNEGATIVE_FINITE = Interval(Real, 0, math.inf, closed="left")
+#: ``(low, high)`` with ``0 < low <= high < inf``.
+_POSITIVE_RANGE = Sequences(_POSITIVE_FINITE, length=2, increasing=True)
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 
 
-def _check_range(value, name: str, low_bound: float = 0.0) -> tuple[float, float]:
-    """Validate a ``(low, high)`` pair with ``low_bound < low <= high``."""
-    if (
-        not isinstance(value, Sequence)
-        or isinstance(value, str)
-        or len(value) != 2
-        or not all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value
-        )
-    ):
-        raise ValueError(
-            f"{name} must be a pair (low, high) of numbers, got {value!r}."
-        )
-    lo, hi = float(value[0]), float(value[1])
-    if not (math.isfinite(lo) and math.isfinite(hi)) or not low_bound < lo <= hi:
-        raise ValueError(
-            f"{name} must satisfy {low_bound} < low <= high, got {value!r}."
-        )
-    return lo, hi
+def _pair(value) -> tuple[float, float]:
+    """A validated ``(low, high)`` pair as two floats."""
+    return float(value[0]), float(value[1])
 
 
-def _as_batch(x) -> tuple[torch.Tensor, bool]:
+def _as_batch(x, caller) -> tuple[torch.Tensor, bool]:
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"Expected a torch.Tensor, got {type(x).__name__}.")
+        raise InvalidParameterError(
+            f"{caller}: x must be a torch.Tensor, got {type(x).__name__}."
+        )
     if not x.is_floating_point():
-        raise TypeError(
-            f"Expected a floating point tensor, got dtype {x.dtype}; "
+        raise InvalidParameterError(
+            f"{caller}: x must be a floating point tensor, got dtype {x.dtype}; "
             "convert images to float (values in [0, 1]) first."
         )
     if x.dim() == 3:
         return x.unsqueeze(0), True
     if x.dim() != 4:
-        raise ValueError(
-            f"Expected a tensor of shape (N, C, H, W) or (C, H, W), got shape "
-            f"{tuple(x.shape)}."
+        raise InvalidParameterError(
+            f"{caller}: x must be a tensor of shape (N, C, H, W) or (C, H, W), "
+            f"got shape {tuple(x.shape)}."
         )
     return x, False
 
@@ -125,13 +124,22 @@ class BaseTransform:
     Subclasses implement ``_apply(x, generator)`` for a 4-D batch ``x``.
     ``__call__`` validates the input, accepts a single ``(C, H, W)`` image and
     forwards the generator. Half-precision inputs are processed in float32
-    and cast back.
+    and cast back. Subclasses declare ``_parameter_constraints`` and check
+    their arguments in ``__init__`` with :meth:`_validate`.
     """
+
+    _parameter_constraints: dict = {}
+
+    def _validate(self, **params):
+        """Check constructor arguments against the declared constraints."""
+        validate_parameter_constraints(
+            parameter_constraints(self), params, type(self).__name__
+        )
 
     def __call__(
         self, x: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        xb, single = _as_batch(x)
+        xb, single = _as_batch(x, type(self).__name__)
         if xb.shape[0] == 0:
             return x.clone()
         low_precision = xb.dtype in (torch.float16, torch.bfloat16)
@@ -180,11 +188,10 @@ class RandomCropReflect(BaseTransform):
     torch.Size([8, 3, 32, 32])
     """
 
+    _parameter_constraints = {"padding": [Interval(Integral, 0, None, closed="left")]}
+
     def __init__(self, padding: int):
-        if isinstance(padding, bool) or not isinstance(padding, numbers.Integral):
-            raise ValueError(f"padding must be an integer >= 0, got {padding!r}.")
-        if padding < 0:
-            raise ValueError(f"padding must be >= 0, got {padding!r}.")
+        self._validate(padding=padding)
         self.padding = int(padding)
 
     def _params(self):
@@ -196,9 +203,9 @@ class RandomCropReflect(BaseTransform):
         if p == 0:
             return x.clone()
         if p >= h or p >= w:
-            raise ValueError(
-                f"padding={p} must be smaller than the image height and width "
-                f"({h}, {w}) for reflect padding."
+            raise InvalidParameterError(
+                f"RandomCropReflect: padding={p} must be smaller than the image "
+                f"height and width ({h}, {w}) for reflect padding."
             )
         padded = F.pad(x, (p, p, p, p), mode="reflect")
         offsets = _randint(0, 2 * p + 1, (2, n), generator, x.device)
@@ -228,8 +235,11 @@ class RandomHorizontalFlip(BaseTransform):
     True
     """
 
+    _parameter_constraints = {"p": _PROBABILITY}
+
     def __init__(self, p: float = 0.5):
-        self.p = _check_probability(p)
+        self._validate(p=p)
+        self.p = float(p)
 
     def _params(self):
         return {"p": self.p}
@@ -278,6 +288,13 @@ class RandomResizedCrop(BaseTransform):
 
     _MAX_TRIALS = 10
 
+    _parameter_constraints = {
+        "size": [_POSITIVE_INT, Sequences(_POSITIVE_INT, length=2)],
+        "scale": [_POSITIVE_RANGE],
+        "ratio": [_POSITIVE_RANGE],
+        "interpolation": [StrOptions({"bilinear", "nearest", "bicubic"})],
+    }
+
     def __init__(
         self,
         size,
@@ -285,27 +302,12 @@ class RandomResizedCrop(BaseTransform):
         ratio=(3.0 / 4.0, 4.0 / 3.0),
         interpolation: str = "bilinear",
     ):
-        if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-            size = (int(size), int(size))
-        if (
-            not isinstance(size, Sequence)
-            or len(size) != 2
-            or not all(
-                isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
-                for s in size
-            )
-        ):
-            raise ValueError(
-                f"size must be a positive int or a pair of positive ints, got {size!r}."
-            )
+        self._validate(size=size, scale=scale, ratio=ratio, interpolation=interpolation)
+        if isinstance(size, Integral):
+            size = (size, size)
         self.size = (int(size[0]), int(size[1]))
-        self.scale = _check_range(scale, "scale")
-        self.ratio = _check_range(ratio, "ratio")
-        if interpolation not in ("bilinear", "nearest", "bicubic"):
-            raise ValueError(
-                "interpolation must be one of 'bilinear', 'nearest', 'bicubic', "
-                f"got {interpolation!r}."
-            )
+        self.scale = _pair(scale)
+        self.ratio = _pair(ratio)
         self.interpolation = interpolation
 
     def _params(self):
@@ -434,6 +436,13 @@ def _adjust_hue(x, factor):
     return _hsv_to_rgb(h, s, v).clamp(0.0, 1.0)
 
 
+#: A jitter strength ``>= 0`` or a factor range ``0 <= low <= high``.
+_FACTOR = [
+    _NONNEGATIVE_FINITE,
+    Sequences(_NONNEGATIVE_FINITE, length=2, increasing=True),
+]
+
+
 class ColorJitter(BaseTransform):
     """Randomly change brightness, contrast, saturation and hue per sample.
 
@@ -477,34 +486,44 @@ class ColorJitter(BaseTransform):
     (torch.Size([8, 3, 16, 16]), True, True)
     """
 
+    _parameter_constraints = {
+        "brightness": _FACTOR,
+        "contrast": _FACTOR,
+        "saturation": _FACTOR,
+        "hue": [
+            Interval(Real, 0, 0.5, closed="both"),
+            Sequences(
+                Interval(Real, -0.5, 0.5, closed="both"), length=2, increasing=True
+            ),
+        ],
+        "p": _PROBABILITY,
+    }
+
     def __init__(self, brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1, p=0.8):
-        self.brightness = self._factor_range(brightness, "brightness")
-        self.contrast = self._factor_range(contrast, "contrast")
-        self.saturation = self._factor_range(saturation, "saturation")
+        self._validate(
+            brightness=brightness,
+            contrast=contrast,
+            saturation=saturation,
+            hue=hue,
+            p=p,
+        )
+        self.brightness = self._factor_range(brightness)
+        self.contrast = self._factor_range(contrast)
+        self.saturation = self._factor_range(saturation)
         self.hue = self._hue_range(hue)
-        self.p = _check_probability(p)
+        self.p = float(p)
 
     @staticmethod
-    def _factor_range(value, name):
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be >= 0, got {value!r}.")
+    def _factor_range(value):
+        if isinstance(value, Real):
             return (max(0.0, 1.0 - float(value)), 1.0 + float(value))
-        lo, hi = _check_range(value, name, low_bound=-math.inf)
-        if lo < 0:
-            raise ValueError(f"{name} range must be non-negative, got {value!r}.")
-        return (lo, hi)
+        return _pair(value)
 
     @staticmethod
     def _hue_range(value):
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            if not 0.0 <= value <= 0.5:
-                raise ValueError(f"hue must be in [0, 0.5], got {value!r}.")
+        if isinstance(value, Real):
             return (-float(value), float(value))
-        lo, hi = _check_range(value, "hue", low_bound=-math.inf)
-        if lo < -0.5 or hi > 0.5:
-            raise ValueError(f"hue range must lie in [-0.5, 0.5], got {value!r}.")
-        return (lo, hi)
+        return _pair(value)
 
     def _params(self):
         return {
@@ -559,8 +578,11 @@ class RandomGrayscale(BaseTransform):
     True
     """
 
+    _parameter_constraints = {"p": _PROBABILITY}
+
     def __init__(self, p: float = 0.2):
-        self.p = _check_probability(p)
+        self._validate(p=p)
+        self.p = float(p)
 
     def _params(self):
         return {"p": self.p}
@@ -600,21 +622,19 @@ class GaussianBlur(BaseTransform):
     torch.Size([4, 3, 16, 16])
     """
 
+    _parameter_constraints = {
+        "kernel_size": [OddInts(1, None, closed="left")],
+        "sigma": [_POSITIVE_FINITE, _POSITIVE_RANGE],
+        "p": _PROBABILITY,
+    }
+
     def __init__(self, kernel_size: int, sigma=(0.1, 2.0), p: float = 0.5):
-        if (
-            isinstance(kernel_size, bool)
-            or not isinstance(kernel_size, numbers.Integral)
-            or kernel_size <= 0
-            or kernel_size % 2 == 0
-        ):
-            raise ValueError(
-                f"kernel_size must be an odd positive integer, got {kernel_size!r}."
-            )
+        self._validate(kernel_size=kernel_size, sigma=sigma, p=p)
         self.kernel_size = int(kernel_size)
-        if isinstance(sigma, numbers.Real) and not isinstance(sigma, bool):
+        if isinstance(sigma, Real):
             sigma = (sigma, sigma)
-        self.sigma = _check_range(sigma, "sigma")
-        self.p = _check_probability(p)
+        self.sigma = _pair(sigma)
+        self.p = float(p)
 
     def _params(self):
         return {"kernel_size": self.kernel_size, "sigma": self.sigma, "p": self.p}
@@ -627,9 +647,10 @@ class GaussianBlur(BaseTransform):
         if r == 0:
             return x.clone()
         if r >= h or r >= w:
-            raise ValueError(
-                f"kernel_size={self.kernel_size} is too large for images of size "
-                f"({h}, {w}): kernel_size // 2 must be smaller than both."
+            raise InvalidParameterError(
+                f"GaussianBlur: kernel_size={self.kernel_size} is too large for "
+                f"images of size ({h}, {w}): kernel_size // 2 must be smaller than "
+                "both."
             )
         sigma = self.sigma[0] + (self.sigma[1] - self.sigma[0]) * u  # (N,)
         taps = torch.arange(self.kernel_size, device=x.device, dtype=x.dtype) - r
@@ -663,15 +684,15 @@ class RandomSolarize(BaseTransform):
     tensor([0.2000, 0.3000])
     """
 
+    _parameter_constraints = {
+        "threshold": [Interval(Real, -math.inf, math.inf, closed="neither")],
+        "p": _PROBABILITY,
+    }
+
     def __init__(self, threshold: float = 0.5, p: float = 0.2):
-        if (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, numbers.Real)
-            or not math.isfinite(threshold)
-        ):
-            raise ValueError(f"threshold must be a finite number, got {threshold!r}.")
+        self._validate(threshold=threshold, p=p)
         self.threshold = float(threshold)
-        self.p = _check_probability(p)
+        self.p = float(p)
 
     def _params(self):
         return {"threshold": self.threshold, "p": self.p}
@@ -704,17 +725,21 @@ class Compose(BaseTransform):
     torch.Size([2, 3, 32, 32])
     """
 
+    _parameter_constraints = {
+        "transforms": [Sequences(callable, description="a sequence of callables")]
+    }
+
     def __init__(self, transforms: Sequence[Callable]):
-        transforms = list(transforms)
-        for t in transforms:
-            if not callable(t):
-                raise ValueError(
-                    f"transforms must contain callables, got {type(t).__name__}."
-                )
-        self.transforms = transforms
+        if not isinstance(transforms, Sequence | str | bytes):
+            try:  # any other iterable (a generator) is read once, here
+                transforms = list(transforms)
+            except TypeError:
+                pass  # not iterable: refused below
+        self._validate(transforms=transforms)
+        self.transforms = list(transforms)
 
     def __call__(self, x, generator=None):
-        _as_batch(x)  # validation only
+        _as_batch(x, type(self).__name__)  # validation only
         for t in self.transforms:
             x = t(x, generator=generator)
         return x
@@ -754,6 +779,19 @@ def _blur_kernel_size(size: int) -> int:
     return k
 
 
+@validate_params(
+    {
+        "name": [StrOptions(set(AUGMENTATIONS))],
+        "image_shape": [
+            Sequences(
+                _POSITIVE_INT,
+                length=3,
+                description="a (C, H, W) sequence of 3 ints >= 1",
+            )
+        ],
+        "flip": ["boolean", None],
+    }
+)
 def make_augmentation(name: str, image_shape, *, flip: bool | None = None) -> Compose:
     """Build a named batched augmentation pipeline.
 
@@ -788,8 +826,9 @@ def make_augmentation(name: str, image_shape, *, flip: bool | None = None) -> Co
 
     Raises
     ------
-    ValueError
-        If ``name`` is unknown or ``image_shape`` is not ``(C, H, W)``.
+    InvalidParameterError
+        If ``name`` is unknown, ``image_shape`` is not ``(C, H, W)`` or
+        ``flip`` is neither a bool nor ``None``.
 
     Examples
     --------
@@ -805,22 +844,6 @@ def make_augmentation(name: str, image_shape, *, flip: bool | None = None) -> Co
     >>> aug(torch.rand(16, 3, 32, 32), generator=g).shape
     torch.Size([16, 3, 32, 32])
     """
-    if name not in AUGMENTATIONS:
-        raise ValueError(
-            f"Unknown augmentation name={name!r}; valid names are "
-            f"{', '.join(repr(a) for a in AUGMENTATIONS)}."
-        )
-    if (
-        not isinstance(image_shape, Sequence)
-        or len(image_shape) != 3
-        or not all(
-            isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
-            for s in image_shape
-        )
-    ):
-        raise ValueError(
-            f"image_shape must be (C, H, W) with positive ints, got {image_shape!r}."
-        )
     c, h, w = (int(s) for s in image_shape)
     if flip is None:
         flip = c != 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
+from numbers import Real
 
 import numpy as np
 import torch
@@ -19,7 +19,12 @@ from skorch.callbacks import Callback
 
 from ._random import forked_torch_rng
 from ._rows import n_rows
-from ._validation import InvalidParameterError
+from ._validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_estimator_params,
+)
 
 __all__ = ["EMA", "RampUp", "PredictionRecorder"]
 
@@ -95,6 +100,11 @@ class EMA(Callback):
     8
     """
 
+    _parameter_constraints = {
+        "decay": [Interval(Real, 0, 1, closed="left")],
+        "warmup": ["boolean"],
+    }
+
     def __init__(self, decay=0.999, warmup=True):
         self.decay = decay
         self.warmup = warmup
@@ -109,15 +119,10 @@ class EMA(Callback):
 
         Raises
         ------
-        ValueError
-            If a parameter is out of range.
+        InvalidParameterError
+            If a parameter breaks its declared constraints.
         """
-        if (
-            isinstance(self.decay, bool)
-            or not isinstance(self.decay, numbers.Real)
-            or not 0.0 <= float(self.decay) < 1.0
-        ):
-            raise ValueError(f"decay must be a number in [0, 1), got {self.decay!r}.")
+        validate_estimator_params(self)
         self.n_updates_ = 0
         self.resume_ = False
         return self
@@ -215,6 +220,8 @@ class EMA(Callback):
 
 _KINDS = ("linear", "sigmoid", "cosine")
 _UNITS = ("step", "epoch")
+#: Any real number but NaN.
+_REAL = Interval(Real, None, None, closed="neither")
 
 
 class RampUp(Callback):
@@ -267,6 +274,15 @@ class RampUp(Callback):
     (0.0, 37.5, 75.0)
     """
 
+    _parameter_constraints = {
+        "attribute": [str],
+        "start": [_REAL],
+        "end": [_REAL],
+        "length": [Interval(Real, 0, None, closed="left")],
+        "kind": [StrOptions(set(_KINDS))],
+        "unit": [StrOptions(set(_UNITS))],
+    }
+
     def __init__(
         self, attribute, start=0.0, end=1.0, length=1000, kind="linear", unit="step"
     ):
@@ -287,33 +303,21 @@ class RampUp(Callback):
 
         Raises
         ------
-        TypeError, ValueError
-            If a parameter has the wrong type or is out of range.
+        InvalidParameterError
+            If a parameter breaks its declared constraints, or ``attribute`` is
+            empty or does not name a fitted attribute.
         """
-        if not isinstance(self.attribute, str) or not self.attribute:
-            raise TypeError(
-                f"attribute must be a non-empty string, got {self.attribute!r}."
+        validate_estimator_params(self)
+        if not self.attribute:
+            raise InvalidParameterError(
+                f"RampUp: attribute must be a non-empty string, got {self.attribute!r}."
             )
         if not self.attribute.split(".")[0].endswith("_"):
-            raise ValueError(
-                f"attribute={self.attribute!r} must name a fitted attribute (ending "
-                "with '_', e.g. 'lambda_u_scale_' or 'criterion_.weight'): ramping "
-                "a constructor parameter would change get_params()."
+            raise InvalidParameterError(
+                f"RampUp: attribute={self.attribute!r} must name a fitted attribute "
+                "(ending with '_', e.g. 'lambda_u_scale_' or 'criterion_.weight'): "
+                "ramping a constructor parameter would change get_params()."
             )
-        for name in ("start", "end"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"{name} must be a real number, got {value!r}.")
-        if (
-            isinstance(self.length, bool)
-            or not isinstance(self.length, numbers.Real)
-            or not self.length >= 0
-        ):
-            raise ValueError(f"length must be a number >= 0, got {self.length!r}.")
-        if self.kind not in _KINDS:
-            raise ValueError(f"kind must be one of {_KINDS}, got {self.kind!r}.")
-        if self.unit not in _UNITS:
-            raise ValueError(f"unit must be one of {_UNITS}, got {self.unit!r}.")
         self.t_ = 0
         self.value_ = float(self.start)
         return self
@@ -470,6 +474,8 @@ class PredictionRecorder(Callback):
     ((100, 3), dtype('int16'))
     """
 
+    _parameter_constraints = {"X_pool": ["array-like"]}
+
     def __init__(self, X_pool):
         self.X_pool = X_pool
 
@@ -480,7 +486,13 @@ class PredictionRecorder(Callback):
         -------
         PredictionRecorder
             The recorder itself, with no recorded epoch.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``X_pool`` is not an array-like.
         """
+        validate_estimator_params(self)
         self.columns_ = []
         return self
 

@@ -6,7 +6,9 @@
 * :func:`batch_diversity` -- mean pairwise distance within a batch;
 * :func:`evaluate_initial_set` -- both of the last two for an initial set.
 
-Each is a pure function of arrays: none of them calls a model.
+Each is a pure function of arrays: none of them calls a model. Every bad
+argument raises :class:`~skactive._validation.InvalidParameterError` (both a
+``ValueError`` and a ``TypeError``), naming the argument.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from ._validation import InvalidParameterError, validate_params
 from .selection._arrays import _BLOCK_ELEMS, _to_numpy
 
 __all__ = [
@@ -25,6 +28,14 @@ __all__ = [
 ]
 
 
+def _float_array(value, name):
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:  # ragged lists, strings
+        raise InvalidParameterError(f"{name} must hold numbers: {exc}") from None
+
+
+@validate_params({"n_labels": ["array-like"], "scores": ["array-like"]})
 def learning_curve_auc(n_labels, scores):
     """Normalised area under a learning curve (trapezoidal over the label budget).
 
@@ -47,18 +58,20 @@ def learning_curve_auc(n_labels, scores):
     >>> round(learning_curve_auc([10, 20, 30], [0.5, 0.7, 0.9]), 6)
     0.7
     """
-    x = np.asarray(n_labels, dtype=float)
-    s = np.asarray(scores, dtype=float)
+    x = _float_array(n_labels, "n_labels")
+    s = _float_array(scores, "scores")
     if x.ndim != 1 or x.shape != s.shape or x.size < 2:
-        raise ValueError(
-            "n_labels and scores must be 1-D of the same length, at least 2."
+        raise InvalidParameterError(
+            "n_labels and scores must be 1-D of the same length, at least 2; got "
+            f"shapes {x.shape} and {s.shape}."
         )
     if np.any(np.diff(x) <= 0):
-        raise ValueError("n_labels must be strictly increasing.")
+        raise InvalidParameterError("n_labels must be strictly increasing.")
     area = float(np.sum((s[1:] + s[:-1]) * np.diff(x)) / 2.0)
     return float(area / (x[-1] - x[0]))
 
 
+@validate_params({"y_selected": ["array-like"], "y_reference": ["array-like"]})
 def class_distribution_distance(y_selected, y_reference):
     """Class-distribution distance ``max_c |p~_c - p_c|`` (Buchert et al., eq. 6).
 
@@ -82,13 +95,14 @@ def class_distribution_distance(y_selected, y_reference):
     y_selected = np.asarray(y_selected)
     y_reference = np.asarray(y_reference)
     if y_selected.size == 0 or y_reference.size == 0:
-        raise ValueError("y_selected and y_reference must be non-empty.")
+        raise InvalidParameterError("y_selected and y_reference must be non-empty.")
     classes = np.union1d(y_selected, y_reference)
     p_sel = np.array([(y_selected == c).mean() for c in classes])
     p_ref = np.array([(y_reference == c).mean() for c in classes])
     return float(np.abs(p_sel - p_ref).max())
 
 
+@validate_params({"embeddings": ["array-like"]})
 def batch_diversity(embeddings):
     """Mean pairwise Euclidean distance within a batch.
 
@@ -112,7 +126,12 @@ def batch_diversity(embeddings):
     >>> batch_diversity([[0.0, 0.0], [3.0, 4.0], [0.0, 0.0]])
     3.3333333333333335
     """
-    X = _to_numpy(embeddings, "embeddings")
+    try:
+        X = _to_numpy(embeddings, "embeddings")
+    except (TypeError, ValueError) as exc:  # skactive.diversity's own checks
+        if isinstance(exc, InvalidParameterError):
+            raise
+        raise InvalidParameterError(str(exc)) from exc
     n = X.shape[0]
     if n < 2:
         return 0.0
@@ -128,6 +147,9 @@ def batch_diversity(embeddings):
     return total / (n * (n - 1) / 2)
 
 
+@validate_params(
+    {"indices": ["array-like"], "y": ["array-like"], "embeddings": ["array-like"]}
+)
 def evaluate_initial_set(indices, y, embeddings):
     """Class balance and diversity of an initial set (Buchert et al. 2023).
 
@@ -162,24 +184,28 @@ def evaluate_initial_set(indices, y, embeddings):
     """
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] == 0:
-        raise ValueError(f"y must be a non-empty 1-D array, got shape {y.shape}.")
+        raise InvalidParameterError(
+            f"y must be a non-empty 1-D array, got shape {y.shape}."
+        )
     emb = np.asarray(embeddings)
     if emb.ndim != 2 or emb.shape[0] != y.shape[0]:
-        raise ValueError(
+        raise InvalidParameterError(
             f"embeddings must have shape ({y.shape[0]}, n_features) like y, got "
             f"{emb.shape}."
         )
     idx = np.asarray(indices)
     if idx.ndim != 1 or idx.shape[0] == 0:
-        raise ValueError(f"indices must be a non-empty 1-D array, got {idx!r}.")
+        raise InvalidParameterError(
+            f"indices must be a non-empty 1-D array, got {idx!r}."
+        )
     if not all(
         isinstance(i, numbers.Integral) and not isinstance(i, bool | np.bool_)
         for i in idx.tolist()
     ):
-        raise TypeError(f"indices must be integers, got dtype {idx.dtype}.")
+        raise InvalidParameterError(f"indices must be integers, got dtype {idx.dtype}.")
     idx = idx.astype(np.int64)
     if idx.min() < 0 or idx.max() >= y.shape[0]:
-        raise ValueError(
+        raise InvalidParameterError(
             f"indices must lie in [0, {y.shape[0]}), got values from {idx.min()} "
             f"to {idx.max()}."
         )

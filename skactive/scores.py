@@ -13,17 +13,41 @@ more informative**, so any of them can be fed to a selector such as
   :func:`max_disagreement`.
 
 Entropies and divergences are in nats.
+
+Probability inputs are checked (:func:`check_proba`, :func:`check_samples`):
+finite, in ``[0, 1]`` up to :data:`PROBA_ATOL`, and -- for the scores defined
+on a distribution -- with rows summing to 1 up to a tolerance that grows with
+the number of classes (see :func:`check_proba`). Per score:
+
+* rows must sum to 1: :func:`least_confidence`, :func:`margin`,
+  :func:`entropy` (the maximum or the entropy of a distribution),
+  :func:`bald`, :func:`max_entropy`, :func:`consensus_entropy`,
+  :func:`max_disagreement` (entropies and divergences of distributions) and
+  :func:`expected_gradient_length` (the softmax gradient ``p - e_y`` and the
+  expectation over ``p(y | x)``);
+* values in ``[0, 1]`` only: :func:`variation_ratio` (reads each draw's
+  argmax only), :func:`mean_std` and :func:`consistency` (the spread of each
+  class probability separately);
+* :func:`vote_entropy` takes votes (class indices), not probabilities.
+
+Every bad argument raises :class:`~skactive._validation.InvalidParameterError`
+(both a ``ValueError`` and a ``TypeError``), naming the argument.
 """
 
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import entr, rel_entr
 
+from ._validation import (
+    POSITIVE_INT,
+    InvalidParameterError,
+    validate_params,
+)
+
 __all__ = [
+    "PROBA_ATOL",
     "check_proba",
     "least_confidence",
     "margin",
@@ -40,8 +64,72 @@ __all__ = [
 ]
 
 
-def check_proba(proba, *, name="proba"):
+#: How far a probability may stray outside ``[0, 1]``. Probabilities computed
+#: in float32 (a net's softmax) can land a few ulps (float32 eps = 1.2e-7)
+#: beyond the bounds, and ``1 - p`` style arithmetic a few float64 ulps below 0;
+#: 1e-6 accepts that rounding with a wide margin, while every genuine mistake
+#: (logits, percentages, negative scores) is off by far more.
+PROBA_ATOL = 1e-6
+
+
+def _sum_atol(n_classes):
+    """Tolerance on a row sum of ``n_classes`` probabilities.
+
+    A float32 softmax divides by a float32 sum of ``C`` terms, whose rounding
+    error grows with ``C`` (at most about ``C * 6e-8`` relative), so every row
+    it returns sums to 1 up to that; ``PROBA_ATOL`` per class stays an order
+    of magnitude above it for any ``C``, while unnormalised scores, sigmoid or
+    one-vs-rest outputs and a missing class column are off by far more.
+    """
+    return PROBA_ATOL * max(1, int(n_classes))
+
+
+def _as_float_array(values, name):
+    """``values`` as a float array (float32 / float64 kept, others to float64)."""
+    try:
+        arr = np.asarray(values)
+        if not np.issubdtype(arr.dtype, np.floating):
+            arr = arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:  # ragged lists, strings
+        raise InvalidParameterError(
+            f"{name} must be an array of numbers, got {type(values).__name__}: {exc}"
+        ) from None
+    return arr
+
+
+def _check_probabilities(P, name, normalized):
+    """Finite values in ``[0, 1]``; rows summing to 1 when ``normalized``."""
+    if not np.isfinite(P).all():
+        raise InvalidParameterError(f"{name} contains NaN or infinity.")
+    if P.size == 0:
+        return
+    lo, hi = float(P.min()), float(P.max())
+    if lo < -PROBA_ATOL or hi > 1.0 + PROBA_ATOL:
+        raise InvalidParameterError(
+            f"{name} must hold probabilities in [0, 1], got values in "
+            f"[{lo:.6g}, {hi:.6g}]."
+        )
+    if normalized:
+        sums = P.sum(axis=-1, dtype=np.float64)
+        tol = _sum_atol(P.shape[-1])
+        bad = np.abs(sums - 1.0) > tol
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            at = where[0] if len(where) == 1 else where
+            raise InvalidParameterError(
+                f"{name} must hold rows of probabilities summing to 1 (within "
+                f"{tol:.2g}); the row at {at} sums to {sums[where]:.6g}."
+            )
+
+
+@validate_params({"proba": ["array-like"], "name": [str], "normalized": ["boolean"]})
+def check_proba(proba, *, name="proba", normalized=False):
     """Validate a matrix of class probabilities and return it as a float array.
+
+    The values must be finite and lie in ``[0, 1]`` up to
+    :data:`PROBA_ATOL` (float32 rounding); with ``normalized=True`` every row
+    must also sum to 1, up to ``PROBA_ATOL * n_classes`` (a float32 softmax
+    over ``C`` classes normalises with a sum of ``C`` rounded terms).
 
     Parameters
     ----------
@@ -49,26 +137,33 @@ def check_proba(proba, *, name="proba"):
         Rows of class probabilities.
     name : str, default="proba"
         Name used in error messages.
+    normalized : bool, default=False
+        Also require every row to sum to 1 (for scores defined on a
+        distribution).
 
     Returns
     -------
     proba : ndarray of shape (n_samples, n_classes)
         The probabilities as a floating-point array (float32 or float64).
+
+    Examples
+    --------
+    >>> from skactive.scores import check_proba
+    >>> check_proba([[0.2, 0.8]], normalized=True)
+    array([[0.2, 0.8]])
     """
-    proba = np.asarray(proba)
-    if not np.issubdtype(proba.dtype, np.floating):
-        proba = proba.astype(np.float64)
+    proba = _as_float_array(proba, name)
     if proba.ndim != 2:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must be 2-D (n_samples, n_classes), got shape {proba.shape}."
         )
     if proba.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one class column.")
-    if not np.isfinite(proba).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
+        raise InvalidParameterError(f"{name} must have at least one class column.")
+    _check_probabilities(proba, name, normalized)
     return proba
 
 
+@validate_params({"proba": ["array-like"]})
 def least_confidence(proba):
     """Least-confidence score ``1 - max_c p(c | x)``.
 
@@ -88,10 +183,11 @@ def least_confidence(proba):
     >>> least_confidence([[0.9, 0.1], [0.5, 0.5]])
     array([0.1, 0.5])
     """
-    proba = check_proba(proba)
+    proba = check_proba(proba, normalized=True)
     return 1.0 - proba.max(axis=1)
 
 
+@validate_params({"proba": ["array-like"]})
 def margin(proba):
     """Negative margin ``-(p_1 - p_2)`` between the two most probable classes.
 
@@ -115,13 +211,14 @@ def margin(proba):
     >>> margin([[0.7, 0.2, 0.1], [0.4, 0.35, 0.25]])
     array([-0.5 , -0.05])
     """
-    proba = check_proba(proba)
+    proba = check_proba(proba, normalized=True)
     if proba.shape[1] == 1:
         return -np.ones(proba.shape[0], dtype=proba.dtype)
     top2 = -np.partition(-proba, 1, axis=1)[:, :2]
     return -(top2[:, 0] - top2[:, 1])
 
 
+@validate_params({"proba": ["array-like"]})
 def entropy(proba):
     """Shannon entropy ``-sum_c p(c | x) log p(c | x)`` in nats (``0 log 0 = 0``).
 
@@ -142,15 +239,30 @@ def entropy(proba):
     >>> np.round(entropy([[1.0, 0.0], [0.5, 0.5]]), 4)
     array([0.    , 0.6931])
     """
-    proba = check_proba(proba)
+    proba = check_proba(proba, normalized=True)
     return entr(np.clip(proba, 0.0, None)).sum(axis=1)
 
 
 # --------------------------------------------------------------------------
 # Bayesian scores over Monte-Carlo samples, committee scores, EGL
 # --------------------------------------------------------------------------
-def check_samples(samples, *, name="samples", min_samples=2, what="MC samples"):
+@validate_params(
+    {
+        "samples": ["array-like"],
+        "name": [str],
+        "min_samples": POSITIVE_INT,
+        "what": [str],
+        "normalized": ["boolean"],
+    }
+)
+def check_samples(
+    samples, *, name="samples", min_samples=2, what="MC samples", normalized=False
+):
     """Validate a stack of probability matrices and return it as a float array.
+
+    The values must be finite and lie in ``[0, 1]`` up to
+    :data:`PROBA_ATOL`; with ``normalized=True`` every row of every matrix
+    must also sum to 1, with the tolerance of :func:`check_proba`.
 
     Parameters
     ----------
@@ -163,6 +275,8 @@ def check_samples(samples, *, name="samples", min_samples=2, what="MC samples"):
         Smallest ``n_draws`` accepted.
     what : str, default="MC samples"
         What the first axis holds, for error messages.
+    normalized : bool, default=False
+        Also require every row of every matrix to sum to 1.
 
     Returns
     -------
@@ -176,23 +290,20 @@ def check_samples(samples, *, name="samples", min_samples=2, what="MC samples"):
     >>> check_samples(np.full((2, 3, 4), 0.25)).shape
     (2, 3, 4)
     """
-    samples = np.asarray(samples)
-    if not np.issubdtype(samples.dtype, np.floating):
-        samples = samples.astype(np.float64)
+    samples = _as_float_array(samples, name)
     if samples.ndim != 3:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must be 3-D (n_draws, n_samples, n_classes), got shape "
             f"{samples.shape}."
         )
     if samples.shape[0] < min_samples:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must hold at least {min_samples} {what} along its first "
             f"axis, got {samples.shape[0]} (shape {samples.shape})."
         )
     if samples.shape[2] < 1:
-        raise ValueError(f"{name} must have at least one class column.")
-    if not np.isfinite(samples).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
+        raise InvalidParameterError(f"{name} must have at least one class column.")
+    _check_probabilities(samples, name, normalized)
     return samples
 
 
@@ -201,6 +312,7 @@ def _row_entropy(proba):
     return entr(np.clip(proba, 0.0, None)).sum(axis=-1)
 
 
+@validate_params({"samples": ["array-like"]})
 def bald(samples):
     """BALD: mutual information between the label and the model parameters.
 
@@ -229,11 +341,12 @@ def bald(samples):
     >>> np.round(bald(P), 4)
     array([0.6931, 0.    ])
     """
-    P = check_samples(samples)
+    P = check_samples(samples, normalized=True)
     scores = _row_entropy(P.mean(axis=0)) - _row_entropy(P).mean(axis=0)
     return np.maximum(scores, 0.0)
 
 
+@validate_params({"samples": ["array-like"]})
 def max_entropy(samples):
     """Predictive entropy ``H[mean_t p_t(y | x)]`` of the MC-averaged prediction.
 
@@ -255,10 +368,11 @@ def max_entropy(samples):
     >>> np.round(max_entropy(P), 4)
     array([0.6931])
     """
-    P = check_samples(samples)
+    P = check_samples(samples, normalized=True)
     return _row_entropy(P.mean(axis=0))
 
 
+@validate_params({"samples": ["array-like"]})
 def variation_ratio(samples):
     """Variation ratio ``1 - f_m / T`` (Freeman 1965; Gal et al. 2017).
 
@@ -291,6 +405,7 @@ def variation_ratio(samples):
     return (1.0 - counts.max(axis=1) / T).astype(P.dtype, copy=False)
 
 
+@validate_params({"samples": ["array-like"]})
 def mean_std(samples):
     """Mean over classes of the standard deviation over samples (Kampffmeyer 2016).
 
@@ -327,6 +442,7 @@ def _vote_counts(votes, n_classes):
     return np.bincount(flat.ravel(), minlength=n * n_classes).reshape(n, n_classes)
 
 
+@validate_params({"votes": ["array-like"], "n_classes": POSITIVE_INT})
 def vote_entropy(votes, n_classes):
     """Vote entropy ``-sum_c (V_c / K) log(V_c / K)`` (Dagan & Engelson 1995).
 
@@ -354,17 +470,13 @@ def vote_entropy(votes, n_classes):
     >>> np.round(vote_entropy(votes, 3), 4)
     array([0.    , 0.6931])
     """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
-        raise TypeError(f"n_classes must be a positive integer, got {n_classes!r}.")
-    if n_classes < 1:
-        raise ValueError(f"n_classes must be a positive integer, got {n_classes}.")
     votes = np.asarray(votes)
     if votes.ndim != 2:
-        raise ValueError(
+        raise InvalidParameterError(
             f"votes must be 2-D (n_members, n_samples), got shape {votes.shape}."
         )
     if votes.shape[0] < 2:
-        raise ValueError(
+        raise InvalidParameterError(
             "a committee needs at least 2 members; votes has "
             f"{votes.shape[0]} row(s) (shape {votes.shape})."
         )
@@ -372,10 +484,10 @@ def vote_entropy(votes, n_classes):
         if not np.issubdtype(votes.dtype, np.floating) or not np.all(
             np.isfinite(votes) & (votes == np.round(votes))
         ):
-            raise ValueError("votes must hold integer class indices.")
+            raise InvalidParameterError("votes must hold integer class indices.")
         votes = votes.astype(np.int64)
     if votes.size and (votes.min() < 0 or votes.max() >= n_classes):
-        raise ValueError(
+        raise InvalidParameterError(
             f"votes must be class indices in [0, {n_classes}), got values in "
             f"[{votes.min()}, {votes.max()}]."
         )
@@ -384,6 +496,7 @@ def vote_entropy(votes, n_classes):
     return entr(counts / K).sum(axis=1)
 
 
+@validate_params({"member_proba": ["array-like"]})
 def consensus_entropy(member_proba):
     """Consensus entropy ``H[mean_k p_k(y | x)]`` of a committee (Settles 2009).
 
@@ -406,10 +519,13 @@ def consensus_entropy(member_proba):
     >>> np.round(consensus_entropy(P), 4)
     array([0.6931])
     """
-    P = check_samples(member_proba, name="member_proba", what="committee members")
+    P = check_samples(
+        member_proba, name="member_proba", what="committee members", normalized=True
+    )
     return _row_entropy(P.mean(axis=0))
 
 
+@validate_params({"member_proba": ["array-like"]})
 def max_disagreement(member_proba):
     """Mean KL divergence of each member from the consensus (McCallum & Nigam 1998).
 
@@ -437,12 +553,21 @@ def max_disagreement(member_proba):
     >>> np.round(max_disagreement(P), 4)
     array([0.6931, 0.    ])
     """
-    P = check_samples(member_proba, name="member_proba", what="committee members")
+    P = check_samples(
+        member_proba, name="member_proba", what="committee members", normalized=True
+    )
     P = np.clip(P, 0.0, None)
     consensus = P.mean(axis=0, keepdims=True)
     return rel_entr(P, consensus).sum(axis=2).mean(axis=0)
 
 
+@validate_params(
+    {
+        "proba": ["array-like"],
+        "embeddings": ["array-like", "sparse matrix"],
+        "include_bias": ["boolean"],
+    }
+)
 def expected_gradient_length(proba, embeddings, include_bias=True):
     """Expected gradient length of a softmax output layer (Settles et al. 2008).
 
@@ -477,31 +602,33 @@ def expected_gradient_length(proba, embeddings, include_bias=True):
     >>> np.round(expected_gradient_length(proba, f), 4)   # sqrt(.5) * sqrt(10)
     array([2.2361, 0.    ])
     """
-    proba = check_proba(proba)
-    if not isinstance(include_bias, bool | np.bool_):
-        raise TypeError(f"include_bias must be a bool, got {include_bias!r}.")
+    proba = check_proba(proba, normalized=True)
     if sp.issparse(embeddings):
         if embeddings.ndim != 2:
-            raise ValueError("embeddings must be 2-D (n_samples, n_features).")
+            raise InvalidParameterError(
+                "embeddings must be 2-D (n_samples, n_features)."
+            )
         sq_norm = np.asarray(
             embeddings.multiply(embeddings).sum(axis=1), dtype=np.float64
         ).ravel()
         if not np.isfinite(sq_norm).all():
-            raise ValueError("embeddings contains NaN or infinity.")
+            raise InvalidParameterError("embeddings contains NaN or infinity.")
     else:
         f = np.asarray(embeddings)
         if not np.issubdtype(f.dtype, np.number):
-            raise TypeError(f"embeddings must be numeric, got dtype {f.dtype}.")
+            raise InvalidParameterError(
+                f"embeddings must be numeric, got dtype {f.dtype}."
+            )
         if f.ndim != 2:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"embeddings must be 2-D (n_samples, n_features), got shape {f.shape}."
             )
         f = f.astype(np.float64, copy=False)
         if not np.isfinite(f).all():
-            raise ValueError("embeddings contains NaN or infinity.")
+            raise InvalidParameterError("embeddings contains NaN or infinity.")
         sq_norm = np.einsum("ij,ij->i", f, f)
     if sq_norm.shape[0] != proba.shape[0]:
-        raise ValueError(
+        raise InvalidParameterError(
             f"proba has {proba.shape[0]} rows but embeddings has {sq_norm.shape[0]}."
         )
     p = proba.astype(np.float64, copy=False)
@@ -523,6 +650,7 @@ __all__ += [
 ]
 
 
+@validate_params({"proba_views": ["array-like"]})
 def consistency(proba_views):
     """Augmentation inconsistency (Gao et al. 2020; Buchert et al. 2023, eq. 3–4).
 
@@ -556,32 +684,43 @@ def consistency(proba_views):
     return views.var(axis=0).sum(axis=1)
 
 
+def _float64(value, name):
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{name} must hold numbers: {exc}") from None
+
+
 def _check_epmcm_inputs(features, W, b, covariances, y_hat):
-    a = np.asarray(features, dtype=np.float64)
-    W = np.asarray(W, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    S = np.asarray(covariances, dtype=np.float64)
+    a = _float64(features, "features")
+    W = _float64(W, "W")
+    b = _float64(b, "b")
+    S = _float64(covariances, "covariances")
     y_hat = np.asarray(y_hat)
     if a.ndim != 2:
-        raise ValueError(f"features must be 2-D (n, d), got shape {a.shape}.")
+        raise InvalidParameterError(
+            f"features must be 2-D (n, d), got shape {a.shape}."
+        )
     n, d = a.shape
     if W.ndim != 2 or W.shape[1] != d:
-        raise ValueError(f"W must have shape (n_classes, {d}), got {W.shape}.")
+        raise InvalidParameterError(
+            f"W must have shape (n_classes, {d}), got {W.shape}."
+        )
     C = W.shape[0]
     if b.shape != (C,):
-        raise ValueError(f"b must have shape ({C},), got {b.shape}.")
+        raise InvalidParameterError(f"b must have shape ({C},), got {b.shape}.")
     if S.shape not in ((C, d, d), (C, d)):
-        raise ValueError(
+        raise InvalidParameterError(
             f"covariances must have shape ({C}, {d}, {d}) or diagonal ({C}, {d}), "
             f"got {S.shape}."
         )
     if y_hat.shape != (n,) or not np.issubdtype(y_hat.dtype, np.integer):
-        raise ValueError(f"y_hat must be {n} integer class indices.")
+        raise InvalidParameterError(f"y_hat must be {n} integer class indices.")
     if n and (y_hat.min() < 0 or y_hat.max() >= C):
-        raise ValueError(f"y_hat must lie in [0, {C}).")
+        raise InvalidParameterError(f"y_hat must lie in [0, {C}).")
     for name, v in (("features", a), ("W", W), ("b", b), ("covariances", S)):
         if not np.isfinite(v).all():
-            raise ValueError(f"{name} contains NaN or infinity.")
+            raise InvalidParameterError(f"{name} contains NaN or infinity.")
     return a, W, b, S, y_hat.astype(np.intp)
 
 
@@ -602,6 +741,16 @@ def _quadratic_table(W, S):
     return 0.5 * quad
 
 
+_EPMCM_INPUTS = {
+    "features": ["array-like"],
+    "W": ["array-like"],
+    "b": ["array-like"],
+    "covariances": ["array-like"],
+    "y_hat": ["array-like"],
+}
+
+
+@validate_params(_EPMCM_INPUTS)
 def epmcm_closed_form(features, W, b, covariances, y_hat):
     r"""Expected prediction mismatch, closed-form upper bound (DAST-AL eq. 6–7).
 
@@ -655,6 +804,9 @@ def epmcm_closed_form(features, W, b, covariances, y_hat):
     return np.exp(diff).sum(axis=1)
 
 
+@validate_params(
+    {**_EPMCM_INPUTS, "n_samples": POSITIVE_INT, "random_state": ["random_state"]}
+)
 def epmcm_monte_carlo(
     features, W, b, covariances, y_hat, n_samples=100, *, random_state=None
 ):
@@ -691,11 +843,12 @@ def epmcm_monte_carlo(
     from sklearn.utils import check_random_state
 
     a, W, b, S, y_hat = _check_epmcm_inputs(features, W, b, covariances, y_hat)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
-        raise TypeError(f"n_samples must be an integer, got {n_samples!r}.")
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be at least 1, got {n_samples}.")
-    rng = check_random_state(random_state)
+    try:
+        rng = check_random_state(random_state)
+    except ValueError as exc:  # an int seed numpy cannot take (>= 2**32)
+        raise InvalidParameterError(
+            f"epmcm_monte_carlo: random_state must be a seed numpy accepts: {exc}"
+        ) from None
     n, d = a.shape
     C = W.shape[0]
     if S.ndim == 2:
@@ -724,6 +877,7 @@ def epmcm_monte_carlo(
     return out
 
 
+@validate_params({"predictions": ["array-like"]})
 def label_dispersion(predictions):
     """Label dispersion over training epochs (Bengar et al. 2021).
 
@@ -749,13 +903,15 @@ def label_dispersion(predictions):
     """
     P = np.asarray(predictions)
     if P.ndim != 2:
-        raise ValueError(
+        raise InvalidParameterError(
             f"predictions must be 2-D (n_samples, n_epochs), got shape {P.shape}."
         )
     if P.shape[1] < 1:
-        raise ValueError("predictions must hold at least one epoch.")
+        raise InvalidParameterError("predictions must hold at least one epoch.")
     if not np.issubdtype(P.dtype, np.integer):
-        raise TypeError(f"predictions must be integer labels, got dtype {P.dtype}.")
+        raise InvalidParameterError(
+            f"predictions must be integer labels, got dtype {P.dtype}."
+        )
     T = P.shape[1]
     S = np.sort(P, axis=1)
     # longest run of equal values in each sorted row = count of the mode

@@ -1,10 +1,18 @@
 """Tests for the batched, per-sample, seeded augmentations."""
 
+import inspect
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 
+from skactive._validation import (
+    InvalidParameterError,
+    invalid_values,
+    parameter_constraints,
+)
 from skactive.augment import (
     ColorJitter,
     Compose,
@@ -377,7 +385,9 @@ def test_make_augmentation_ssl_and_none():
 
 
 def test_make_augmentation_errors():
-    with pytest.raises(ValueError, match="'bogus'.*standard.*ssl.*none"):
+    with pytest.raises(
+        ValueError, match="name must be one of 'none', 'ssl', 'standard'"
+    ):
         make_augmentation("bogus", (3, 32, 32))
     with pytest.raises(ValueError, match="image_shape"):
         make_augmentation("standard", (32, 32))
@@ -421,3 +431,77 @@ def test_half_precision_dtype_preserved(dtype):
     x = _images(n=4).to(dtype)
     out = make_augmentation("ssl", (3, 32, 32))(x, generator=_gen())
     assert out.dtype == dtype and out.shape == x.shape
+
+
+# ---------------------------------------------------------------------------
+# declared constraints: every parameter refuses what breaks them
+# ---------------------------------------------------------------------------
+#: Each public transform with valid values of its required arguments.
+TRANSFORMS = {
+    RandomCropReflect: {"padding": 1},
+    RandomHorizontalFlip: {},
+    RandomResizedCrop: {"size": 8},
+    ColorJitter: {},
+    RandomGrayscale: {},
+    GaussianBlur: {"kernel_size": 3},
+    RandomSolarize: {},
+    Compose: {"transforms": []},
+}
+_RANGE_BREAKERS = [(2.0, 1.0), (0.5,), (0.5, 1.0, 2.0), "ab", (0.5, math.nan)]
+#: Values just outside the constraint kinds ``invalid_values`` does not know.
+EXTRA_BAD = {
+    "size": [(8,), (8, 0), (8, 2.5)],
+    "scale": [(0.0, 1.0), (0.5, math.inf), *_RANGE_BREAKERS],
+    "ratio": [(-1.0, 1.0), *_RANGE_BREAKERS],
+    "sigma": [(0.0, 1.0), *_RANGE_BREAKERS],
+    "brightness": [(-0.1, 1.0), *_RANGE_BREAKERS],
+    "contrast": [(-0.1, 1.0), *_RANGE_BREAKERS],
+    "saturation": [(-0.1, 1.0), *_RANGE_BREAKERS],
+    "hue": [(-0.6, 0.1), (0.0, 0.6), *_RANGE_BREAKERS],
+    "kernel_size": [4],
+    "transforms": [[1], "ab", 3],
+    "image_shape": [(8, 8), (1, 0, 8), (1, 8, 8.0), "abc"],
+}
+
+
+def _bad_values(constraints, name):
+    return invalid_values(constraints[name]) + EXTRA_BAD.get(name, [])
+
+
+@pytest.mark.parametrize("cls", list(TRANSFORMS), ids=lambda c: c.__name__)
+def test_every_transform_parameter_refuses_invalid_values(cls):
+    constraints = parameter_constraints(cls)
+    params = set(inspect.signature(cls).parameters)
+    assert set(constraints) == params
+    for name in params:
+        for bad in _bad_values(constraints, name):
+            kwargs = {**TRANSFORMS[cls], name: bad}
+            with pytest.raises(InvalidParameterError, match=f"{name} must be"):
+                cls(**kwargs)
+
+
+def test_make_augmentation_parameters_refuse_invalid_values():
+    constraints = make_augmentation.__skactive_constraints__
+    valid = {"name": "standard", "image_shape": (3, 8, 8), "flip": None}
+    assert set(constraints) == set(valid)
+    for name in valid:
+        for bad in _bad_values(constraints, name):
+            with pytest.raises(InvalidParameterError, match=f"{name} must be"):
+                make_augmentation(**{**valid, name: bad})
+
+
+def test_call_time_errors_are_invalid_parameter_errors():
+    with pytest.raises(InvalidParameterError, match="x must be a torch.Tensor"):
+        RandomHorizontalFlip()([[0.5]])
+    with pytest.raises(InvalidParameterError, match="padding=4"):
+        RandomCropReflect(4)(torch.rand(1, 1, 4, 4))
+    with pytest.raises(InvalidParameterError, match="kernel_size=9"):
+        GaussianBlur(9, p=1.0)(torch.rand(1, 1, 4, 4))
+
+
+def test_valid_edge_values_are_kept():
+    assert GaussianBlur(3, sigma=0.5).sigma == (0.5, 0.5)
+    assert RandomResizedCrop((4, 6)).size == (4, 6)
+    assert ColorJitter(brightness=(0.0, 2.0), hue=(-0.5, 0.5)).hue == (-0.5, 0.5)
+    assert ColorJitter(brightness=2).brightness == (0.0, 3.0)
+    assert len(Compose(t for t in [RandomHorizontalFlip()])) == 1

@@ -1,5 +1,6 @@
 """EMA and RampUp callbacks."""
 
+import inspect
 import math
 import pickle
 
@@ -8,7 +9,12 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from skactive.callbacks import EMA, RampUp
+from skactive._validation import (
+    InvalidParameterError,
+    invalid_values,
+    parameter_constraints,
+)
+from skactive.callbacks import EMA, PredictionRecorder, RampUp
 from skactive.nets import MLP, DeepClassifier
 
 
@@ -137,7 +143,7 @@ def test_ema_net_pickles(digits):
 @pytest.mark.parametrize("decay", [1.0, -0.1, "0.9"])
 def test_ema_bad_decay(digits, decay):
     X, y = digits
-    with pytest.raises(ValueError, match="decay must be a number in"):
+    with pytest.raises(ValueError, match="decay must be a float in"):
         _net([("ema", EMA(decay=decay))]).fit(X[:50], y[:50])
 
 
@@ -196,3 +202,31 @@ def test_rampup_validation(digits, kwargs, exc, match):
     X, y = digits
     with pytest.raises(exc, match=match):
         _net([RampUp(**kwargs)]).fit(X[:50], y[:50])
+
+
+#: Each public callback with valid values of its required arguments.
+CALLBACKS = {
+    EMA: {},
+    RampUp: {"attribute": "a_"},
+    PredictionRecorder: {"X_pool": np.zeros((3, 2))},
+}
+
+
+@pytest.mark.parametrize("cls", list(CALLBACKS), ids=lambda c: c.__name__)
+def test_every_callback_parameter_refuses_invalid_values(cls):
+    constraints = parameter_constraints(cls)
+    assert set(constraints) == set(inspect.signature(cls).parameters)
+    assert cls(**CALLBACKS[cls]).initialize() is not None
+    for name, spec in constraints.items():
+        for bad in invalid_values(spec):
+            callback = cls(**{**CALLBACKS[cls], name: bad})  # __init__ only stores
+            with pytest.raises(InvalidParameterError, match=f"{name} must be"):
+                callback.initialize()
+
+
+def test_bad_callback_parameter_fails_when_the_net_initialises(digits):
+    X, y = digits
+    with pytest.raises(InvalidParameterError, match="warmup must be a bool"):
+        _net([("ema", EMA(warmup="yes"))]).fit(X[:50], y[:50])
+    with pytest.raises(InvalidParameterError, match="X_pool must be an array-like"):
+        _net([("rec", PredictionRecorder(None))]).fit(X[:50], y[:50])

@@ -83,7 +83,7 @@ def test_monte_carlo_seeded_and_consistent():
     p /= p.sum(1, keepdims=True)
     zero = epmcm_monte_carlo(a, W, b, np.zeros_like(S), y_hat, 3, random_state=0)
     np.testing.assert_allclose(zero, 1 - p[np.arange(3), y_hat])
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="n_samples must be an int >= 1"):
         epmcm_monte_carlo(a, W, b, S, y_hat, 0)
     with pytest.raises(ValueError, match="covariances"):
         epmcm_closed_form(a, W, b, S[:, :2], y_hat)

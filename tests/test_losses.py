@@ -1,5 +1,6 @@
 """Reference tests for the pure-torch losses (float64 loop implementations)."""
 
+import inspect
 import math
 
 import numpy as np
@@ -7,6 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from skactive._validation import (
+    InvalidParameterError,
+    invalid_values,
+    parameter_constraints,
+)
 from skactive.losses import (
     BarlowTwinsLoss,
     ISDALoss,
@@ -404,3 +410,76 @@ def test_linear_rampup():
     assert linear_rampup(2, 0) == 1.0
     with pytest.raises(ValueError, match="rampup_length"):
         linear_rampup(1, -1)
+
+
+# ---------------------------------------------------------------------------
+# declared constraints: every parameter refuses what breaks them
+# ---------------------------------------------------------------------------
+#: Each public loss or function with valid values of all its arguments.
+LOSS_CLASSES = {
+    ISDALoss: {"n_features": 3, "n_classes": 2},
+    BarlowTwinsLoss: {},
+    NTXentLoss: {},
+    MixMatchLoss: {},
+}
+LOSS_FUNCTIONS = {
+    sharpen: {"p": torch.full((2, 2), 0.5)},
+    mixup: {"x": torch.zeros(4, 2), "y": torch.zeros(4, 3)},
+    linear_rampup: {"step": 1, "rampup_length": 10},
+    isda_lambda: {"epoch": 1, "max_epochs": 10},
+}
+
+
+@pytest.mark.parametrize("cls", list(LOSS_CLASSES), ids=lambda c: c.__name__)
+def test_every_loss_parameter_refuses_invalid_values(cls):
+    constraints = parameter_constraints(cls)
+    assert set(constraints) == set(inspect.signature(cls).parameters)
+    for name, spec in constraints.items():
+        for bad in invalid_values(spec):
+            with pytest.raises(InvalidParameterError, match=f"{name} must be"):
+                cls(**{**LOSS_CLASSES[cls], name: bad})
+
+
+@pytest.mark.parametrize("func", list(LOSS_FUNCTIONS), ids=lambda f: f.__name__)
+def test_every_function_parameter_refuses_invalid_values(func):
+    constraints = func.__skactive_constraints__
+    assert set(constraints) == set(inspect.signature(func).parameters)
+    for name, spec in constraints.items():
+        for bad in invalid_values(spec):
+            with pytest.raises(InvalidParameterError, match=f"{name} must be"):
+                func(**{**LOSS_FUNCTIONS[func], name: bad})
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: BarlowTwinsLoss()(torch.zeros(4), torch.zeros(4, 2)), "z1"),
+        (lambda: BarlowTwinsLoss()(torch.zeros(4, 2), [[0.0]]), "z2"),
+        (lambda: NTXentLoss()(torch.zeros(0, 2), torch.zeros(0, 2)), "z1"),
+        (lambda: MixMatchLoss()(torch.zeros(2), None, None, None), "logits_x"),
+        (
+            lambda: MixMatchLoss()(
+                torch.zeros(2, 3),
+                torch.zeros(2, 3),
+                torch.zeros(2, 3),
+                torch.zeros(2, 3),
+                lambda_u_scale=math.nan,
+            ),
+            "lambda_u_scale",
+        ),
+        (
+            lambda: ISDALoss(3, 2)(
+                torch.zeros(4, 3),
+                torch.zeros(4, dtype=torch.long),
+                torch.zeros(2, 3),
+                lambda_=-1.0,
+            ),
+            "lambda_",
+        ),
+        (lambda: sharpen(torch.ones(2, 2, dtype=torch.long)), "p"),
+        (lambda: mixup(torch.zeros(4, 2), torch.zeros(3, 2)), "x and y"),
+    ],
+)
+def test_forward_errors_name_the_argument(call, name):
+    with pytest.raises(InvalidParameterError, match=name):
+        call()

@@ -1,5 +1,6 @@
 """Self-supervised representation learners of skactive.representation."""
 
+import inspect
 import pickle
 
 import numpy as np
@@ -16,6 +17,11 @@ from sklearn.utils.estimator_checks import (
 )
 from threadpoolctl import threadpool_limits
 
+from skactive._validation import (
+    InvalidParameterError,
+    invalid_values,
+    parameter_constraints,
+)
 from skactive.nets import MLP, DeepClassifier, SmallCNN
 from skactive.representation import (
     BarlowTwins,
@@ -24,6 +30,7 @@ from skactive.representation import (
     RotNet,
     SimCLR,
     classifier_from_embedder,
+    initial_selection,
 )
 
 TINY = dict(max_epochs=1, batch_size=32, random_state=0)
@@ -249,7 +256,7 @@ def test_bad_inputs(images):
         _tiny(RotNet, layer="nope").fit(X[:64])
     with pytest.raises(TypeError, match="features"):
         RotNet(torch.nn.Linear(64, 4), max_epochs=1).fit(X[:64])
-    with pytest.raises(ValueError, match="augmentation=None"):
+    with pytest.raises(ValueError, match="augmentation must be .* got None"):
         _tiny(SimCLR, augmentation=None).fit(X[:64])
     fitted = _tiny(RotNet).fit(X[:64])
     with pytest.raises(ValueError, match=r"fitted on rows of shape \(8, 8\)"):
@@ -445,3 +452,86 @@ def test_classifier_from_embedder_errors():
         classifier_from_embedder(RotNet(), 10)
     with pytest.raises(ValueError, match="n_classes"):
         classifier_from_embedder(RotNet(), 0)
+
+
+# ------------------------------------------------------ declared constraints
+#: Values just outside the constraint kinds ``invalid_values`` does not know.
+EXTRA_BAD = {
+    "module": ["SmallCNN", torch.nn.Linear(2, 2).weight],
+    "projector_dims": [(), (0,), (8, 2.5), "ab", 0],
+}
+
+
+def _transformers():
+    return [_tiny(cls) for cls in LEARNERS] + [
+        PretrainedEmbedder(SmallCNN(in_channels=1), batch_size=8)
+    ]
+
+
+@pytest.mark.parametrize("est", _transformers(), ids=lambda e: type(e).__name__)
+def test_every_parameter_refuses_invalid_values_at_fit(est, images):
+    X, _ = images
+    constraints = parameter_constraints(est)
+    assert set(constraints) == set(est.get_params(deep=False))
+    for name, spec in constraints.items():
+        bad_values = invalid_values(spec) + EXTRA_BAD.get(name, [])
+        if isinstance(est, PretrainedEmbedder) and name == "module":
+            bad_values.append(SmallCNN)  # a class: weights are needed
+        for bad in bad_values:
+            with pytest.raises(InvalidParameterError, match=f"{name} must be"):
+                clone(est).set_params(**{name: bad}).fit(X[:8])
+
+
+@pytest.mark.parametrize("est", _transformers(), ids=lambda e: type(e).__name__)
+def test_transform_checks_the_inference_parameters(est, images):
+    X, _ = images
+    fitted = clone(est).fit(X[:32])
+    expected = fitted.transform(X[:5])
+    # inference takes batches of a single image (training needs 2)
+    one = fitted.set_params(batch_size=1).transform(X[:5])
+    np.testing.assert_allclose(one, expected, atol=1e-6)
+    for name, bad in [("batch_size", 0), ("batch_size", 2.5), ("device", "nope")]:
+        with pytest.raises(InvalidParameterError, match=f"{name} must be"):
+            fitted.set_params(**{name: bad}).transform(X[:5])
+        fitted.set_params(batch_size=4, device="cpu")
+
+
+def test_rotation_accuracy_checks_batch_size(images):
+    X, _ = images
+    rot = _tiny(RotNet).fit(X[:32])
+    with pytest.raises(InvalidParameterError, match="batch_size must be"):
+        rot.set_params(batch_size=0).rotation_accuracy(X[:8])
+
+
+def test_cross_parameter_rules_name_the_parameter(images):
+    X, _ = images
+    with pytest.raises(InvalidParameterError, match="module_kwargs can only be used"):
+        RotNet(SmallCNN(in_channels=1), module_kwargs={"channels": (4, 8)}).fit(X[:8])
+    with pytest.raises(InvalidParameterError, match="n_clusters=9 is larger"):
+        _tiny(DeepCluster, n_clusters=9).fit(X[:8])
+    with pytest.raises(InvalidParameterError, match="layer='nope' is not a submodule"):
+        PretrainedEmbedder(SmallCNN(in_channels=1), layer="nope").fit(X[:8])
+
+
+FUNCTIONS = {
+    initial_selection: {
+        "X": np.zeros((5, 2)),
+        "n": 2,
+        "embedder": StandardScaler(),
+        "temperature": 0.5,
+        "random_state": 0,
+    },
+    classifier_from_embedder: {"embedder": RotNet(), "n_classes": 2, "random_state": 0},
+}
+
+
+@pytest.mark.parametrize("func", list(FUNCTIONS), ids=lambda f: f.__name__)
+def test_every_function_parameter_refuses_invalid_values(func):
+    constraints = func.__skactive_constraints__
+    assert set(constraints) == set(inspect.signature(func).parameters)
+    for name, spec in constraints.items():
+        for bad in invalid_values(spec):
+            with pytest.raises(InvalidParameterError, match=f"{name} must be"):
+                func(**{**FUNCTIONS[func], name: bad})
+    with pytest.raises(InvalidParameterError, match="temperature must be"):
+        initial_selection(**{**FUNCTIONS[initial_selection], "temperature": np.inf})

@@ -185,11 +185,13 @@ def test_estimator_without_mc_samples_is_refused(cls, logreg, pool):
 def test_plain_skorch_nets_are_sampled_with_their_dropout_active(digits, pool):
     """modAL's nets are plain skorch nets: MC dropout works on them too."""
     X, y = digits
+    # MLP returns logits: with skorch's default NLLLoss, predict_proba would
+    # return those logits, which the scores refuse as probabilities
     plain = NeuralNetClassifier(
         MLP,
         module__n_features=64,
         module__n_classes=10,
-        criterion=torch.nn.CrossEntropyLoss,  # so predict_proba gives softmax
+        criterion=torch.nn.CrossEntropyLoss,
         max_epochs=1,
         train_split=None,
         verbose=0,

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import torch
 from torch import nn
+
+from .._validation import (
+    Interval,
+    InvalidParameterError,
+    parameter_constraints,
+    validate_parameter_constraints,
+)
+from ._checks import check_views
 
 __all__ = ["BarlowTwinsLoss"]
 
@@ -56,15 +64,18 @@ class BarlowTwinsLoss(nn.Module):
     True
     """
 
+    _parameter_constraints = {
+        "lambda_offdiag": [Interval(Real, 0, None, closed="left")],
+        "eps": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(self, lambda_offdiag: float = 5e-3, eps: float = 1e-5):
         super().__init__()
-        for name, value in (("lambda_offdiag", lambda_offdiag), ("eps", eps)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Real)
-                or not value >= 0
-            ):
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}.")
+        validate_parameter_constraints(
+            parameter_constraints(self),
+            {"lambda_offdiag": lambda_offdiag, "eps": eps},
+            type(self).__name__,
+        )
         self.lambda_offdiag = float(lambda_offdiag)
         self.eps = float(eps)
 
@@ -80,21 +91,11 @@ class BarlowTwinsLoss(nn.Module):
 
     @staticmethod
     def _check(z1, z2):
-        for name, z in (("z1", z1), ("z2", z2)):
-            if not isinstance(z, torch.Tensor) or z.dim() != 2:
-                raise ValueError(
-                    f"{name} must be a 2-D tensor (batch, dim), got shape "
-                    f"{tuple(getattr(z, 'shape', ()))}."
-                )
-        if z1.shape != z2.shape:
-            raise ValueError(
-                f"z1 and z2 must have the same shape, got {tuple(z1.shape)} and "
-                f"{tuple(z2.shape)}."
-            )
+        check_views(z1, z2, "BarlowTwinsLoss")
         if z1.shape[0] < 2:
-            raise ValueError(
-                "BarlowTwinsLoss needs a batch size >= 2 to standardise along the "
-                f"batch, got {z1.shape[0]}."
+            raise InvalidParameterError(
+                "BarlowTwinsLoss: z1 and z2 must have a batch size >= 2 to "
+                f"standardise along the batch, got {z1.shape[0]}."
             )
 
     def cross_correlation(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    parameter_constraints,
+    validate_parameter,
+    validate_parameter_constraints,
+    validate_params,
+)
+
+_NONNEGATIVE = Interval(Real, 0, None, closed="left")
+
 __all__ = ["ISDALoss", "isda_lambda"]
 
 
+@validate_params(
+    {
+        "epoch": [_NONNEGATIVE],
+        "max_epochs": [Interval(Real, 0, None, closed="neither")],
+        "lambda0": [_NONNEGATIVE],
+    }
+)
 def isda_lambda(epoch: float, max_epochs: float, lambda0: float = 0.5) -> float:
     """Linear ISDA strength schedule ``lambda = lambda0 * epoch / max_epochs``.
 
@@ -33,13 +52,11 @@ def isda_lambda(epoch: float, max_epochs: float, lambda0: float = 0.5) -> float:
     >>> isda_lambda(50, 200, lambda0=0.5)
     0.125
     """
-    if not max_epochs > 0:
-        raise ValueError(f"max_epochs must be > 0, got {max_epochs!r}.")
-    if not epoch >= 0:
-        raise ValueError(f"epoch must be >= 0, got {epoch!r}.")
-    if not lambda0 >= 0:
-        raise ValueError(f"lambda0 must be >= 0, got {lambda0!r}.")
     return float(lambda0) * float(epoch) / float(max_epochs)
+
+
+#: ``lambda_`` of ``forward`` / ``augmented_logits``.
+_LAMBDA = [_NONNEGATIVE, None]
 
 
 class ISDALoss(nn.Module):
@@ -130,6 +147,14 @@ class ISDALoss(nn.Module):
     32
     """
 
+    _parameter_constraints = {
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "n_classes": [Interval(Integral, 1, None, closed="left")],
+        "lambda0": [_NONNEGATIVE],
+        "diagonal": ["boolean"],
+        "reduction": [StrOptions({"mean", "sum", "none"})],
+    }
+
     def __init__(
         self,
         n_features: int,
@@ -139,23 +164,17 @@ class ISDALoss(nn.Module):
         reduction: str = "mean",
     ):
         super().__init__()
-        for name, value in (("n_features", n_features), ("n_classes", n_classes)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Integral)
-                or value < 1
-            ):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if (
-            isinstance(lambda0, bool)
-            or not isinstance(lambda0, numbers.Real)
-            or not lambda0 >= 0
-        ):
-            raise ValueError(f"lambda0 must be a number >= 0, got {lambda0!r}.")
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(
-                f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}."
-            )
+        validate_parameter_constraints(
+            parameter_constraints(self),
+            {
+                "n_features": n_features,
+                "n_classes": n_classes,
+                "lambda0": lambda0,
+                "diagonal": diagonal,
+                "reduction": reduction,
+            },
+            type(self).__name__,
+        )
         self.n_features = int(n_features)
         self.n_classes = int(n_classes)
         self.lambda0 = float(lambda0)
@@ -184,50 +203,51 @@ class ISDALoss(nn.Module):
     # -- validation -------------------------------------------------------
     def _check_features_target(self, features, target):
         if not isinstance(features, torch.Tensor) or features.dim() != 2:
-            raise ValueError(
-                "features must be a 2-D tensor (batch, n_features), got shape "
+            raise InvalidParameterError(
+                "ISDALoss: features must be a 2-D tensor (batch, n_features), got "
+                f"{type(features).__name__} of shape "
                 f"{tuple(getattr(features, 'shape', ()))}."
             )
         if features.shape[1] != self.n_features:
-            raise ValueError(
-                f"features has {features.shape[1]} columns but n_features="
-                f"{self.n_features}."
+            raise InvalidParameterError(
+                f"ISDALoss: features has {features.shape[1]} columns but "
+                f"n_features={self.n_features}."
             )
         if (
             not isinstance(target, torch.Tensor)
             or target.dim() != 1
             or target.shape[0] != features.shape[0]
         ):
-            raise ValueError(
-                "target must be a 1-D tensor with one class index per row of "
-                f"features ({features.shape[0]}), got shape "
+            raise InvalidParameterError(
+                "ISDALoss: target must be a 1-D tensor with one class index per row "
+                f"of features ({features.shape[0]}), got shape "
                 f"{tuple(getattr(target, 'shape', ()))}."
             )
         if target.is_floating_point() or target.is_complex():
-            raise ValueError(
-                f"target must hold integer class indices, got {target.dtype}."
+            raise InvalidParameterError(
+                f"ISDALoss: target must hold integer class indices, got {target.dtype}."
             )
         if target.numel() and (
             int(target.min()) < 0 or int(target.max()) >= self.n_classes
         ):
-            raise ValueError(
-                f"target values must be in [0, {self.n_classes - 1}], got range "
-                f"[{int(target.min())}, {int(target.max())}]."
+            raise InvalidParameterError(
+                f"ISDALoss: target values must be in [0, {self.n_classes - 1}], got "
+                f"range [{int(target.min())}, {int(target.max())}]."
             )
 
     def _check_linear(self, weight, bias):
         c, d = self.n_classes, self.n_features
         if not isinstance(weight, torch.Tensor) or tuple(weight.shape) != (c, d):
-            raise ValueError(
-                f"weight must have shape (n_classes, n_features) = ({c}, {d}), got "
-                f"{tuple(getattr(weight, 'shape', ()))}."
+            raise InvalidParameterError(
+                f"ISDALoss: weight must have shape (n_classes, n_features) = ({c}, "
+                f"{d}), got {tuple(getattr(weight, 'shape', ()))}."
             )
         if bias is not None and (
             not isinstance(bias, torch.Tensor) or tuple(bias.shape) != (c,)
         ):
-            raise ValueError(
-                f"bias must have shape (n_classes,) = ({c},) or be None, got "
-                f"{tuple(getattr(bias, 'shape', ()))}."
+            raise InvalidParameterError(
+                f"ISDALoss: bias must have shape (n_classes,) = ({c},) or be None, "
+                f"got {tuple(getattr(bias, 'shape', ()))}."
             )
 
     # -- statistics -------------------------------------------------------
@@ -309,9 +329,8 @@ class ISDALoss(nn.Module):
         """
         self._check_features_target(features, target)
         self._check_linear(weight, bias)
+        validate_parameter(lambda_, "lambda_", _LAMBDA, "ISDALoss")
         lam = self.lambda0 if lambda_ is None else float(lambda_)
-        if lam < 0:
-            raise ValueError(f"lambda_ must be >= 0, got {lambda_!r}.")
         logits = F.linear(features, weight, bias)
         if lam == 0 or features.shape[0] == 0:
             return logits

@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
 from scipy.special import betaincinv
 from torch import nn
 
+from .._validation import (
+    Interval,
+    InvalidParameterError,
+    parameter_constraints,
+    validate_parameter,
+    validate_parameter_constraints,
+    validate_params,
+)
+
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+_NONNEGATIVE = Interval(Real, 0, None, closed="left")
+#: Any real number but NaN.
+_REAL = Interval(Real, None, None, closed="neither")
+
 __all__ = ["MixMatchLoss", "linear_rampup", "mixup", "sharpen"]
 
 
+@validate_params(
+    {
+        "p": ["tensor"],
+        "T": [_POSITIVE],
+        "dim": [Interval(Integral, None, None, closed="neither")],
+    }
+)
 def sharpen(p: torch.Tensor, T: float = 0.5, dim: int = -1) -> torch.Tensor:
     r"""Temperature sharpening of a categorical distribution (MixMatch eq. 7).
 
@@ -43,10 +64,11 @@ def sharpen(p: torch.Tensor, T: float = 0.5, dim: int = -1) -> torch.Tensor:
     >>> sharpen(torch.tensor([[0.6, 0.4]]), T=0.5)
     tensor([[0.6923, 0.3077]])
     """
-    if isinstance(T, bool) or not isinstance(T, numbers.Real) or not T > 0:
-        raise ValueError(f"T must be a number > 0, got {T!r}.")
-    if not isinstance(p, torch.Tensor) or not p.is_floating_point():
-        raise ValueError("p must be a floating point tensor of probabilities.")
+    if not p.is_floating_point():
+        raise InvalidParameterError(
+            f"sharpen: p must be a floating point tensor of probabilities, got "
+            f"dtype {p.dtype}."
+        )
     tiny = torch.finfo(p.dtype).tiny
     log_p = torch.where(
         p > 0, torch.log(p.clamp(min=tiny)), torch.full_like(p, float("-inf"))
@@ -54,6 +76,14 @@ def sharpen(p: torch.Tensor, T: float = 0.5, dim: int = -1) -> torch.Tensor:
     return torch.softmax(log_p / T, dim=dim)
 
 
+@validate_params(
+    {
+        "x": ["tensor"],
+        "y": ["tensor"],
+        "alpha": [_POSITIVE],
+        "generator": [torch.Generator, None],
+    }
+)
 def mixup(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -106,19 +136,15 @@ def mixup(
     >>> mx.shape, my.shape, lam >= 0.5
     (torch.Size([8, 3, 4, 4]), torch.Size([8, 4]), True)
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
-        raise ValueError(f"alpha must be a number > 0, got {alpha!r}.")
-    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise ValueError("x and y must be tensors.")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"x and y must have the same number of rows, got {x.shape[0]} and "
-            f"{y.shape[0]}."
+    if x.dim() < 1 or y.dim() < 1 or x.shape[0] != y.shape[0]:
+        raise InvalidParameterError(
+            f"mixup: x and y must have the same number of rows, got shapes "
+            f"{tuple(x.shape)} and {tuple(y.shape)}."
         )
     if not y.is_floating_point():
-        raise ValueError(
-            "y must be floating point soft targets; one-hot encode integer labels "
-            "first."
+        raise InvalidParameterError(
+            "mixup: y must be floating point soft targets; one-hot encode integer "
+            "labels first."
         )
     gen_device = generator.device if generator is not None else torch.device("cpu")
     u = torch.rand((), generator=generator, device=gen_device, dtype=torch.float64)
@@ -132,6 +158,7 @@ def mixup(
     return mixed_x, mixed_y, lam
 
 
+@validate_params({"step": [_REAL], "rampup_length": [_NONNEGATIVE]})
 def linear_rampup(step: float, rampup_length: float) -> float:
     """Linear ramp ``clip(step / rampup_length, 0, 1)``.
 
@@ -155,8 +182,6 @@ def linear_rampup(step: float, rampup_length: float) -> float:
     >>> linear_rampup(5, 20), linear_rampup(40, 20), linear_rampup(3, 0)
     (0.25, 1.0, 1.0)
     """
-    if not rampup_length >= 0:
-        raise ValueError(f"rampup_length must be >= 0, got {rampup_length!r}.")
     if rampup_length == 0:
         return 1.0
     return float(min(max(float(step) / float(rampup_length), 0.0), 1.0))
@@ -208,14 +233,13 @@ class MixMatchLoss(nn.Module):
     torch.Size([])
     """
 
+    _parameter_constraints = {"lambda_u": [_NONNEGATIVE]}
+
     def __init__(self, lambda_u: float = 75.0):
         super().__init__()
-        if (
-            isinstance(lambda_u, bool)
-            or not isinstance(lambda_u, numbers.Real)
-            or not lambda_u >= 0
-        ):
-            raise ValueError(f"lambda_u must be a number >= 0, got {lambda_u!r}.")
+        validate_parameter_constraints(
+            parameter_constraints(self), {"lambda_u": lambda_u}, type(self).__name__
+        )
         self.lambda_u = float(lambda_u)
 
     def extra_repr(self) -> str:
@@ -231,13 +255,14 @@ class MixMatchLoss(nn.Module):
     @staticmethod
     def _check_pair(logits, targets, name):
         if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
-            raise ValueError(
-                f"logits_{name} must be a 2-D tensor (batch, classes), got shape "
+            raise InvalidParameterError(
+                f"MixMatchLoss: logits_{name} must be a 2-D tensor (batch, classes), "
+                f"got {type(logits).__name__} of shape "
                 f"{tuple(getattr(logits, 'shape', ()))}."
             )
         if not isinstance(targets, torch.Tensor) or targets.shape != logits.shape:
-            raise ValueError(
-                f"targets_{name} must have the shape of logits_{name} "
+            raise InvalidParameterError(
+                f"MixMatchLoss: targets_{name} must have the shape of logits_{name} "
                 f"{tuple(logits.shape)}, got {tuple(getattr(targets, 'shape', ()))}."
             )
 
@@ -271,6 +296,7 @@ class MixMatchLoss(nn.Module):
         """
         self._check_pair(logits_x, targets_x, "x")
         self._check_pair(logits_u, targets_u, "u")
+        validate_parameter(lambda_u_scale, "lambda_u_scale", [_REAL], "MixMatchLoss")
         if logits_x.shape[0]:
             loss_x = -(targets_x * F.log_softmax(logits_x, dim=1)).sum(dim=1).mean()
         else:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .._validation import (
+    Interval,
+    InvalidParameterError,
+    parameter_constraints,
+    validate_parameter_constraints,
+)
+from ._checks import check_views
 
 __all__ = ["NTXentLoss"]
 
@@ -48,14 +56,17 @@ class NTXentLoss(nn.Module):
     torch.Size([])
     """
 
+    _parameter_constraints = {
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+    }
+
     def __init__(self, temperature: float = 0.5):
         super().__init__()
-        if (
-            isinstance(temperature, bool)
-            or not isinstance(temperature, numbers.Real)
-            or not temperature > 0
-        ):
-            raise ValueError(f"temperature must be a number > 0, got {temperature!r}.")
+        validate_parameter_constraints(
+            parameter_constraints(self),
+            {"temperature": temperature},
+            type(self).__name__,
+        )
         self.temperature = float(temperature)
 
     def extra_repr(self) -> str:
@@ -82,20 +93,12 @@ class NTXentLoss(nn.Module):
         torch.Tensor
             Scalar loss (mean over the ``2B`` views).
         """
-        for name, z in (("z1", z1), ("z2", z2)):
-            if not isinstance(z, torch.Tensor) or z.dim() != 2:
-                raise ValueError(
-                    f"{name} must be a 2-D tensor (batch, dim), got shape "
-                    f"{tuple(getattr(z, 'shape', ()))}."
-                )
-        if z1.shape != z2.shape:
-            raise ValueError(
-                f"z1 and z2 must have the same shape, got {tuple(z1.shape)} and "
-                f"{tuple(z2.shape)}."
-            )
+        check_views(z1, z2, "NTXentLoss")
         b = z1.shape[0]
         if b < 1:
-            raise ValueError("NTXentLoss needs a batch size >= 1.")
+            raise InvalidParameterError(
+                "NTXentLoss: z1 and z2 must have a batch size >= 1, got 0."
+            )
         u = F.normalize(torch.cat([z1, z2], dim=0), dim=1)
         sim = (u @ u.T) / self.temperature
         self_mask = torch.eye(2 * b, dtype=torch.bool, device=sim.device)

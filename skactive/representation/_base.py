@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import numbers
+import math
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -24,8 +25,17 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
+from .._constraints import ModuleClasses, Sequences
 from .._random import forked_torch_rng, seed_from_random_state
-from ..augment import make_augmentation
+from .._validation import (
+    POSITIVE_INT,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_estimator_params,
+    validate_parameter_constraints,
+)
+from ..augment import AUGMENTATIONS, make_augmentation
 from ..nets import to_float_tensor
 from ..nets.modules import ResNet18, SmallCNN, accepted_kwargs
 
@@ -36,61 +46,28 @@ _SMALL_IMAGE_SIDE = 32
 
 
 # --------------------------------------------------------------------------
-# parameter validation
+# declared parameter constraints
 # --------------------------------------------------------------------------
-def _check_int(value, name, *, min_value=1):
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}.")
-    if int(value) < min_value:
-        raise ValueError(f"{name} must be >= {min_value}, got {name}={value!r}.")
-    return int(value)
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+#: A positive int or a non-empty sequence of them (layer widths).
+DIMS = [
+    _POSITIVE_INT,
+    Sequences(
+        _POSITIVE_INT,
+        min_length=1,
+        arrays=True,
+        description="a non-empty sequence of ints >= 1",
+    ),
+]
+#: A name of :func:`skactive.augment.make_augmentation` or a callable.
+AUGMENTATION = [StrOptions(set(AUGMENTATIONS)), callable]
 
 
-def _check_float(value, name, *, positive=False, nonnegative=False):
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}.")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {name}={value!r}.")
-    if positive and not value > 0:
-        raise ValueError(f"{name} must be > 0, got {name}={value!r}.")
-    if nonnegative and value < 0:
-        raise ValueError(f"{name} must be >= 0, got {name}={value!r}.")
-    return value
-
-
-def _check_bool(value, name):
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {value!r}.")
-    return bool(value)
-
-
-def _check_device(device):
-    if not isinstance(device, str | torch.device):
-        raise TypeError(f"device must be a str or a torch.device, got {device!r}.")
-    try:
-        return torch.device(device)
-    except (RuntimeError, ValueError) as exc:
-        raise ValueError(f"device={device!r} is not a valid torch device.") from exc
-
-
-def _check_dims(value, name):
-    """A positive int or a non-empty sequence of positive ints -> tuple."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    ok = not isinstance(value, str | bytes)
-    try:
-        dims = tuple(value) if ok else ()
-    except TypeError:
-        dims = ()
-    if not dims or not all(
-        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1
-        for d in dims
-    ):
-        raise ValueError(
-            f"{name} must be a non-empty sequence of positive integers, got {value!r}."
-        )
-    return tuple(int(d) for d in dims)
+def _as_dims(value):
+    """A validated ``DIMS`` value as a tuple of ints."""
+    if isinstance(value, Integral):
+        return (int(value),)
+    return tuple(int(d) for d in value)
 
 
 # --------------------------------------------------------------------------
@@ -103,22 +80,29 @@ def _as_images(X, *, name="X"):
     ``N x H x W x C`` or ``N x C x H x W``, uint8 or any real dtype.
     """
     if X is None:
-        raise ValueError(f"{name} must be an image batch, got None.")
+        raise InvalidParameterError(f"{name} must be an image batch, got None.")
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{name} must be a dense image batch; sparse matrices are not supported."
         )
     if isinstance(X, torch.Tensor):
         t = X.detach()
     else:
-        arr = np.asarray(X)
+        try:
+            arr = np.asarray(X)
+        except (TypeError, ValueError) as exc:  # ragged nested lists
+            raise InvalidParameterError(
+                f"{name} must be an image batch: {exc}"
+            ) from None
         if arr.dtype == object:
             try:
                 arr = arr.astype(np.float32)
             except (TypeError, ValueError) as exc:
-                raise TypeError(f"{name} must hold numbers.") from exc
+                raise InvalidParameterError(f"{name} must hold numbers.") from exc
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}.")
+            raise InvalidParameterError(
+                f"{name} must be numeric, got dtype {arr.dtype}."
+            )
         if arr.dtype.kind == "b":
             arr = arr.astype(np.uint8)
         elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
@@ -127,18 +111,22 @@ def _as_images(X, *, name="X"):
             arr = arr.astype(np.float32)
         t = torch.from_numpy(np.ascontiguousarray(arr))
     if t.is_complex():
-        raise TypeError(f"{name} must be real-valued, got a complex tensor.")
+        raise InvalidParameterError(
+            f"{name} must be real-valued, got a complex tensor."
+        )
     if t.dtype == torch.bool:
         t = t.to(torch.uint8)
     if t.ndim not in (3, 4):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} must be an image batch N x H x W, N x H x W x C or "
             f"N x C x H x W; got an array of shape {tuple(t.shape)}."
         )
     if t.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has 0 rows (shape {tuple(t.shape)}).")
+        raise InvalidParameterError(
+            f"{name} is empty: it has 0 rows (shape {tuple(t.shape)})."
+        )
     if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} contains NaN or infinity.")
+        raise InvalidParameterError(f"{name} contains NaN or infinity.")
     return t.cpu()
 
 
@@ -220,7 +208,7 @@ def capture_layer(module, layer, forward=None, pool_size=1):
 def get_layer(module, layer):
     """Submodule ``layer`` (a dotted name) of ``module``, with a clear error."""
     if not isinstance(layer, str):
-        raise TypeError(
+        raise InvalidParameterError(
             f"layer must be a str naming a submodule or None, got {layer!r}."
         )
     try:
@@ -229,7 +217,7 @@ def get_layer(module, layer):
         names = [n for n, _ in module.named_modules() if n]
         shown = ", ".join(repr(n) for n in names[:20])
         more = ", ..." if len(names) > 20 else ""
-        raise ValueError(
+        raise InvalidParameterError(
             f"layer={layer!r} is not a submodule of {type(module).__name__}; "
             f"its submodules are {shown}{more}."
         ) from exc
@@ -237,7 +225,7 @@ def get_layer(module, layer):
 
 def _embedding_dim(encoder, x):
     dim = getattr(encoder, "embedding_dim", None)
-    if isinstance(dim, numbers.Integral) and not isinstance(dim, bool):
+    if isinstance(dim, Integral) and not isinstance(dim, bool):
         return int(dim)
     with torch.no_grad():
         return int(encoder.features(x).reshape(x.shape[0], -1).shape[1])
@@ -268,9 +256,11 @@ class BaseRepresentation(
 ):
     """Base class of the self-supervised representation learners.
 
-    Subclasses store their parameters in ``__init__`` and implement
-    :meth:`_build` (extra modules: projector, heads), :meth:`_batch_loss` and
-    optionally :meth:`_on_epoch_begin` and :meth:`_embed_batch`.
+    Subclasses store their parameters in ``__init__``, declare the
+    constraints of those they add in ``_parameter_constraints`` (merged with
+    these), and implement :meth:`_build` (extra modules: projector, heads),
+    :meth:`_batch_loss` and optionally :meth:`_on_epoch_begin` and
+    :meth:`_embed_batch`.
     """
 
     #: Drop the last incomplete batch of an epoch (contrastive objectives).
@@ -278,23 +268,46 @@ class BaseRepresentation(
     #: Size of the classifier head the objective trains (None: no head).
     _n_head_outputs = None
 
+    _parameter_constraints = {
+        "module": [None, nn.Module, ModuleClasses()],
+        "augmentation": [None, *AUGMENTATION],
+        "module_kwargs": [dict, None],
+        "max_epochs": POSITIVE_INT,
+        # training standardises along the batch (batch norm): 2 images at least
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, math.inf, closed="neither")],
+        "weight_decay": [Interval(Real, 0, math.inf, closed="left")],
+        "random_state": ["random_state"],
+        "device": ["device"],
+        "progress": ["boolean"],
+    }
+
+    #: What :meth:`transform` checks again (a fitted learner may embed in
+    #: batches of any size).
+    _transform_constraints = {"batch_size": POSITIVE_INT, "device": ["device"]}
+
     # ------------------------------------------------------------ params
-    def _check_common_params(self):
-        self._max_epochs = _check_int(self.max_epochs, "max_epochs")
-        self._batch_size = _check_int(self.batch_size, "batch_size", min_value=2)
-        self._lr = _check_float(self.lr, "lr", positive=True)
-        self._weight_decay = _check_float(
-            self.weight_decay, "weight_decay", nonnegative=True
-        )
-        self._device = _check_device(self.device)
-        _check_bool(self.progress, "progress")
-        if self.module_kwargs is not None and not isinstance(self.module_kwargs, dict):
-            raise TypeError(
-                f"module_kwargs must be a dict or None, got {self.module_kwargs!r}."
-            )
+    def _validate_params(self):
+        """Check every parameter against the declared constraints."""
+        validate_estimator_params(self)
+        self._max_epochs = int(self.max_epochs)
+        self._batch_size = int(self.batch_size)
+        self._lr = float(self.lr)
+        self._weight_decay = float(self.weight_decay)
+        self._device = torch.device(self.device)
+        self._check_params()
 
     def _check_params(self):
-        """Validate the subclass's own parameters (called before training)."""
+        """Checks and derived values beyond the declared constraints."""
+
+    def _validate_transform_params(self):
+        """Check the parameters :meth:`transform` uses; return the batch size."""
+        validate_parameter_constraints(
+            self._transform_constraints,
+            {"batch_size": self.batch_size, "device": self.device},
+            type(self).__name__,
+        )
+        return int(self.batch_size)
 
     # ------------------------------------------------------------ module
     def _make_encoder(self, image_shape, x_probe):
@@ -305,12 +318,13 @@ class BaseRepresentation(
             module = SmallCNN if max(h, w) <= _SMALL_IMAGE_SIDE else ResNet18
         if isinstance(module, nn.Module):
             if kwargs:
-                raise ValueError(
-                    "module_kwargs can only be used with a module class, not with "
-                    f"a module instance ({type(module).__name__})."
+                raise InvalidParameterError(
+                    f"{type(self).__name__}: module_kwargs can only be used with a "
+                    "module class, not with a module instance "
+                    f"({type(module).__name__})."
                 )
             encoder = copy.deepcopy(module)
-        elif isinstance(module, type) and issubclass(module, nn.Module):
+        else:  # a torch.nn.Module subclass (the declared constraints)
             accepted = accepted_kwargs(module)
             inferred = {
                 "in_channels": c,
@@ -321,16 +335,11 @@ class BaseRepresentation(
                 if key in accepted and key not in kwargs:
                     kwargs[key] = value
             encoder = module(**kwargs)
-        else:
-            raise TypeError(
-                "module must be None, a torch.nn.Module subclass or instance, got "
-                f"{module!r}."
-            )
         if not callable(getattr(encoder, "features", None)):
-            raise TypeError(
-                f"{type(encoder).__name__} has no features(x) method; the "
-                "representation learners train a backbone's features(x) as the "
-                "encoder (see skactive.nets.modules)."
+            raise InvalidParameterError(
+                f"{type(self).__name__}: module {type(encoder).__name__} has no "
+                "features(x) method; the representation learners train a "
+                "backbone's features(x) as the encoder (see skactive.nets.modules)."
             )
         encoder = encoder.to(self._device)
         encoder.eval()
@@ -339,14 +348,14 @@ class BaseRepresentation(
             with torch.no_grad():
                 out = encoder.features(x_probe)
         except (RuntimeError, ValueError) as exc:
-            raise ValueError(
-                f"{type(encoder).__name__} cannot process images of shape "
-                f"{tuple(image_shape)} (C, H, W): {exc}"
+            raise InvalidParameterError(
+                f"{type(self).__name__}: module {type(encoder).__name__} cannot "
+                f"process images of shape {tuple(image_shape)} (C, H, W): {exc}"
             ) from exc
         if out.ndim != 2 or out.shape[1] != dim:
-            raise ValueError(
-                f"{type(encoder).__name__}.features returned shape "
-                f"{tuple(out.shape)}; expected (batch, {dim})."
+            raise InvalidParameterError(
+                f"{type(self).__name__}: module {type(encoder).__name__}.features "
+                f"returned shape {tuple(out.shape)}; expected (batch, {dim})."
             )
         return encoder, dim
 
@@ -369,17 +378,10 @@ class BaseRepresentation(
         return to_float_tensor(xb.to(self._device, non_blocking=True))
 
     def _augmentation(self, image_shape):
-        aug = getattr(self, "augmentation", None)
-        if aug is None:
-            return None
+        aug = self.augmentation  # None, a name or a callable (declared)
         if isinstance(aug, str):
             return make_augmentation(aug, image_shape)
-        if callable(aug):
-            return aug
-        raise TypeError(
-            "augmentation must be None, a name accepted by "
-            f"skactive.augment.make_augmentation or a callable, got {aug!r}."
-        )
+        return aug
 
     def _augment(self, x, ctx):
         aug = ctx["augmentation"]
@@ -403,13 +405,13 @@ class BaseRepresentation(
         self : object
             The fitted transformer.
         """
-        self._check_common_params()
-        self._check_params()
+        self._validate_params()
         X = _as_images(X)
         n = int(X.shape[0])
         if n < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 images to train, got {n}."
+            raise InvalidParameterError(
+                f"{type(self).__name__}: X must hold at least 2 images to train, "
+                f"got {n}."
             )
         image_shape = _image_shape(X)
         self._check_data(X, image_shape)
@@ -503,7 +505,7 @@ class BaseRepresentation(
         self._check_fitted()
         X = _as_images(X)
         if tuple(X.shape[1:]) != tuple(self.input_shape_):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"X has rows of shape {tuple(X.shape[1:])}, but "
                 f"{type(self).__name__} was fitted on rows of shape "
                 f"{tuple(self.input_shape_)}."
@@ -534,10 +536,10 @@ class BaseRepresentation(
             statistics).
         """
         X = self._check_transform_input(X)
-        self._device = _check_device(self.device)
+        bs = self._validate_transform_params()
+        self._device = torch.device(self.device)
         self.encoder_.to(self._device)
         self.encoder_.eval()
-        bs = _check_int(self.batch_size, "batch_size", min_value=1)
         out = []
         with torch.no_grad():
             for sl in _batches(X.shape[0], bs):

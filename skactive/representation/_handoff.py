@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import numbers
 
 import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._random import forked_torch_rng, seed_from_random_state
+from .._validation import POSITIVE_INT, HasMethods, validate_params
 from ..nets.modules import MLP, ResNet18, SmallCNN, WideResNet
 from ._base import _embedding_dim, set_head
 from .pretrained import PretrainedEmbedder, pretrained_features
@@ -66,6 +66,13 @@ class _EncoderClassifier(nn.Module):
         return self.classifier(self.dropout(self.features(x)))
 
 
+@validate_params(
+    {
+        "embedder": [HasMethods(["fit", "transform"])],
+        "n_classes": POSITIVE_INT,
+        "random_state": ["random_state"],
+    }
+)
 def classifier_from_embedder(embedder, n_classes, *, random_state=None):
     """A classification module that starts from an embedder's encoder weights.
 
@@ -132,12 +139,6 @@ def classifier_from_embedder(embedder, n_classes, *, random_state=None):
     >>> net.fit(X[:100], y[:100]).predict_proba(X[100:103]).shape
     (3, 10)
     """
-    if (
-        isinstance(n_classes, bool)
-        or not isinstance(n_classes, numbers.Integral)
-        or n_classes < 1
-    ):
-        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}.")
     check_is_fitted(embedder, "encoder_")
     encoder = copy.deepcopy(embedder.encoder_)
     try:

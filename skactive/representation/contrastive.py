@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 import torch
 
+from .._validation import Interval
 from ..losses import BarlowTwinsLoss, NTXentLoss
 from ..nets.barlow_twins import make_projector
-from ._base import BaseRepresentation, _check_dims, _check_float
+from ._base import AUGMENTATION, DIMS, BaseRepresentation, _as_dims
 
 __all__ = ["BarlowTwins", "SimCLR"]
 
@@ -16,13 +20,14 @@ class _TwoViews(BaseRepresentation):
 
     _drop_last = True
 
+    _parameter_constraints = {
+        # two views of every image need an augmentation: None is refused
+        "augmentation": AUGMENTATION,
+        "projector_dims": DIMS,
+    }
+
     def _check_params(self):
-        self._projector_dims = _check_dims(self.projector_dims, "projector_dims")
-        if self.augmentation is None:
-            raise ValueError(
-                f"{type(self).__name__} needs an augmentation to make two views "
-                "of every image; got augmentation=None."
-            )
+        self._projector_dims = _as_dims(self.projector_dims)
         self._criterion = self._make_criterion()
 
     def _build(self, encoder, dim, image_shape):
@@ -119,6 +124,10 @@ class BarlowTwins(_TwoViews):
     (5, 128)
     """
 
+    _parameter_constraints = {
+        "lambda_offdiag": [Interval(Real, 0, math.inf, closed="left")],
+    }
+
     def __init__(
         self,
         module=None,
@@ -149,8 +158,7 @@ class BarlowTwins(_TwoViews):
         self.progress = progress
 
     def _make_criterion(self):
-        lam = _check_float(self.lambda_offdiag, "lambda_offdiag", nonnegative=True)
-        return BarlowTwinsLoss(lambda_offdiag=lam)
+        return BarlowTwinsLoss(lambda_offdiag=float(self.lambda_offdiag))
 
 
 class SimCLR(_TwoViews):
@@ -231,6 +239,10 @@ class SimCLR(_TwoViews):
     2
     """
 
+    _parameter_constraints = {
+        "temperature": [Interval(Real, 0, math.inf, closed="neither")],
+    }
+
     def __init__(
         self,
         module=None,
@@ -261,5 +273,4 @@ class SimCLR(_TwoViews):
         self.progress = progress
 
     def _make_criterion(self):
-        t = _check_float(self.temperature, "temperature", positive=True)
-        return NTXentLoss(temperature=t)
+        return NTXentLoss(temperature=float(self.temperature))

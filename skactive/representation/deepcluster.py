@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -9,13 +11,8 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from torch import nn
 
-from ._base import (
-    BaseRepresentation,
-    _batches,
-    _check_bool,
-    _check_int,
-    set_head,
-)
+from .._validation import Interval, InvalidParameterError, StrOptions
+from ._base import BaseRepresentation, _batches, set_head
 
 __all__ = ["DeepCluster"]
 
@@ -130,6 +127,16 @@ class DeepCluster(BaseRepresentation):
     (300,)
     """
 
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 2, None, closed="left")],
+        "pca_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "whiten": ["boolean"],
+        "reassign_every": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+    }
+
     def __init__(
         self,
         module=None,
@@ -168,12 +175,7 @@ class DeepCluster(BaseRepresentation):
         return self.n_clusters
 
     def _check_params(self):
-        self._n_clusters = _check_int(self.n_clusters, "n_clusters", min_value=2)
-        if self.pca_dim is not None:
-            _check_int(self.pca_dim, "pca_dim", min_value=1)
-        _check_bool(self.whiten, "whiten")
-        if self.reassign_every != "auto":
-            _check_int(self.reassign_every, "reassign_every")
+        self._n_clusters = int(self.n_clusters)
 
     def _resolve_reassign_every(self, n):
         if self.reassign_every != "auto":
@@ -183,9 +185,9 @@ class DeepCluster(BaseRepresentation):
 
     def _check_data(self, X, image_shape):
         if self._n_clusters > X.shape[0]:
-            raise ValueError(
-                f"n_clusters={self._n_clusters} is larger than the number of "
-                f"images ({X.shape[0]})."
+            raise InvalidParameterError(
+                f"DeepCluster: n_clusters={self._n_clusters} is larger than the "
+                f"number of images ({X.shape[0]})."
             )
 
     def _new_head(self, encoder, dim):

@@ -13,20 +13,35 @@ class-distribution distance (their eq. 6) and the mean pairwise distance.
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 from .._rows import n_rows
-from .._validation import check_n_instances, check_pool
-from ..metrics import evaluate_initial_set
-from ..strategies.initial import (
-    InitialSelection,
-    _check_embedder,
-    _diverse_picks,
-    _is_fitted,
+from .._validation import (
+    POSITIVE_INT,
+    HasMethods,
+    Interval,
+    check_n_instances,
+    check_pool,
+    validate_params,
 )
-from ._base import _check_float
+from ..metrics import evaluate_initial_set
+from ..strategies.initial import InitialSelection, _diverse_picks, _is_fitted
 
 __all__ = ["InitialSelection", "evaluate_initial_set", "initial_selection"]
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "n": POSITIVE_INT,
+        "embedder": [HasMethods(["fit", "transform"])],
+        # diversity_sampling needs a finite temperature: refuse inf before the
+        # embedder trains
+        "temperature": [Interval(Real, 0, math.inf, closed="left")],
+        "random_state": ["random_state"],
+    }
+)
 def initial_selection(X, n, *, embedder, temperature=0.5, random_state=None):
     """Pick ``n`` rows to label first by diversity in a learned embedding.
 
@@ -82,9 +97,7 @@ def initial_selection(X, n, *, embedder, temperature=0.5, random_state=None):
     True
     """
     X = check_pool(X, name="X")
-    n = check_n_instances(n, n_rows(X), name="n")
-    _check_float(temperature, "temperature", nonnegative=True)
-    _check_embedder(embedder)
+    n = check_n_instances(n, n_rows(X), name="n", caller="initial_selection")
     if not _is_fitted(embedder):
         embedder.fit(X)
     return _diverse_picks(X, n, embedder, temperature, random_state)[0]

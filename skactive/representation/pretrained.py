@@ -13,32 +13,34 @@ from sklearn.base import (
 )
 from torch import nn
 
-from ..nets import to_float_tensor
-from ._base import (
-    _as_images,
-    _batches,
-    _check_device,
-    _check_int,
-    _first,
-    capture_layer,
-    get_layer,
+from .._validation import (
+    POSITIVE_INT,
+    InvalidParameterError,
+    validate_estimator_params,
 )
+from ..nets import to_float_tensor
+from ._base import _as_images, _batches, _first, capture_layer, get_layer
 
 __all__ = ["PretrainedEmbedder"]
 
 
 def _as_batch(X):
     """Images (3-D/4-D) or a 2-D feature matrix as a CPU tensor."""
-    if not isinstance(X, torch.Tensor) and X is not None:
-        X = np.asarray(X)
+    if not isinstance(X, torch.Tensor) and X is not None and not hasattr(X, "tocsr"):
+        try:
+            X = np.asarray(X)
+        except (TypeError, ValueError) as exc:  # ragged nested lists
+            raise InvalidParameterError(f"X must be an array: {exc}") from None
     if isinstance(X, torch.Tensor | np.ndarray) and X.ndim == 2:
         t = torch.as_tensor(X)
         if not (t.is_floating_point() or t.dtype == torch.uint8):
             t = t.to(torch.float32)
         if t.shape[0] == 0:
-            raise ValueError(f"X is empty: it has 0 rows (shape {tuple(t.shape)}).")
+            raise InvalidParameterError(
+                f"X is empty: it has 0 rows (shape {tuple(t.shape)})."
+            )
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            raise ValueError("X contains NaN or infinity.")
+            raise InvalidParameterError("X contains NaN or infinity.")
         return t.detach().cpu()
     return _as_images(X)
 
@@ -114,6 +116,14 @@ class PretrainedEmbedder(
     (4, 128)
     """
 
+    _parameter_constraints = {
+        "module": [nn.Module],  # an instance with its weights, not a class
+        "layer": [str, None],
+        "input_transform": [callable, None],
+        "batch_size": POSITIVE_INT,
+        "device": ["device"],
+    }
+
     def __init__(
         self, module, layer=None, input_transform=None, *, batch_size=256, device="cpu"
     ):
@@ -124,24 +134,10 @@ class PretrainedEmbedder(
         self.device = device
 
     def _check_params(self):
-        if isinstance(self.module, type):
-            raise TypeError(
-                "module must be a torch.nn.Module instance with pretrained weights, "
-                f"got the class {self.module.__name__}."
-            )
-        if not isinstance(self.module, nn.Module):
-            raise TypeError(
-                f"module must be a torch.nn.Module instance, got {self.module!r}."
-            )
+        validate_estimator_params(self)
         if self.layer is not None:
             get_layer(self.module, self.layer)
-        if self.input_transform is not None and not callable(self.input_transform):
-            raise TypeError(
-                "input_transform must be None or a callable, got "
-                f"{self.input_transform!r}."
-            )
-        _check_int(self.batch_size, "batch_size")
-        return _check_device(self.device)
+        return torch.device(self.device)
 
     def _features(self, x):
         return pretrained_features(self.encoder_, x, self.layer, self.input_transform)
@@ -170,9 +166,9 @@ class PretrainedEmbedder(
                     encoder, X[:2].to(device), self.layer, self.input_transform
                 )
         except (RuntimeError, ValueError) as exc:
-            raise ValueError(
-                f"{type(self.module).__name__} cannot process inputs of shape "
-                f"{tuple(X.shape[1:])}: {exc}"
+            raise InvalidParameterError(
+                f"PretrainedEmbedder: module {type(self.module).__name__} cannot "
+                f"process inputs of shape {tuple(X.shape[1:])}: {exc}"
             ) from exc
         self.encoder_ = encoder
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
@@ -202,13 +198,16 @@ class PretrainedEmbedder(
         check_is_fitted(self)
         X = _as_batch(X)
         if tuple(X.shape[1:]) != tuple(self.input_shape_):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"X has rows of shape {tuple(X.shape[1:])}, but PretrainedEmbedder "
                 f"was fitted on rows of shape {tuple(self.input_shape_)}."
             )
-        device = _check_device(self.device)
+        validate_estimator_params(
+            self, {"batch_size": self.batch_size, "device": self.device}
+        )
+        device = torch.device(self.device)
         self.encoder_.to(device).eval()
-        bs = _check_int(self.batch_size, "batch_size")
+        bs = int(self.batch_size)
         out = []
         with torch.no_grad():
             for sl in _batches(X.shape[0], bs):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import torch
 import torch.nn.functional as F
 
+from .._validation import Interval, InvalidParameterError
 from ..nets.modules import ResNet18, SmallCNN, WideResNet
 from ._base import (
     BaseRepresentation,
-    _check_int,
     capture_layer,
     get_layer,
     head_logits,
@@ -140,6 +142,11 @@ class RotNet(BaseRepresentation):
 
     _n_head_outputs = _N_ROTATIONS
 
+    _parameter_constraints = {
+        "layer": [str, None],  # "auto" or a submodule name, checked in fit
+        "pool_size": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
     def __init__(
         self,
         module=None,
@@ -169,20 +176,12 @@ class RotNet(BaseRepresentation):
         self.device = device
         self.progress = progress
 
-    def _check_params(self):
-        if not (self.layer is None or isinstance(self.layer, str)):
-            raise TypeError(
-                f"layer must be 'auto', a submodule name or None, got {self.layer!r}."
-            )
-        if self.pool_size is not None:
-            _check_int(self.pool_size, "pool_size")
-
     def _check_data(self, X, image_shape):
         _, h, w = image_shape
         if h != w:
-            raise ValueError(
-                f"RotNet needs square images (rotating by 90 degrees must keep "
-                f"the shape), got images of {h} x {w} pixels."
+            raise InvalidParameterError(
+                f"RotNet: X must hold square images (rotating by 90 degrees must "
+                f"keep the shape), got images of {h} x {w} pixels."
             )
 
     def _build(self, encoder, dim, image_shape):
@@ -223,8 +222,8 @@ class RotNet(BaseRepresentation):
         accuracy : float
         """
         X = self._check_transform_input(X)
+        bs = self._validate_transform_params()
         self.encoder_.eval()
-        bs = _check_int(self.batch_size, "batch_size")
         correct = 0
         with torch.no_grad():
             for start in range(0, X.shape[0], bs):
