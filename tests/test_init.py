@@ -53,6 +53,7 @@ def test_import_skactive_imports_no_torch():
     "statement",
     [
         "import skactive",
+        "import skactive.cli",
         "import skactive.strategies",
         "from skactive import __version__",
         "from skactive.strategies import available_strategies, strategy_needs",
