@@ -2,15 +2,22 @@
 
 ``skactive simulate`` runs an active-learning simulation and writes its results;
 ``skactive strategies`` lists the strategies known by name.
+
+The command parses and checks its arguments before it imports anything heavy:
+``--help``, ``skactive strategies`` and a mistake in the arguments answer
+without importing torch, skorch, modAL or scikit-learn. A mistake in the
+arguments alone is reported as argparse reports its own (the usage, then
+``skactive simulate: error: ...``); one found in the data or the files
+(``--data``, ``--out``, ``--checkpoint``) in one line ``skactive: error: ...``;
+either way naming the flag, with exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
-
-import numpy as np
 
 __all__ = ["main", "build_parser", "load_dataset", "ESTIMATORS", "EMBEDDERS"]
 
@@ -38,6 +45,8 @@ _NPZ_ARRAYS = ("X_train", "y_train", "X_test", "y_test")
 
 
 def _flatten(X):
+    import numpy as np
+
     return np.asarray(X).reshape(len(X), -1)
 
 
@@ -135,6 +144,8 @@ def load_dataset(data, *, seed=0):
         features or images of one shape, ``y_train`` and ``y_test`` one label
         per row); the message names the array.
     """
+    import numpy as np
+
     if data == "digits":
         from sklearn.datasets import load_digits
         from sklearn.model_selection import train_test_split
@@ -203,86 +214,212 @@ def _check_arrays(data, arrays):
         )
 
 
+class _UsageError(Exception):
+    """A mistake in the arguments alone, reported as argparse reports its own."""
+
+
+#: The flags whose value must be a positive integer (``None``: not given).
+_POSITIVE = (
+    "initial",
+    "rounds",
+    "n_instances",
+    "batch_size",
+    "repeats",
+    "max_epochs",
+    "embedder_epochs",
+    "threads",
+)
+#: ``--seed`` seeds scikit-learn's splits and estimators: a 32-bit seed.
+_MAX_SEED = 2**32 - 1
+
+
+def _flag(dest):
+    return "--" + dest.replace("_", "-")
+
+
+def _strategy_names(args):
+    return list(dict.fromkeys(args.strategy or ["entropy"]))
+
+
+def _check_args(args):
+    """Check what the arguments alone can tell, before anything is imported.
+
+    Raises :class:`_UsageError` naming the flag.
+    """
+    from .strategies._registry import (
+        available_strategies,
+        strategy_needs,
+        unknown_strategy_message,
+    )
+
+    for dest in _POSITIVE:
+        value = getattr(args, dest)
+        if value is not None and value < 1:
+            raise _UsageError(f"{_flag(dest)} must be a positive integer, got {value}")
+    if not 0 <= args.seed <= _MAX_SEED:
+        raise _UsageError(
+            f"--seed must be an integer in [0, {_MAX_SEED}], got {args.seed}"
+        )
+    if not args.initial_temperature >= 0:  # NaN too
+        raise _UsageError(
+            f"--initial-temperature must be >= 0, got {args.initial_temperature}"
+        )
+    if args.batch_size is not None and args.n_instances is not None:
+        raise _UsageError(
+            "give --n-instances only; --batch-size is its deprecated alias"
+        )
+    known = available_strategies()
+    for name in _strategy_names(args):
+        if name not in known:
+            raise _UsageError(unknown_strategy_message(name, what="--strategy"))
+    for name in _strategy_names(args):
+        need = strategy_needs(name)
+        if need == "net" and args.estimator not in _NETS:
+            raise _UsageError(
+                f"--strategy {name} needs a skactive net (MC dropout or "
+                f"predictions under augmentation), not --estimator "
+                f"{args.estimator}: use --estimator {', '.join(_NETS[:-1])} or "
+                f"{_NETS[-1]}"
+            )
+        if need == "ensemble" and args.estimator != "forest":
+            raise _UsageError(
+                f"--strategy {name} needs an ensemble (a committee), not "
+                f"--estimator {args.estimator}: use --estimator forest"
+            )
+
+
 def _n_instances(args):
     """Labels per round: ``--n-instances``, or the deprecated ``--batch-size``."""
     if args.batch_size is None:
         return 10 if args.n_instances is None else args.n_instances
-    if args.n_instances is not None:
-        raise ValueError(
-            "give --n-instances only; --batch-size is its deprecated alias."
-        )
-    print(
-        "skactive: note: --batch-size is deprecated and will be removed; use "
-        "--n-instances (labels per round).",
-        file=sys.stderr,
-    )
     return args.batch_size
 
 
-def _simulate(args):
-    from .experiment import simulate
-    from .strategies import make_strategy, strategy_needs
+def _check_budget(args, n_pool):
+    """The labels the run asks for fit in the pool."""
+    n_flag = "--n-instances" if args.batch_size is None else "--batch-size"
+    n = _n_instances(args)
+    total = args.initial + args.rounds * n
+    if total > n_pool:
+        raise ValueError(
+            f"the label budget, --initial {args.initial} + --rounds {args.rounds} "
+            f"x {n_flag} {n} = {total} labels, is larger than the pool of --data "
+            f"{args.data!r}, which has {n_pool} rows."
+        )
 
-    names = args.strategy or ["entropy"]
-    strategies = {name: make_strategy(name) for name in dict.fromkeys(names)}
-    for name in strategies:
-        need = strategy_needs(name)
-        if need == "net" and args.estimator not in _NETS:
-            raise ValueError(
-                f"strategy {name!r} needs a skactive net (MC dropout or predictions "
-                f"under augmentation): use --estimator mlp or --estimator cnn, not "
-                f"{args.estimator!r}."
-            )
-        if need == "ensemble" and args.estimator != "forest":
-            raise ValueError(
-                f"strategy {name!r} needs an ensemble (a committee): use "
-                f"--estimator forest, not {args.estimator!r}."
-            )
+
+# The API's parameters as the command's flags, to translate the messages of
+# the errors the API raises during a simulation (those the command cannot
+# check beforehand: the --out folder, the --checkpoint file, ...).
+_PARAMETER_FLAGS = {
+    "n_rounds": "--rounds",
+    "n_instances": "--n-instances",
+    "n_repeats": "--repeats",
+    "random_state": "--seed",
+    "max_epochs": "--max-epochs",
+}
+_PHRASE_FLAGS = [
+    (r"overwrite=True \(in the command: --overwrite\)", "--overwrite"),
+    (r"(?<![\w-])n of initial=\(strategy, n\)", "--initial"),
+    (r"(?<![\w-])initial(?==\d| must\b)", "--initial"),
+    (r"(?<![\w-])temperature(?= must\b)", "--initial-temperature"),
+    (r"^out(?= ')|(?<![\w-])out(?= folder\b)|(?<![\w-])out=(?= )", "--out"),
+    (r"^checkpoint(?= ')", "--checkpoint"),
+]
+#: The embedders' classes, whose ``max_epochs`` is ``--embedder-epochs``.
+_EMBEDDER_CLASSES = ("RotNet", "SimCLR", "BarlowTwins")
+_CALLER = re.compile(r"^([A-Za-z_]\w*): ")
+
+
+def _flag_message(message, *, batch_size=False):
+    """``message`` of an API error with the flags for the API's parameters.
+
+    ``"simulate: n_rounds must be an int >= 1 or None, got 0."`` becomes
+    ``"--rounds must be an int >= 1 or None, got 0."``: the caller's name
+    goes when a flag replaces a parameter right after it.
+
+    Parameters
+    ----------
+    message : str
+        The message of an exception raised by the API.
+    batch_size : bool, default=False
+        The labels per round were given with the deprecated ``--batch-size``
+        (named for ``n_instances``).
+
+    Returns
+    -------
+    str
+        The message, naming the flags.
+    """
+    caller = _CALLER.match(message)
+    body = message[caller.end() :] if caller else message
+    flags = dict(_PARAMETER_FLAGS)
+    if batch_size:
+        flags["n_instances"] = "--batch-size"
+    if caller and caller[1] in _EMBEDDER_CLASSES:
+        flags["max_epochs"] = "--embedder-epochs"
+    for pattern, flag in _PHRASE_FLAGS:
+        body = re.sub(pattern, flag, body)
+    names = "|".join(map(re.escape, flags))
+    body = re.sub(rf"(?<![\w-])({names})(?![\w-])", lambda m: flags[m[1]], body)
+    if caller and not body.startswith("--"):
+        return caller[0] + body
+    return body
+
+
+def _simulate(args):
+    _check_args(args)
+    # what needs the data (and numpy, and scikit-learn for digits)
+    X_pool, y_pool, X_test, y_test = load_dataset(args.data, seed=args.seed)
+    if args.batch_size is not None:
+        print(
+            "skactive: note: --batch-size is deprecated and will be removed; use "
+            "--n-instances (labels per round).",
+            file=sys.stderr,
+        )
+    _check_budget(args, len(X_pool))
+    if args.estimator not in _NETS:  # scikit-learn models take flat rows
+        X_pool, X_test = _flatten(X_pool), _flatten(X_test)
+    diverse = args.initial_strategy == "diversity"
+    if args.embedder != "pixels" and diverse and X_pool.ndim < 3:
+        raise ValueError(
+            f"--embedder {args.embedder} trains a CNN on images; the pool "
+            f"has flat rows. Use --embedder pixels."
+        )
+    # the heavy part: torch, skorch, modAL
     if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(
-                f"--threads must be a positive integer, got {args.threads}."
-            )
         import torch
 
         torch.set_num_threads(args.threads)
-    for option in ("max_epochs", "embedder_epochs"):
-        if getattr(args, option) < 1:
-            raise ValueError(
-                f"--{option.replace('_', '-')} must be a positive integer, got "
-                f"{getattr(args, option)}."
-            )
-    if args.initial_temperature < 0:
-        raise ValueError(
-            f"--initial-temperature must be >= 0, got {args.initial_temperature}."
-        )
-    X_pool, y_pool, X_test, y_test = load_dataset(args.data, seed=args.seed)
-    if args.estimator not in _NETS:  # scikit-learn models take flat rows
-        X_pool, X_test = _flatten(X_pool), _flatten(X_test)
-    if args.embedder != "pixels" and args.initial_strategy == "diversity":
-        if np.asarray(X_pool).ndim < 3:
-            raise ValueError(
-                f"--embedder {args.embedder} trains a CNN on images; the pool "
-                f"has flat rows. Use --embedder pixels."
-            )
+    import numpy as np
+
+    from .experiment import simulate
+    from .representation._base import training_progress
+    from .strategies import make_strategy
+
+    strategies = {name: make_strategy(name) for name in _strategy_names(args)}
     classes = np.unique(y_pool)
-    result = simulate(
-        _estimator(args.estimator, classes, args.max_epochs),
-        strategies,
-        X_pool,
-        y_pool,
-        X_test=X_test,
-        y_test=y_test,
-        initial=_initial(args),
-        n_rounds=args.rounds,
-        n_instances=_n_instances(args),
-        n_repeats=args.repeats,
-        random_state=args.seed,
-        checkpoint=args.checkpoint,
-        out=args.out,
-        overwrite=args.overwrite,
-        progress=not args.no_progress,
-    )
+    # the embedder's pre-training shows its epochs, as the command's display
+    # rather than a parameter of the embedder (whose repr, which a checkpoint
+    # records, stays what it was)
+    with training_progress(not args.no_progress):
+        result = simulate(
+            _estimator(args.estimator, classes, args.max_epochs),
+            strategies,
+            X_pool,
+            y_pool,
+            X_test=X_test,
+            y_test=y_test,
+            initial=_initial(args),
+            n_rounds=args.rounds,
+            n_instances=_n_instances(args),
+            n_repeats=args.repeats,
+            random_state=args.seed,
+            checkpoint=args.checkpoint,
+            out=args.out,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+        )
     _print_result(result, args)
     if args.out is not None:
         out = Path(args.out)
@@ -327,11 +464,26 @@ def _list_strategies(_args):
     return 0
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default in ``--help``: argparse's, or the help's own.
+
+    An option whose default is ``None`` (standing for a computed value: 10
+    labels per round, torch's threads) says its default in its help, and
+    gets no ``(default: None)``.
+    """
+
+    def _get_help_string(self, action):
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser():
     """The argument parser of the ``skactive`` command."""
     parser = argparse.ArgumentParser(
         prog="skactive",
         description="Active learning for scikit-learn, skorch and modAL users.",
+        formatter_class=_HelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sim = sub.add_parser(
@@ -341,6 +493,7 @@ def build_parser():
         "(random or diverse), "
         "then rounds of query -> reveal labels -> refit -> test; prints the "
         "accuracy and labels per round and the area under the learning curve.",
+        formatter_class=_HelpFormatter,
     )
     sim.add_argument(
         "--data",
@@ -358,7 +511,7 @@ def build_parser():
         "--strategy",
         action="append",
         help="strategy name (repeat to compare several; see 'skactive "
-        "strategies'); default entropy",
+        "strategies') (default: entropy)",
     )
     sim.add_argument("--initial", type=int, default=20, help="initial labels")
     sim.add_argument(
@@ -393,38 +546,51 @@ def build_parser():
     )
     sim.add_argument("--rounds", type=int, default=5, help="query rounds")
     sim.add_argument(
-        "--n-instances", type=int, default=None, help="labels per round (default 10)"
+        "--n-instances", type=int, default=None, help="labels per round (default: 10)"
     )
     sim.add_argument(
         "--batch-size",
         type=int,
         default=None,
-        help="deprecated alias of --n-instances",
+        help="deprecated alias of --n-instances (default: unset)",
     )
     sim.add_argument("--repeats", type=int, default=1, help="repeats (paired)")
     sim.add_argument("--seed", type=int, default=0, help="random seed")
     sim.add_argument(
         "--out",
         help="folder for results.csv, results.json and learning_curves.png "
-        "(checked before the simulation starts)",
+        "(checked before the simulation starts) (default: none, no files)",
     )
     sim.add_argument(
         "--overwrite",
         action="store_true",
         help="replace result files already in --out (refused otherwise)",
     )
-    sim.add_argument("--checkpoint", help="JSON checkpoint to write and resume from")
+    sim.add_argument(
+        "--checkpoint",
+        help="JSON checkpoint to write and resume from (default: none)",
+    )
     sim.add_argument(
         "--threads",
         type=int,
         default=None,
-        help="torch threads (default: torch's choice); 1 is much faster on a "
-        "machine whose cores are busy with other work",
+        help="torch threads; 1 is much faster on a machine whose cores are "
+        "busy with other work (default: torch's choice)",
     )
-    sim.add_argument("--no-progress", action="store_true", help="hide progress bar")
-    sim.set_defaults(func=_simulate)
-    lst = sub.add_parser("strategies", help="list the strategies known by name")
-    lst.set_defaults(func=_list_strategies)
+    sim.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress bars (of the rounds, and of the --embedder's "
+        "pre-training)",
+    )
+    sim.set_defaults(func=_simulate, _parser=sim)
+    lst = sub.add_parser(
+        "strategies",
+        help="list the strategies known by name",
+        description="List the strategies known by name, with one line on each.",
+        formatter_class=_HelpFormatter,
+    )
+    lst.set_defaults(func=_list_strategies, _parser=lst)
     return parser
 
 
@@ -441,11 +607,19 @@ def main(argv=None):
     -------
     int
         The exit status: 0 on success, 2 on bad input (with a message on
-        standard error).
+        standard error that names the flag). A mistake argparse finds itself
+        (an unknown flag, a value that is not a number) exits through
+        :class:`SystemExit` with status 2.
     """
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except _UsageError as exc:  # the arguments alone: as argparse says it
+        args._parser.print_usage(sys.stderr)
+        print(f"{args._parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
     except (ValueError, TypeError) as exc:
-        print(f"skactive: error: {exc}", file=sys.stderr)
+        batch_size = getattr(args, "batch_size", None) is not None
+        message = _flag_message(str(exc), batch_size=batch_size)
+        print(f"skactive: error: {message}", file=sys.stderr)
         return 2

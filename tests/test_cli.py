@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -151,8 +153,8 @@ def test_unknown_estimator_and_command_exit_with_code_2(capsys):
 def test_bad_values_are_reported_with_code_2(capsys):
     assert exit_status(["simulate", "--rounds", "0", "--no-progress"]) == 2
     out, err = capsys.readouterr()
-    assert "skactive: error:" in err
-    assert "n_rounds" in err
+    assert "skactive simulate: error: --rounds must be a positive integer" in err
+    assert "n_rounds" not in err
     assert result_rows(out) == []
 
 
@@ -283,7 +285,7 @@ def test_a_damaged_checkpoint_is_one_error_line(tmp_path, capsys, damage):
     assert result_rows(out) == []
     lines = err.splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith(f"skactive: error: checkpoint '{path}' is damaged: ")
+    assert lines[0].startswith(f"skactive: error: --checkpoint '{path}' is damaged: ")
     assert lines[0].endswith("remove it or choose another checkpoint path.")
 
 
@@ -438,3 +440,327 @@ def test_a_bad_npz_data_file_names_the_array(tmp_path, capsys, changes, message)
     assert result_rows(out) == []
     assert len(err.splitlines()) == 1 and err.startswith("skactive: error: --data")
     assert re.search(message.replace("(s)", r"\(s\)"), err), err
+
+
+# ---------------------------------------------------------------- start-up
+ROOT = Path(__file__).resolve().parents[1]
+#: What the answers to --help, strategies and a mistake must not import.
+HEAVY = {"torch", "skorch", "modAL", "sklearn", "scipy"}
+
+
+def imported_by(*argv):
+    """``(status, stderr, top-level modules imported)`` of ``python -m skactive``.
+
+    Read from ``python -X importtime``'s report (one line per imported
+    module), in a fresh process running this checkout.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "skactive", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=ROOT,
+    )
+    modules, lines = set(), []
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:"):
+            name = line.rsplit("|", 1)[-1].strip()
+            if name != "package":  # the report's header
+                modules.add(name.split(".")[0])
+        else:
+            lines.append(line)
+    assert "skactive" in modules  # the report is read
+    return proc.returncode, "\n".join(lines), modules
+
+
+@pytest.mark.parametrize(
+    "argv, status",
+    [
+        (["--help"], 0),
+        (["simulate", "--help"], 0),
+        (["strategies", "--help"], 0),
+        (["strategies"], 0),
+        (["simulate", "--bad-flag"], 2),
+        (["fly"], 2),
+        (["simulate", "--rounds", "0"], 2),
+        (["simulate", "--strategy", "nope"], 2),
+        (["simulate", "--strategy", "bald"], 2),
+        (["simulate", "--data", "no/such/file.npz"], 2),
+    ],
+)
+def test_answers_without_importing_torch(argv, status):
+    code, err, modules = imported_by(*argv)
+    assert code == status, err
+    assert not modules & HEAVY, sorted(modules & HEAVY)
+
+
+def test_unknown_strategy_is_a_usage_error(capsys):
+    assert main(["simulate", "--strategy", "marign"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: skactive simulate")
+    assert "skactive simulate: error: unknown --strategy 'marign'." in err
+    assert "Did you mean 'margin'?" in err
+
+
+# ----------------------------------------------------- errors name the flag
+API_NAMES = ("n_rounds", "n_instances", "n_repeats", "random_state", "max_epochs")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--rounds", "0"], "--rounds must be a positive integer, got 0"),
+        (["--n-instances", "0"], "--n-instances must be a positive integer, got 0"),
+        (["--batch-size", "-1"], "--batch-size must be a positive integer, got -1"),
+        (["--repeats", "0"], "--repeats must be a positive integer, got 0"),
+        (["--initial", "0"], "--initial must be a positive integer, got 0"),
+        (["--max-epochs", "0"], "--max-epochs must be a positive integer, got 0"),
+        (["--embedder-epochs", "0"], "--embedder-epochs must be a positive"),
+        (["--threads", "-3"], "--threads must be a positive integer, got -3"),
+        (["--seed", "-1"], "--seed must be an integer in [0, 4294967295], got -1"),
+        (["--seed", str(2**32)], "--seed must be an integer in [0, 4294967295]"),
+        (["--initial-temperature", "nan"], "--initial-temperature must be >= 0"),
+        (
+            ["--batch-size", "4", "--n-instances", "4"],
+            "give --n-instances only; --batch-size is its deprecated alias",
+        ),
+    ],
+)
+def test_a_bad_argument_is_reported_as_argparse_does(argv, message, capsys):
+    assert main(["simulate", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    usage, *_, last = err.splitlines()
+    assert usage.startswith("usage: skactive simulate [-h]")
+    assert last.startswith(f"skactive simulate: error: {message}")
+    assert not any(name in err for name in API_NAMES)
+
+
+def test_a_budget_larger_than_the_pool_names_the_flags(capsys):
+    argv = ["simulate", "--initial", "1000", "--rounds", "4", "--batch-size", "100"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err == (
+        "skactive: error: the label budget, --initial 1000 + --rounds 4 x "
+        "--batch-size 100 = 1400 labels, is larger than the pool of --data "
+        "'digits', which has 1347 rows."
+    )
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        (
+            "simulate: n_rounds must be an int >= 1 or None, got 0.",
+            "--rounds must be an int >= 1 or None, got 0.",
+        ),
+        (
+            "simulate: n_instances must be an int >= 1 or None, got 0.",
+            "--n-instances must be an int >= 1 or None, got 0.",
+        ),
+        (
+            "simulate: n_repeats must be an int >= 1, got 0.",
+            "--repeats must be an int >= 1, got 0.",
+        ),
+        (
+            "random_state must be a non-negative int, a RandomState or None, got -1.",
+            "--seed must be a non-negative int, a RandomState or None, got -1.",
+        ),
+        (
+            "simulate: initial must be an int >= 1 or an instance of tuple, got 0.",
+            "--initial must be an int >= 1 or an instance of tuple, got 0.",
+        ),
+        (
+            "simulate: n of initial=(strategy, n) must be an int >= 1, got 0.",
+            "--initial must be an int >= 1, got 0.",
+        ),
+        (
+            "InitialSelection: temperature must be a float >= 0, got nan.",
+            "--initial-temperature must be a float >= 0, got nan.",
+        ),
+        (
+            "DeepClassifier: max_epochs must be an int >= 1, got 0.",
+            "--max-epochs must be an int >= 1, got 0.",
+        ),
+        (
+            "RotNet: max_epochs must be >= 1, got max_epochs=0.",
+            "--embedder-epochs must be >= 1, got --embedder-epochs=0.",
+        ),
+        (
+            "simulate: budgets must be strictly increasing and above initial=20, "
+            "got [20].",
+            "simulate: budgets must be strictly increasing and above --initial=20, "
+            "got [20].",
+        ),
+        (
+            "out '/r' is a file, not a folder; choose a folder for the result files.",
+            "--out '/r' is a file, not a folder; choose a folder for the result files.",
+        ),
+        (
+            "'/r/results.csv' already exists; pass overwrite=True (in the command: "
+            "--overwrite) to replace it, or choose another out folder.",
+            "'/r/results.csv' already exists; pass --overwrite to replace it, or "
+            "choose another --out folder.",
+        ),
+        (
+            "simulate: out= writes learning_curves.png, which needs matplotlib: "
+            "pip install matplotlib.",
+            "--out writes learning_curves.png, which needs matplotlib: pip install "
+            "matplotlib.",
+        ),
+        (
+            "checkpoint '/c.json' was written by a different configuration "
+            "(n_repeats: checkpoint 1 vs now 2); use another checkpoint path or "
+            "remove it.",
+            "--checkpoint '/c.json' was written by a different configuration "
+            "(--repeats: checkpoint 1 vs now 2); use another checkpoint path or "
+            "remove it.",
+        ),
+        # what names no parameter is left as it is
+        (
+            "simulate: y_test has classes [3] that never occur in y: the "
+            "simulation could never learn them.",
+            "simulate: y_test has classes [3] that never occur in y: the "
+            "simulation could never learn them.",
+        ),
+        (
+            "--data 'x.npz': y_train has 100 labels but X_train has 120 rows.",
+            "--data 'x.npz': y_train has 100 labels but X_train has 120 rows.",
+        ),
+    ],
+)
+def test_api_messages_are_translated_to_flags(message, expected):
+    from skactive.cli import _flag_message
+
+    assert _flag_message(message) == expected
+
+
+def test_batch_size_is_named_when_it_was_given():
+    from skactive.cli import _flag_message
+
+    message = "simulate: n_instances must be an int >= 1 or None, got 0."
+    assert _flag_message(message, batch_size=True).startswith("--batch-size must")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--rounds", "0"], "skactive: error: --rounds must be an int >= 1"),
+        (["--n-instances", "0"], "skactive: error: --n-instances must be an int"),
+        (["--batch-size", "0"], "skactive: error: --batch-size must be an int"),
+        (["--repeats", "0"], "skactive: error: --repeats must be an int >= 1"),
+        (["--initial", "0"], "skactive: error: --initial must be an int >= 1"),
+        (
+            ["--initial", "0", "--initial-strategy", "diversity"],
+            "skactive: error: --initial must be an int >= 1, got 0.",
+        ),
+        (
+            ["--initial-strategy", "diversity", "--initial-temperature", "-1"],
+            "skactive: error: --initial-temperature must be a float >= 0, got -1.0.",
+        ),
+    ],
+)
+def test_errors_of_the_api_name_the_flag(argv, message, capsys, monkeypatch):
+    # the errors the command's own checks would catch, let through to the API
+    from skactive import cli
+
+    monkeypatch.setattr(cli, "_check_args", lambda args: None)
+    monkeypatch.setattr(cli, "_check_budget", lambda args, n_pool: None)
+    assert main(["simulate", "--no-progress", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith(message), err
+    assert not any(name in err for name in API_NAMES)
+
+
+# ----------------------------------------------------------------- --help
+def option_helps(text):
+    """``{flag: its help, on one line}`` of an argparse ``--help``."""
+    helps, flag = {}, None
+    for line in text.split("options:", 1)[1].splitlines():
+        m = re.match(r"^  (-\w, )?(--[\w-]+)", line)
+        if m:
+            flag = m[2]
+            helps[flag] = line[m.end() :]
+        elif flag:
+            helps[flag] += " " + line
+    return {k: " ".join(v.split()) for k, v in helps.items()}
+
+
+def test_simulate_help_shows_every_default(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["simulate", "--help"])
+    assert info.value.code == 0
+    helps = option_helps(capsys.readouterr().out)
+    assert len(helps) == 20
+    for flag, text in helps.items():
+        if flag != "--help":
+            assert "(default: " in text, flag
+    for flag, default in [
+        ("--data", "digits"),
+        ("--estimator", "logreg"),
+        ("--strategy", "entropy"),
+        ("--initial", "20"),
+        ("--initial-strategy", "random"),
+        ("--embedder", "pixels"),
+        ("--embedder-epochs", "15"),
+        ("--initial-temperature", "0.5"),
+        ("--max-epochs", "30"),
+        ("--rounds", "5"),
+        ("--n-instances", "10"),
+        ("--repeats", "1"),
+        ("--seed", "0"),
+        ("--no-progress", "False"),
+    ]:
+        assert helps[flag].endswith(f"(default: {default})"), flag
+
+
+# --------------------------------------------------- a net for net strategies
+NET_STRATEGIES = [n for n in available_strategies() if strategy_needs(n) == "net"]
+
+
+@pytest.mark.parametrize("strategy", NET_STRATEGIES)
+@pytest.mark.parametrize("estimator", ["logreg", "forest"])
+def test_a_net_strategy_suggests_the_estimators_that_work(strategy, estimator, capsys):
+    from skactive.cli import _NETS
+
+    assert main(["simulate", "--strategy", strategy, "--estimator", estimator]) == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == (
+        f"skactive simulate: error: --strategy {strategy} needs a skactive net (MC "
+        f"dropout or predictions under augmentation), not --estimator {estimator}: "
+        "use --estimator mlp, cnn, mixmatch, labelprop or pseudolabel"
+    )
+    assert set(_NETS) == {"mlp", "cnn", "mixmatch", "labelprop", "pseudolabel"}
+
+
+@pytest.mark.parametrize("estimator", ["mlp", "cnn", "mixmatch", "labelprop"])
+def test_the_suggested_estimators_pass_the_check(estimator):
+    from skactive.cli import _check_args, build_parser
+
+    for strategy in NET_STRATEGIES:
+        argv = ["simulate", "--strategy", strategy, "--estimator", estimator]
+        _check_args(build_parser().parse_args(argv))  # raises nothing
+
+
+# ---------------------------------------------- the embedder's pre-training
+EMBEDDER_RUN = ["simulate", "--estimator", "cnn", "--strategy", "random"]
+EMBEDDER_RUN += ["--initial-strategy", "diversity", "--embedder", "rotnet"]
+EMBEDDER_RUN += ["--embedder-epochs", "2", "--max-epochs", "1", "--rounds", "1"]
+EMBEDDER_RUN += ["--threads", "1"]
+
+
+def test_the_embedder_pre_training_shows_progress(tmp_path, capsys):
+    ckpt = str(tmp_path / "state.json")
+    assert main([*EMBEDDER_RUN, "--checkpoint", ckpt]) == 0
+    out, err = capsys.readouterr()
+    assert "RotNet" in err  # the bar over its epochs
+    assert "simulate" in err  # and the rounds' bar
+    assert [r[1:3] for r in result_rows(out)] == [(0, 20), (1, 30)]
+    # --no-progress hides it, and the checkpoint does not depend on it: the
+    # run resumes (the embedder's repr, which it records, is the same)
+    assert main([*EMBEDDER_RUN, "--checkpoint", ckpt, "--no-progress"]) == 0
+    again, err = capsys.readouterr()
+    assert err == ""
+    assert result_rows(again) == result_rows(out)

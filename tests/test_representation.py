@@ -232,6 +232,25 @@ def test_progress_bar(images, capsys):
     assert "RotNet" in capsys.readouterr().err
 
 
+def test_training_progress_shows_the_bar_and_leaves_the_params(images, capsys):
+    from skactive.representation._base import training_progress
+
+    X, _ = images
+    est = _tiny(RotNet, max_epochs=2)
+    before = repr(est)
+    est.fit(X[:64])
+    assert capsys.readouterr().err == ""  # progress=False by default
+    with training_progress():
+        clone(est).fit(X[:64])
+        assert "RotNet" in capsys.readouterr().err
+        with training_progress(False):  # nested: off again
+            clone(est).fit(X[:64])
+            assert capsys.readouterr().err == ""
+    clone(est).fit(X[:64])  # off after the block
+    assert capsys.readouterr().err == ""
+    assert repr(est) == before and "progress" not in before
+
+
 # ------------------------------------------------------------ bad inputs
 def test_bad_inputs(images):
     X, _ = images

@@ -176,3 +176,27 @@ def test_unknown_measure_and_kwargs(fitted):
         UncertaintySampling("variance")(clf, X_pool, 1)
     with pytest.raises(TypeError, match="unexpected keyword argument"):
         entropy_sampling(clf, X_pool, 1, temperature=3)
+
+
+def test_strategy_table_agrees_with_the_strategies():
+    from skactive.strategies import make_strategy, strategy_needs
+    from skactive.strategies._registry import _STRATEGIES
+
+    # the static table (names, descriptions, needs: known without importing
+    # a strategy) says what make_strategy builds
+    for name, entry in _STRATEGIES.items():
+        strategy = make_strategy(name)
+        assert type(strategy).__name__ == entry.cls, name
+        assert type(strategy).__module__ == f"skactive.strategies.{entry.module}"
+        assert strategy.needs == entry.needs == strategy_needs(name), name
+        assert type(strategy).needs == entry.needs  # the class's, not the instance's
+    assert make_strategy("margin").measure == "margin"
+
+
+@pytest.mark.parametrize("lookup", ["make_strategy", "strategy_needs"])
+def test_an_unknown_strategy_name_suggests_the_close_ones(lookup):
+    from skactive import strategies
+    from skactive._validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="Did you mean 'margin'"):
+        getattr(strategies, lookup)("marign")

@@ -10,6 +10,7 @@ is a dozen lines.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import math
 from numbers import Integral, Real
@@ -43,6 +44,30 @@ __all__ = []
 
 #: Images up to this side length get :class:`SmallCNN` by default.
 _SMALL_IMAGE_SIDE = 32
+
+#: Set by :func:`training_progress`: show every learner's epochs bar.
+_SHOW_PROGRESS = contextvars.ContextVar("skactive_training_progress", default=False)
+
+
+@contextlib.contextmanager
+def training_progress(show=True):
+    """Show the epochs bar of every representation learner trained inside.
+
+    The bar is presentation, not configuration: unlike ``progress=True`` it
+    leaves the learners' parameters (their ``repr``, which a simulation's
+    checkpoint records) as they are. The ``skactive`` command uses it for
+    the pre-training of ``--embedder``.
+
+    Parameters
+    ----------
+    show : bool, default=True
+        Show the bars (``False``: leave each learner's ``progress`` to decide).
+    """
+    token = _SHOW_PROGRESS.set(bool(show))
+    try:
+        yield
+    finally:
+        _SHOW_PROGRESS.reset(token)
 
 
 # --------------------------------------------------------------------------
@@ -463,7 +488,7 @@ class BaseRepresentation(
         bar = tqdm(
             range(self._max_epochs),
             desc=type(self).__name__,
-            disable=not self.progress,
+            disable=not (self.progress or _SHOW_PROGRESS.get()),
             leave=False,
         )
         for epoch in bar:

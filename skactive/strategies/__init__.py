@@ -6,48 +6,100 @@ with the modAL protocol ``strategy(estimator, X_pool, n_instances=1, **kwargs)``
 see :class:`QueryStrategy` for the return convention.
 """
 
-from ._base import QueryStrategy, ScoreStrategy, expects_scores
-from ._registry import available_strategies, make_strategy, strategy_needs
-from .bayesian import (
-    BALD,
-    BatchBALD,
-    MaxEntropy,
-    MCDropoutSampling,
-    MeanSTD,
-    VariationRatios,
-    batchbald_select,
-    consistent_mc_dropout,
-)
-from .cal import CAL, nearest_labeled
-from .committee import QueryByCommittee, resolve_committee
-from .consistency import Consistency, ConsistencyEmbedding
-from .dispersion import LabelDispersion, PredictionRecorder
-from .diversity import (
-    BADGE,
-    CoreSet,
-    DiverseMiniBatch,
-    DiversitySampling,
-    ProbCover,
-    TypiClust,
-)
-from .epmcm import EPMCM
-from .gradient import ExpectedGradientLength
-from .initial import InitialSelection
-from .modal_dropout import (
-    mc_dropout_bald,
-    mc_dropout_max_entropy,
-    mc_dropout_max_variationRatios,
-    mc_dropout_mean_st,
-)
-from .uncertainty import (
-    RandomSampling,
-    UncertaintySampling,
-    entropy_sampling,
-    least_confidence_sampling,
-    margin_sampling,
-    random_sampling,
-)
-from .weibull import WeibullOutlier
+import importlib as _importlib
+import typing as _typing
+
+# Every name resolves lazily (PEP 562), importing only its own module: the
+# registry (names, descriptions, needs) answers without torch, and
+# ``from skactive.strategies import BALD`` imports the Bayesian family alone.
+_LAZY = {
+    "QueryStrategy": "_base",
+    "ScoreStrategy": "_base",
+    "expects_scores": "_base",
+    "available_strategies": "_registry",
+    "make_strategy": "_registry",
+    "strategy_needs": "_registry",
+    "RandomSampling": "uncertainty",
+    "UncertaintySampling": "uncertainty",
+    "random_sampling": "uncertainty",
+    "least_confidence_sampling": "uncertainty",
+    "margin_sampling": "uncertainty",
+    "entropy_sampling": "uncertainty",
+    "CoreSet": "diversity",
+    "DiversitySampling": "diversity",
+    "BADGE": "diversity",
+    "DiverseMiniBatch": "diversity",
+    "TypiClust": "diversity",
+    "ProbCover": "diversity",
+    "MCDropoutSampling": "bayesian",
+    "BALD": "bayesian",
+    "BatchBALD": "bayesian",
+    "MaxEntropy": "bayesian",
+    "MeanSTD": "bayesian",
+    "VariationRatios": "bayesian",
+    "batchbald_select": "bayesian",
+    "consistent_mc_dropout": "bayesian",
+    "QueryByCommittee": "committee",
+    "resolve_committee": "committee",
+    "ExpectedGradientLength": "gradient",
+    "CAL": "cal",
+    "nearest_labeled": "cal",
+    "Consistency": "consistency",
+    "ConsistencyEmbedding": "consistency",
+    "EPMCM": "epmcm",
+    "WeibullOutlier": "weibull",
+    "LabelDispersion": "dispersion",
+    "PredictionRecorder": "dispersion",
+    "InitialSelection": "initial",
+    "mc_dropout_bald": "modal_dropout",
+    "mc_dropout_mean_st": "modal_dropout",
+    "mc_dropout_max_entropy": "modal_dropout",
+    "mc_dropout_max_variationRatios": "modal_dropout",
+}
+
+if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ._base import QueryStrategy, ScoreStrategy, expects_scores
+    from ._registry import available_strategies, make_strategy, strategy_needs
+    from .bayesian import (
+        BALD,
+        BatchBALD,
+        MaxEntropy,
+        MCDropoutSampling,
+        MeanSTD,
+        VariationRatios,
+        batchbald_select,
+        consistent_mc_dropout,
+    )
+    from .cal import CAL, nearest_labeled
+    from .committee import QueryByCommittee, resolve_committee
+    from .consistency import Consistency, ConsistencyEmbedding
+    from .dispersion import LabelDispersion, PredictionRecorder
+    from .diversity import (
+        BADGE,
+        CoreSet,
+        DiverseMiniBatch,
+        DiversitySampling,
+        ProbCover,
+        TypiClust,
+    )
+    from .epmcm import EPMCM
+    from .gradient import ExpectedGradientLength
+    from .initial import InitialSelection
+    from .modal_dropout import (
+        mc_dropout_bald,
+        mc_dropout_max_entropy,
+        mc_dropout_max_variationRatios,
+        mc_dropout_mean_st,
+    )
+    from .uncertainty import (
+        RandomSampling,
+        UncertaintySampling,
+        entropy_sampling,
+        least_confidence_sampling,
+        margin_sampling,
+        random_sampling,
+    )
+    from .weibull import WeibullOutlier
 
 __all__ = [
     "QueryStrategy",
@@ -93,3 +145,16 @@ __all__ = [
     "mc_dropout_max_entropy",
     "mc_dropout_max_variationRatios",
 ]
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # resolved once
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

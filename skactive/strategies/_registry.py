@@ -1,86 +1,193 @@
-"""Strategies by name, for the command line and configuration files."""
+"""Strategies by name, for the command line and configuration files.
+
+The names, descriptions and needs are a static table: they answer without
+importing any strategy (nor torch), which :func:`make_strategy` imports.
+"""
 
 from __future__ import annotations
 
 import difflib
-
-from .._validation import InvalidParameterError
+import importlib
+from typing import NamedTuple
 
 __all__ = ["available_strategies", "make_strategy", "strategy_needs"]
 
 
-def _factories():
-    from . import bayesian as b
-    from . import cal, committee, consistency, epmcm, gradient, weibull
-    from . import diversity as d
-    from . import uncertainty as u
+class _Entry(NamedTuple):
+    """A strategy known by name: where its class lives, and what it is."""
 
-    return {
-        "random": (u.RandomSampling, "uniform random sampling (the baseline)"),
-        "least_confidence": (
-            lambda **kw: u.UncertaintySampling("least_confidence", **kw),
-            "lowest maximum class probability, 1 - max_c p(c|x)",
-        ),
-        "margin": (
-            lambda **kw: u.UncertaintySampling("margin", **kw),
-            "smallest gap between the two most probable classes",
-        ),
-        "entropy": (
-            lambda **kw: u.UncertaintySampling("entropy", **kw),
-            "highest predictive entropy",
-        ),
-        "coreset": (d.CoreSet, "k-center greedy on embeddings (Sener & Savarese)"),
-        "diversity": (
-            d.DiversitySampling,
-            "temperature diversity sampling, T=0.5 (Buchert et al. 2023)",
-        ),
-        "badge": (d.BADGE, "k-means++ on gradient embeddings (Ash et al. 2020)"),
-        "diverse_minibatch": (
-            d.DiverseMiniBatch,
-            "weighted k-means over the most uncertain rows (Zhdanov 2019)",
-        ),
-        "typiclust": (
-            d.TypiClust,
-            "most typical rows of uncovered clusters (Hacohen et al. 2022)",
-        ),
-        "probcover": (
-            d.ProbCover,
-            "greedy coverage of delta-balls (Yehuda et al. 2022)",
-        ),
-        "bald": (b.BALD, "MC-dropout mutual information (Houlsby 2011; Gal 2017)"),
-        "batchbald": (
-            b.BatchBALD,
-            "joint mutual information of the batch (Kirsch 2019)",
-        ),
-        "variation_ratios": (b.VariationRatios, "MC-dropout variation ratio"),
-        "mean_std": (b.MeanSTD, "MC-dropout mean standard deviation"),
-        "max_entropy": (b.MaxEntropy, "entropy of the MC-dropout mean prediction"),
-        "qbc": (
-            committee.QueryByCommittee,
-            "query-by-committee vote entropy (needs an ensemble estimator)",
-        ),
-        "egl": (
-            gradient.ExpectedGradientLength,
-            "expected gradient length of the final layer (Settles et al. 2008)",
-        ),
-        "cal": (cal.CAL, "contrastive active learning (Margatina et al. 2021)"),
-        "consistency": (
-            consistency.Consistency,
-            "least consistent under augmentation (Gao et al. 2020; needs a net)",
-        ),
-        "consistency_embedding": (
-            consistency.ConsistencyEmbedding,
-            "k-center greedy on consistency-scaled embeddings (Buchert et al. 2023)",
-        ),
-        "epmcm": (
-            epmcm.EPMCM,
-            "expected probability of misclassification under ISDA (DAST-AL)",
-        ),
-        "weibull": (
-            weibull.WeibullOutlier,
-            "Weibull outlier probability in latent space (DALBT)",
-        ),
-    }
+    module: str  # of skactive.strategies
+    cls: str
+    args: tuple  # positional arguments the name fixes (a measure)
+    description: str
+    needs: str  # the class's ``needs``: "any", "net" or "ensemble"
+
+
+# A static table, so that the names, descriptions and needs are known without
+# importing a strategy (nor torch): ``skactive strategies`` and the command's
+# checks of ``--strategy`` answer at once. ``make_strategy`` imports the
+# class; a test checks that every entry's ``needs`` is its class's.
+_STRATEGIES = {
+    "random": _Entry(
+        "uncertainty",
+        "RandomSampling",
+        (),
+        "uniform random sampling (the baseline)",
+        "any",
+    ),
+    "least_confidence": _Entry(
+        "uncertainty",
+        "UncertaintySampling",
+        ("least_confidence",),
+        "lowest maximum class probability, 1 - max_c p(c|x)",
+        "any",
+    ),
+    "margin": _Entry(
+        "uncertainty",
+        "UncertaintySampling",
+        ("margin",),
+        "smallest gap between the two most probable classes",
+        "any",
+    ),
+    "entropy": _Entry(
+        "uncertainty",
+        "UncertaintySampling",
+        ("entropy",),
+        "highest predictive entropy",
+        "any",
+    ),
+    "coreset": _Entry(
+        "diversity",
+        "CoreSet",
+        (),
+        "k-center greedy on embeddings (Sener & Savarese)",
+        "any",
+    ),
+    "diversity": _Entry(
+        "diversity",
+        "DiversitySampling",
+        (),
+        "temperature diversity sampling, T=0.5 (Buchert et al. 2023)",
+        "any",
+    ),
+    "badge": _Entry(
+        "diversity",
+        "BADGE",
+        (),
+        "k-means++ on gradient embeddings (Ash et al. 2020)",
+        "any",
+    ),
+    "diverse_minibatch": _Entry(
+        "diversity",
+        "DiverseMiniBatch",
+        (),
+        "weighted k-means over the most uncertain rows (Zhdanov 2019)",
+        "any",
+    ),
+    "typiclust": _Entry(
+        "diversity",
+        "TypiClust",
+        (),
+        "most typical rows of uncovered clusters (Hacohen et al. 2022)",
+        "any",
+    ),
+    "probcover": _Entry(
+        "diversity",
+        "ProbCover",
+        (),
+        "greedy coverage of delta-balls (Yehuda et al. 2022)",
+        "any",
+    ),
+    "bald": _Entry(
+        "bayesian",
+        "BALD",
+        (),
+        "MC-dropout mutual information (Houlsby 2011; Gal 2017)",
+        "net",
+    ),
+    "batchbald": _Entry(
+        "bayesian",
+        "BatchBALD",
+        (),
+        "joint mutual information of the batch (Kirsch 2019)",
+        "net",
+    ),
+    "variation_ratios": _Entry(
+        "bayesian", "VariationRatios", (), "MC-dropout variation ratio", "net"
+    ),
+    "mean_std": _Entry(
+        "bayesian", "MeanSTD", (), "MC-dropout mean standard deviation", "net"
+    ),
+    "max_entropy": _Entry(
+        "bayesian",
+        "MaxEntropy",
+        (),
+        "entropy of the MC-dropout mean prediction",
+        "net",
+    ),
+    "qbc": _Entry(
+        "committee",
+        "QueryByCommittee",
+        (),
+        "query-by-committee vote entropy (needs an ensemble estimator)",
+        "ensemble",
+    ),
+    "egl": _Entry(
+        "gradient",
+        "ExpectedGradientLength",
+        (),
+        "expected gradient length of the final layer (Settles et al. 2008)",
+        "any",
+    ),
+    "cal": _Entry(
+        "cal",
+        "CAL",
+        (),
+        "contrastive active learning (Margatina et al. 2021)",
+        "any",
+    ),
+    "consistency": _Entry(
+        "consistency",
+        "Consistency",
+        (),
+        "least consistent under augmentation (Gao et al. 2020; needs a net)",
+        "net",
+    ),
+    "consistency_embedding": _Entry(
+        "consistency",
+        "ConsistencyEmbedding",
+        (),
+        "k-center greedy on consistency-scaled embeddings (Buchert et al. 2023)",
+        "net",
+    ),
+    "epmcm": _Entry(
+        "epmcm",
+        "EPMCM",
+        (),
+        "expected probability of misclassification under ISDA (DAST-AL)",
+        "any",
+    ),
+    "weibull": _Entry(
+        "weibull",
+        "WeibullOutlier",
+        (),
+        "Weibull outlier probability in latent space (DALBT)",
+        "any",
+    ),
+}
+
+
+def unknown_strategy_message(name, what="strategy"):
+    """The message for an unknown strategy ``name``: close names, known names.
+
+    ``what`` names what was unknown (``"--strategy"`` in the command).
+    """
+    close = difflib.get_close_matches(name, _STRATEGIES, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    return (
+        f"unknown {what} {name!r}.{hint} Known strategies: "
+        f"{', '.join(sorted(_STRATEGIES))}."
+    )
 
 
 def available_strategies():
@@ -92,7 +199,7 @@ def available_strategies():
     >>> "entropy" in available_strategies()
     True
     """
-    return {name: text for name, (_, text) in _factories().items()}
+    return {name: entry.description for name, entry in _STRATEGIES.items()}
 
 
 def strategy_needs(name):
@@ -116,7 +223,11 @@ def strategy_needs(name):
     >>> strategy_needs("bald"), strategy_needs("margin")
     ('net', 'any')
     """
-    return make_strategy(name).needs
+    if name not in _STRATEGIES:
+        from .._validation import InvalidParameterError
+
+        raise InvalidParameterError(unknown_strategy_message(name))
+    return _STRATEGIES[name].needs
 
 
 def make_strategy(name, **params):
@@ -149,12 +260,10 @@ def make_strategy(name, **params):
     >>> make_strategy("margin", random_state=0)
     UncertaintySampling(measure='margin', random_state=0)
     """
-    factories = _factories()
-    if name not in factories:
-        close = difflib.get_close_matches(name, factories, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise InvalidParameterError(
-            f"unknown strategy {name!r}.{hint} Known strategies: "
-            f"{', '.join(sorted(factories))}."
-        )
-    return factories[name][0](**params)
+    if name not in _STRATEGIES:
+        from .._validation import InvalidParameterError
+
+        raise InvalidParameterError(unknown_strategy_message(name))
+    entry = _STRATEGIES[name]
+    module = importlib.import_module(f"{__package__}.{entry.module}")
+    return getattr(module, entry.cls)(*entry.args, **params)
