@@ -34,10 +34,11 @@ from sklearn.utils import check_random_state
 from ._random import SEED_MOD, forked_torch_rng, seed_from_random_state
 from ._rows import n_rows, row_chunks
 from ._validation import (
+    HasMethods,
     Interval,
     InvalidParameterError,
     check_has_method,
-    validate_parameter,
+    validate_params,
 )
 
 __all__ = [
@@ -330,6 +331,14 @@ def iter_mc_samples(
         yield _check_samples_shape(model, P, n_samples, n_rows(Xc))
 
 
+@validate_params(
+    {
+        "net": [HasMethods(["predict_proba"])],
+        "X": ["array-like"],
+        "n_samples": [Interval(numbers.Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+)
 def consistent_mc_dropout(net, X, n_samples, *, random_state=None):
     """MC-dropout samples with one dropout mask per sample for all rows.
 
@@ -368,12 +377,6 @@ def consistent_mc_dropout(net, X, n_samples, *, random_state=None):
     >>> consistent_mc_dropout(net, X[:7], 4, random_state=0).shape
     (4, 7, 10)
     """
-    validate_parameter(
-        n_samples,
-        "n_samples",
-        [Interval(numbers.Integral, 2, None, closed="left")],
-        "consistent_mc_dropout",
-    )
     method = getattr(net, "predict_proba_samples", None)
     if callable(method) and _accepts(method, "consistent"):
         return np.asarray(

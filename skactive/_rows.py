@@ -7,9 +7,10 @@ from a container come back in a container of the same type.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import scipy.sparse as sp
-import torch
 
 __all__ = [
     "n_rows",
@@ -19,6 +20,14 @@ __all__ = [
     "concat_rows",
     "row_shape",
 ]
+
+
+def _torch_if_tensor(*values):
+    """torch, if one of ``values`` is a torch tensor (torch is not imported else)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and any(isinstance(v, torch.Tensor) for v in values):
+        return torch
+    return None
 
 
 def n_rows(X) -> int:
@@ -31,7 +40,8 @@ def n_rows(X) -> int:
 def take_rows(X, indices):
     """Rows ``indices`` of ``X`` keeping its type (ndarray, tensor, sparse, pandas)."""
     indices = np.asarray(indices, dtype=np.int64)
-    if isinstance(X, torch.Tensor):
+    torch = _torch_if_tensor(X)
+    if torch is not None:
         return X[torch.as_tensor(indices, device=X.device)]
     if sp.issparse(X):
         return X.tocsr()[indices]
@@ -52,7 +62,8 @@ def row_shape(X):
 
 def concat_rows(a, b):
     """The rows of ``a`` followed by those of ``b``, in ``a``'s kind of container."""
-    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+    torch = _torch_if_tensor(a, b)
+    if torch is not None:
         a = torch.as_tensor(a)
         b = torch.as_tensor(b, device=a.device)
         return torch.cat([a, b.to(a.dtype)], dim=0)

@@ -34,14 +34,15 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import sys
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from ._errors import InvalidParameterError
 from ._rows import n_rows
 
 __all__ = [
@@ -70,12 +71,10 @@ __all__ = [
 ]
 
 
-class InvalidParameterError(ValueError, TypeError):
-    """A parameter or an input has a bad type or value.
-
-    Both a :class:`ValueError` and a :class:`TypeError`, so code that catches
-    either keeps working whichever of the two the mistake "is".
-    """
+def _is_tensor(value):
+    """Whether ``value`` is a torch tensor (torch is not imported to find out)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
 
 
 # ------------------------------------------------------------------ constraints
@@ -305,7 +304,7 @@ class _ArrayLikes(_Constraint):
             hasattr(value, "__array__")
             or hasattr(value, "__len__")
             or hasattr(value, "shape")
-            or isinstance(value, torch.Tensor)
+            or _is_tensor(value)
         )
 
     def __str__(self):
@@ -322,7 +321,7 @@ class _SparseMatrices(_Constraint):
 
 class _Tensors(_Constraint):
     def is_satisfied_by(self, value):
-        return isinstance(value, torch.Tensor)
+        return _is_tensor(value)
 
     def __str__(self):
         return "a torch.Tensor"
@@ -330,6 +329,8 @@ class _Tensors(_Constraint):
 
 class _Devices(_Constraint):
     def is_satisfied_by(self, value):
+        import torch
+
         if isinstance(value, torch.device):
             return True
         if not isinstance(value, str):
@@ -650,7 +651,9 @@ def check_n_instances(n_instances, n_pool, *, name="n_instances", caller=None):
 
 
 def _all_finite(X, name) -> bool:
-    if isinstance(X, torch.Tensor):
+    if _is_tensor(X):
+        import torch
+
         if not (torch.is_floating_point(X) or torch.is_complex(X)):
             return True
         return bool(torch.isfinite(X).all())
@@ -730,7 +733,8 @@ def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
             return X_pool
         X_pool = arr
     if not (
-        isinstance(X_pool, np.ndarray | torch.Tensor)
+        isinstance(X_pool, np.ndarray)
+        or _is_tensor(X_pool)
         or sp.issparse(X_pool)
         or hasattr(X_pool, "iloc")
     ):

@@ -202,6 +202,9 @@ class ActiveLearner(_ModalActiveLearner):
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "query_strategy": [callable],
+        "X_training": ["array-like", None],
+        "y_training": ["array-like", None],
+        "X_pool": ["array-like", None],
         "bootstrap_init": ["boolean"],
         "on_transformed": ["boolean"],
         "random_state": ["random_state"],
@@ -226,6 +229,9 @@ class ActiveLearner(_ModalActiveLearner):
             {
                 "estimator": estimator,
                 "query_strategy": query_strategy,
+                "X_training": X_training,
+                "y_training": y_training,
+                "X_pool": X_pool,
                 "bootstrap_init": bootstrap_init,
                 "on_transformed": on_transformed,
                 "random_state": random_state,

@@ -14,12 +14,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 import skactive.strategies as strategies_module
-from skactive import ActiveLearner
+from skactive import ActiveLearner, DeepActiveLearner
 from skactive._validation import (
     InvalidParameterError,
     invalid_values,
     parameter_constraints,
 )
+from skactive.experiment import SimulationResult, plot_learning_curves
 from skactive.nets import (
     MLP,
     BarlowTwinsClassifier,
@@ -30,6 +31,8 @@ from skactive.nets import (
     PseudoLabelClassifier,
     ResNet18,
     SemiSupervisedClassifier,
+    SemiSupervisedDataset,
+    SemiSupervisedLoader,
     SmallCNN,
     WideResNet,
 )
@@ -318,9 +321,14 @@ def _learner_bad_cases():
 @pytest.mark.parametrize("param, value", list(_learner_bad_cases()))
 def test_learner_parameters_refuse_bad_values(param, value, digits):
     X, y = digits
-    kw = {"estimator": LogisticRegression(max_iter=200), param: value}
+    kw = {
+        "estimator": LogisticRegression(max_iter=200),
+        "X_training": X[:30],
+        "y_training": y[:30],
+        param: value,
+    }
     with pytest.raises(InvalidParameterError, match=f"ActiveLearner: {param} must"):
-        ActiveLearner(**kw, X_training=X[:30], y_training=y[:30])
+        ActiveLearner(**kw)
 
 
 @pytest.mark.parametrize(
@@ -366,3 +374,192 @@ def test_every_module_parameter_is_declared(cls):
     own = set(inspect.signature(cls.__init__).parameters) - {"self"}
     assert own == set(cls._parameter_constraints)
     cls(**MODULES[cls])  # the valid call works
+
+
+# ----------------------------------------------------------------------------
+# The rest of the public functions and plain classes, and a check that every
+# public object of every public module declares all of its parameters: the
+# bad-input battery grows with the API by construction.
+# ----------------------------------------------------------------------------
+PUBLIC_MODULES = (
+    "skactive",
+    "skactive.strategies",
+    "skactive.nets",
+    "skactive.scores",
+    "skactive.selection",
+    "skactive.metrics",
+    "skactive.experiment",
+    "skactive.representation",
+    "skactive.losses",
+    "skactive.augment",
+    "skactive.callbacks",
+)
+
+#: Public objects that take anything and raise their own errors.
+EXEMPT = {
+    "learns_from_unlabeled": "answers False for any object",
+    "expects_scores": "answers for any caller",
+    "resolve_committee": "takes lists, ensembles and committees; clear errors",
+    # ready-made strategy instances: their class is declared and checked
+    "random_sampling": "an instance of RandomSampling",
+    "least_confidence_sampling": "an instance of UncertaintySampling",
+    "margin_sampling": "an instance of UncertaintySampling",
+    "entropy_sampling": "an instance of UncertaintySampling",
+}
+
+
+def _public_objects():
+    import importlib
+
+    seen = {}
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if (inspect.isclass(obj) or inspect.isfunction(obj) or callable(obj)) and (
+                id(obj) not in seen and not isinstance(obj, str)
+            ):
+                seen[id(obj)] = (name, obj)
+    return sorted(seen.values(), key=lambda item: item[0])
+
+
+def _declared(obj):
+    if inspect.isclass(obj):
+        return parameter_constraints(obj), inspect.signature(obj.__init__)
+    return getattr(obj, "__skactive_constraints__", {}), inspect.signature(obj)
+
+
+@pytest.mark.parametrize(
+    "name, obj", _public_objects(), ids=[n for n, _ in _public_objects()]
+)
+def test_every_public_object_declares_every_parameter(name, obj):
+    if name in EXEMPT:
+        return
+    declared, signature = _declared(obj)
+    params = {
+        p
+        for p, v in signature.parameters.items()
+        if p != "self" and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)
+    }
+    assert params <= set(declared), sorted(params - set(declared))
+
+
+def _small_net():
+    X = np.random.RandomState(0).rand(40, 6).astype(np.float32)
+    y = np.arange(40) % 3
+    return DeepClassifier(MLP, max_epochs=1, random_state=0).fit(X, y), X
+
+
+CALLS = {
+    "make_strategy": lambda: {"name": "margin"},
+    "strategy_needs": lambda: {"name": "bald"},
+    "consistent_mc_dropout": lambda: dict(
+        zip(("net", "X"), _small_net(), strict=True), n_samples=2
+    ),
+    "nearest_labeled": lambda: {
+        "pool": np.zeros((4, 2)),
+        "labeled": np.ones((3, 2)),
+        "n_neighbors": 2,
+        "block": 10,
+    },
+    "confident_pseudo_labels": lambda: {
+        "proba": np.array([[0.9, 0.1]]),
+        "confidence": "max_proba",
+        "threshold": 0.5,
+    },
+    "make_projector": lambda: {"in_features": 4, "dims": (8, 2)},
+    "to_float_tensor": lambda: {"x": torch.zeros(2, 3)},
+    **{
+        name: (
+            lambda: dict(
+                zip(("classifier", "X"), _small_net(), strict=True),
+                n_instances=2,
+                num_cycles=2,
+            )
+        )
+        for name in (
+            "mc_dropout_bald",
+            "mc_dropout_mean_st",
+            "mc_dropout_max_entropy",
+            "mc_dropout_max_variationRatios",
+        )
+    },
+}
+
+
+def _function_bad_cases():
+    import skactive.nets
+    import skactive.strategies
+
+    for name in sorted(CALLS):
+        func = getattr(skactive.strategies, name, None) or getattr(skactive.nets, name)
+        for param, spec in func.__skactive_constraints__.items():
+            for value in invalid_values(spec):
+                yield pytest.param(func, param, value, id=f"{name}-{param}-{value!r}")
+
+
+@pytest.mark.parametrize("func, param, value", list(_function_bad_cases()))
+def test_function_parameters_refuse_bad_values(func, param, value):
+    name = func.__name__
+    kwargs = CALLS[name]()
+    func(**kwargs)  # the valid call works
+    with pytest.raises(InvalidParameterError, match=f"{name}: {param} must"):
+        func(**{**kwargs, param: value})
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        (
+            SemiSupervisedDataset,
+            {
+                "X": np.zeros((3, 2)),
+                "y": [0, 1, -1],
+                "labeled_index": [0, 1],
+                "unlabeled_index": [2],
+            },
+        ),
+        (SimulationResult, {"records": []}),
+        (DeepActiveLearner, {"estimator": DeepClassifier(MLP)}),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_plain_class_parameters_refuse_bad_values(cls, kwargs):
+    cls(**kwargs)  # the valid call works
+    for param, spec in parameter_constraints(cls).items():
+        if param not in inspect.signature(cls.__init__).parameters:
+            continue
+        for value in invalid_values(spec):
+            with pytest.raises(InvalidParameterError, match=f"{cls.__name__}: {param}"):
+                cls(**{**kwargs, param: value})
+
+
+def test_loader_parameters_refuse_bad_values():
+    ds = SemiSupervisedDataset(np.zeros((3, 2)), [0, 1, -1], [0, 1], [2])
+    SemiSupervisedLoader(ds, batch_size=2)
+    for param, spec in SemiSupervisedLoader._parameter_constraints.items():
+        for value in invalid_values(spec):
+            kwargs = {"dataset": ds, "batch_size": 2, param: value}
+            with pytest.raises(
+                InvalidParameterError, match=f"SemiSupervisedLoader: {param}"
+            ):
+                SemiSupervisedLoader(**kwargs)
+
+
+def test_plot_learning_curves_refuses_bad_values():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    result = SimulationResult(
+        {"strategy": "s", "repeat": 0, "round": r, "n_labels": r + 1, "accuracy": 0.5}
+        for r in range(2)
+    )
+    plot_learning_curves(result)
+    constraints = plot_learning_curves.__skactive_constraints__
+    for param, spec in constraints.items():
+        for value in invalid_values(spec):
+            kwargs = {"result": result, param: value}
+            with pytest.raises(
+                InvalidParameterError, match=f"plot_learning_curves: {param} must"
+            ):
+                plot_learning_curves(**kwargs)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from .._validation import InvalidParameterError
+from .._validation import (
+    HasMethods,
+    InvalidParameterError,
+    validate_parameter_constraints,
+    validate_params,
+)
 from ..metrics import learning_curve_auc
 from ._files import atomic_write, check_folder, strict_json
 
@@ -69,7 +76,12 @@ class SimulationResult:
     [0.075]
     """
 
+    _parameter_constraints = {"records": [Iterable]}
+
     def __init__(self, records):
+        validate_parameter_constraints(
+            self._parameter_constraints, {"records": records}, "SimulationResult"
+        )
         self.records = list(records)
 
     def __len__(self):
@@ -336,6 +348,14 @@ def _csv_cell(value):
     return f'"{text}"' if "," in text else text
 
 
+@validate_params(
+    {
+        "result": [SimulationResult],
+        "metric": [str],
+        "ax": [HasMethods(["plot", "fill_between"]), None],
+        "path": [str, os.PathLike, None],
+    }
+)
 def plot_learning_curves(result, *, metric="accuracy", ax=None, path=None):
     """Plot mean learning curves with a shaded standard error, one per strategy.
 

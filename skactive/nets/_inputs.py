@@ -9,9 +9,12 @@ import inspect
 
 import torch
 
+from .._validation import validate_params
+
 __all__ = ["to_float_tensor"]
 
 
+@validate_params({"x": ["tensor"]})
 def to_float_tensor(x):
     """Default input transform: turn a batch into a float32 tensor for a module.
 

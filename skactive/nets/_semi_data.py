@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .._rows import take_rows
-from .._validation import Interval, InvalidParameterError, validate_parameter
+from .._validation import Interval, validate_parameter_constraints
 
 __all__ = [
     "SemiSupervisedBatch",
@@ -75,7 +75,24 @@ class SemiSupervisedDataset(torch.utils.data.Dataset):
         Positions in ``X`` of the unlabeled rows.
     """
 
+    _parameter_constraints = {
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "labeled_index": ["array-like"],
+        "unlabeled_index": ["array-like"],
+    }
+
     def __init__(self, X, y, labeled_index, unlabeled_index):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {
+                "X": X,
+                "y": y,
+                "labeled_index": labeled_index,
+                "unlabeled_index": unlabeled_index,
+            },
+            type(self).__name__,
+        )
         self.X = X
         self.y = np.asarray(y, dtype=np.int64)
         self.labeled_index = np.asarray(labeled_index, dtype=np.int64)
@@ -240,6 +257,15 @@ class SemiSupervisedLoader:
     (torch.Size([2, 2]), torch.Size([4, 2]))
     """
 
+    _parameter_constraints = {
+        "dataset": [SemiSupervisedDataset],
+        "batch_size": _POSITIVE,
+        "unlabeled_batch_size": [*_POSITIVE, None],
+        "steps_per_epoch": [*_POSITIVE, None],
+        "generator": [torch.Generator, None],
+        "shuffle": ["boolean"],
+    }
+
     def __init__(
         self,
         dataset,
@@ -249,21 +275,23 @@ class SemiSupervisedLoader:
         generator=None,
         shuffle=True,
     ):
-        if not isinstance(dataset, SemiSupervisedDataset):
-            raise InvalidParameterError(
-                "SemiSupervisedLoader needs a SemiSupervisedDataset, got "
-                f"{type(dataset).__name__}."
-            )
-        self.dataset = dataset
         caller = type(self).__name__
-        self.batch_size = validate_parameter(
-            batch_size, "batch_size", _POSITIVE, caller
-        )
-        self.unlabeled_batch_size = validate_parameter(
-            self.batch_size if unlabeled_batch_size is None else unlabeled_batch_size,
-            "unlabeled_batch_size",
-            _POSITIVE,
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {
+                "dataset": dataset,
+                "batch_size": batch_size,
+                "unlabeled_batch_size": unlabeled_batch_size,
+                "steps_per_epoch": steps_per_epoch,
+                "generator": generator,
+                "shuffle": shuffle,
+            },
             caller,
+        )
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.unlabeled_batch_size = int(
+            self.batch_size if unlabeled_batch_size is None else unlabeled_batch_size
         )
         if steps_per_epoch is None:
             steps_per_epoch = max(
@@ -273,9 +301,7 @@ class SemiSupervisedLoader:
                     MAX_DEFAULT_STEPS,
                 ),
             )
-        self.steps_per_epoch = validate_parameter(
-            steps_per_epoch, "steps_per_epoch", _POSITIVE, caller
-        )
+        self.steps_per_epoch = int(steps_per_epoch)
         if generator is None:
             generator = torch.Generator()
             generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))

@@ -34,6 +34,7 @@ from .._validation import (
     StrOptions,
     validate_parameter,
     validate_parameter_constraints,
+    validate_params,
 )
 
 __all__ = ["MLP", "SmallCNN", "ResNet18", "WideResNet", "make_projector"]
@@ -717,6 +718,7 @@ def _check_projector_dims(value, caller="make_projector", name="dims"):
     return PositiveInts.as_tuple(value)
 
 
+@validate_params({"in_features": _POSITIVE, "dims": [PositiveInts()]})
 def make_projector(in_features, dims):
     """Barlow Twins projector MLP (Zbontar et al.).
 
@@ -746,7 +748,7 @@ def make_projector(in_features, dims):
     >>> p(torch.zeros(4, 16)).shape
     torch.Size([4, 8])
     """
-    dims = _check_projector_dims(dims)
+    dims = PositiveInts.as_tuple(dims)
     layers = []
     width = int(in_features)
     for d in dims[:-1]:

@@ -10,7 +10,7 @@ from .._validation import (
     Interval,
     InvalidParameterError,
     StrOptions,
-    validate_parameter,
+    validate_params,
 )
 from ._pseudo import _PseudoLabelTraining
 
@@ -19,6 +19,13 @@ __all__ = ["PseudoLabelClassifier", "confident_pseudo_labels"]
 _CONFIDENCE = ("entropy", "max_proba")
 
 
+@validate_params(
+    {
+        "proba": ["array-like"],
+        "confidence": [StrOptions(set(_CONFIDENCE))],
+        "threshold": [Interval(numbers.Real, None, None)],
+    }
+)
 def confident_pseudo_labels(proba, *, confidence="entropy", threshold):
     """Pseudo-labels of the confident rows, ``-1`` for the others.
 
@@ -54,20 +61,7 @@ def confident_pseudo_labels(proba, *, confidence="entropy", threshold):
     >>> confident_pseudo_labels(proba, confidence="entropy", threshold=0.1)
     array([ 0, -1,  1])
     """
-    validate_parameter(
-        confidence,
-        "confidence",
-        [StrOptions(set(_CONFIDENCE))],
-        "confident_pseudo_labels",
-    )
-    threshold = float(
-        validate_parameter(
-            threshold,
-            "threshold",
-            [Interval(numbers.Real, None, None)],
-            "confident_pseudo_labels",
-        )
-    )
+    threshold = float(threshold)
     proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim != 2:
         raise InvalidParameterError(f"proba must be 2-D, got shape {proba.shape}.")

@@ -10,6 +10,8 @@ import difflib
 import importlib
 from typing import NamedTuple
 
+from .._errors import InvalidParameterError
+
 __all__ = ["available_strategies", "make_strategy", "strategy_needs"]
 
 
@@ -177,6 +179,14 @@ _STRATEGIES = {
 }
 
 
+def _check_name(name, caller):
+    # the vocabulary's check and message, without importing it (and numpy)
+    if not isinstance(name, str):
+        raise InvalidParameterError(
+            f"{caller}: name must be an instance of str, got {name!r}."
+        )
+
+
 def unknown_strategy_message(name, what="strategy"):
     """The message for an unknown strategy ``name``: close names, known names.
 
@@ -223,9 +233,8 @@ def strategy_needs(name):
     >>> strategy_needs("bald"), strategy_needs("margin")
     ('net', 'any')
     """
+    _check_name(name, "strategy_needs")
     if name not in _STRATEGIES:
-        from .._validation import InvalidParameterError
-
         raise InvalidParameterError(unknown_strategy_message(name))
     return _STRATEGIES[name].needs
 
@@ -260,10 +269,14 @@ def make_strategy(name, **params):
     >>> make_strategy("margin", random_state=0)
     UncertaintySampling(measure='margin', random_state=0)
     """
+    _check_name(name, "make_strategy")
     if name not in _STRATEGIES:
-        from .._validation import InvalidParameterError
-
         raise InvalidParameterError(unknown_strategy_message(name))
     entry = _STRATEGIES[name]
     module = importlib.import_module(f"{__package__}.{entry.module}")
     return getattr(module, entry.cls)(*entry.args, **params)
+
+
+# The vocabulary's declarations (checked by _check_name, which needs no numpy).
+strategy_needs.__skactive_constraints__ = {"name": [str]}
+make_strategy.__skactive_constraints__ = {"name": [str]}

@@ -18,6 +18,7 @@ from .._validation import (
     check_pool,
     unwrap_estimator,
     validate_estimator_params,
+    validate_params,
 )
 from ..selection import top_k
 from ._base import ScoreStrategy
@@ -36,6 +37,14 @@ def _sq_norms(F):
     return np.einsum("ij,ij->i", F, F)
 
 
+@validate_params(
+    {
+        "pool": ["array-like", "sparse matrix"],
+        "labeled": ["array-like", "sparse matrix"],
+        "n_neighbors": [Interval(numbers.Integral, 1, None, closed="left")],
+        "block": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+)
 def nearest_labeled(pool, labeled, n_neighbors, *, block=_DISTANCE_BLOCK):
     """Indices of the ``n_neighbors`` nearest labeled rows of every pool row.
 

@@ -28,6 +28,7 @@ import numbers
 import numpy as np
 
 from .._validation import (
+    HasMethods,
     Interval,
     InvalidParameterError,
     validate_params,
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 _CONSTRAINTS = {
+    "classifier": [HasMethods(["predict_proba"])],
+    "X": ["array-like"],
     "n_instances": [Interval(numbers.Integral, 1, None, closed="left")],
     "random_tie_break": ["boolean"],
     "dropout_layer_indexes": [list, tuple, None],
