@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import torch
 from modAL.models import ActiveLearner as _ModalActiveLearner
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags
 
@@ -101,6 +102,13 @@ def _label_kind(y):
 
 def _strategy_name(strategy):
     return getattr(strategy, "__name__", type(strategy).__name__)
+
+
+def _is_plain_skorch_net(estimator):
+    """A skorch net that can be initialised without data (not a skactive net)."""
+    return is_skorch_net(estimator) and not callable(
+        getattr(estimator, "predict_proba_with_embedding", None)
+    )
 
 
 def _is_single_index(indices):
@@ -418,26 +426,26 @@ class ActiveLearner(_ModalActiveLearner):
 
     def _fit_on_new(self, X, y, bootstrap=False, **fit_kwargs):
         self._require_estimator()
+        estimator = self.estimator
+        if is_skorch_net(estimator) and not getattr(estimator, "warm_start", False):
+            # a skorch net re-initialises in fit: trained on the new rows
+            # alone it would forget every earlier label
+            warnings.warn(
+                f"teach(only_new=True): {type(estimator).__name__} re-initialises "
+                "in fit (warm_start=False), so training it on the new rows alone "
+                "would forget every earlier label; training on all "
+                f"{n_rows(self.X_training)} labeled rows instead. Set "
+                "warm_start=True on the net to continue training on the new rows "
+                "only, or use skactive.DeepActiveLearner.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
         X, y = self._check_data(X, y, held=False)
         if bootstrap:
             X, y = self._bootstrap(X, y)
         X, y = self._with_pool(X, y)
         self._sync_recorder()
-        estimator = self.estimator
-        if is_skorch_net(estimator) and not getattr(estimator, "warm_start", False):
-            # a skorch net re-initialises in fit: training on the new rows
-            # alone would throw the model away, so continue training it
-            warnings.warn(
-                f"teach(only_new=True) with {type(estimator).__name__}"
-                "(warm_start=False): continuing training on the new rows with "
-                "partial_fit, since fit would re-initialise the net and forget "
-                "every earlier label. Set warm_start=True on the net to say so, "
-                "or teach without only_new to retrain on all labels.",
-                UserWarning,
-                stacklevel=3,
-            )
-            estimator.partial_fit(X, y, **fit_kwargs)
-            return self
         estimator.fit(X, y, **fit_kwargs)
         return self
 
@@ -471,7 +479,11 @@ class ActiveLearner(_ModalActiveLearner):
         y : array-like of shape (n_samples,)
         bootstrap : bool, default=False
         only_new : bool, default=False
-            Fit on ``X, y`` only (for estimators that continue training).
+            Fit on ``X, y`` only (for estimators that continue training: a
+            scikit-learn model with ``warm_start``, a skorch net with
+            ``warm_start=True``). A skorch net that re-initialises in ``fit``
+            would forget every earlier label, so it is trained on all labeled
+            rows instead, with a warning.
         **fit_kwargs : dict
             Passed to ``estimator.fit``.
         """
@@ -655,8 +667,14 @@ class DeepActiveLearner(ActiveLearner):
     initial rows, on 4,600 rows for 1,300 labels); that is the difference the
     two classes keep apart. Strategies that use the labeled rows (core-set,
     CAL, ...) get them from the ``X_labeled`` keyword of :meth:`query`, as the
-    learner holds none. Unlike modAL, the net is not initialised at
-    construction: skactive never queries a model that has not been trained.
+    learner holds none.
+
+    As in modAL, a plain skorch net is initialised at construction (so
+    modAL's own ``modAL.dropout`` functions can be called on the learner
+    right away); a skactive net, whose module's sizes come from the data, is
+    initialised by the first :meth:`teach`. Either way skactive's strategies
+    refuse to query before the first :meth:`teach` or :meth:`fit`: skactive
+    never returns picks of a model that has not been trained.
 
     Parameters
     ----------
@@ -684,6 +702,8 @@ class DeepActiveLearner(ActiveLearner):
     ----------
     history_ : list of dict
         One entry per query, as for :class:`ActiveLearner`.
+    n_teach_ : int
+        Calls of :meth:`teach` and :meth:`fit` so far.
 
     Examples
     --------
@@ -719,6 +739,46 @@ class DeepActiveLearner(ActiveLearner):
             random_state=random_state,
             force_all_finite=force_all_finite,
             **fit_kwargs,
+        )
+        self.n_teach_ = 0
+        if _is_plain_skorch_net(estimator) and not estimator.initialized_:
+            estimator.initialize()  # as modAL's DeepActiveLearner does
+
+    def query(self, X_pool=None, *query_args, return_metrics=False, **query_kwargs):
+        """Run the query strategy once; see :meth:`ActiveLearner.query`.
+
+        Parameters
+        ----------
+        X_pool : array-like or None, default=None
+            The rows to choose from; ``None`` uses the learner's pool.
+        *query_args, **query_kwargs
+            Passed to the strategy.
+        return_metrics : bool, default=False
+            Also return the scores of the chosen rows.
+
+        Returns
+        -------
+        indices, rows[, scores]
+            As :meth:`ActiveLearner.query`.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            For a skactive strategy that needs a trained model, before the
+            first :meth:`teach` or :meth:`fit`.
+        """
+        strategy = self.query_strategy
+        if (
+            self.n_teach_ == 0
+            and isinstance(strategy, QueryStrategy)
+            and strategy._requires_fit
+        ):
+            raise NotFittedError(
+                f"{type(self).__name__} has not been taught yet: call "
+                "teach(X, y) before querying with a strategy that asks the model."
+            )
+        return super().query(
+            X_pool, *query_args, return_metrics=return_metrics, **query_kwargs
         )
 
     def fit(self, X, y, bootstrap=False, **fit_kwargs):
@@ -760,6 +820,7 @@ class DeepActiveLearner(ActiveLearner):
 
     def _train(self, X, y, *, warm_start, bootstrap, **fit_kwargs):
         self._require_estimator()
+        self.n_teach_ += 1
         X, y = self._check_data(X, y, held=False)
         if bootstrap:
             X, y = self._bootstrap(X, y)

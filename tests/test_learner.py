@@ -1165,3 +1165,133 @@ def test_load_digits_fixture_matches(digits):
     X_ref, y_ref = load_digits(return_X_y=True)
     np.testing.assert_allclose(X, X_ref / 16, rtol=1e-6)
     np.testing.assert_array_equal(y, y_ref)
+
+
+# ---------------------------------------------------------- modAL drop-in
+def test_every_constructor_argument_is_a_parameter(data):
+    from sklearn.base import clone
+
+    X, y = data
+    learner = ActiveLearner(
+        logreg(),
+        entropy_sampling,
+        X_training=X[:30],
+        y_training=y[:30],
+        bootstrap_init=False,
+        X_pool=X[30:60],
+        random_state=3,
+    )
+    params = learner.get_params(deep=False)
+    assert set(params) == {
+        "estimator",
+        "query_strategy",
+        "X_training",
+        "y_training",
+        "bootstrap_init",
+        "on_transformed",
+        "X_pool",
+        "random_state",
+        "force_all_finite",
+    }
+    twin = clone(learner)
+    assert twin.random_state == 3 and len(twin.y_training) == 30
+    assert twin.X_pool.shape == (30, 64)
+    twin.set_params(query_strategy=margin_sampling)
+    assert twin.query_strategy is margin_sampling
+
+
+def test_a_list_of_documents_is_a_pool():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = ["good movie", "bad film", "great cast", "awful plot", "fine", "poor"]
+    learner = ActiveLearner(
+        make_pipeline(TfidfVectorizer(), LogisticRegression()),
+        UncertaintySampling("margin", random_state=0),
+        X_training=docs[:4],
+        y_training=[1, 0, 1, 0],
+        X_pool=docs[4:],
+    )
+    idx, rows = learner.query(n_instances=1)
+    assert isinstance(rows, list) and rows[0] in docs[4:]
+    learner.label(idx, [1])
+    assert learner.X_training[-1] == rows[0] and len(learner.X_pool) == 1
+    # a 1-D object array stays one
+    pool = np.array(docs[4:], dtype=object)
+    idx, rows = learner.query(pool, n_instances=1)
+    assert isinstance(rows, np.ndarray) and rows.dtype == object
+
+
+def test_a_1d_pool_for_a_model_of_feature_rows_is_refused(learner, data):
+    X, _ = data
+    with pytest.raises(ValueError, match="X_pool is 1-D"):
+        learner.query(X[100], n_instances=1)
+
+
+def _plain_net(**kwargs):
+    from skorch import NeuralNetClassifier
+
+    from skactive.nets import MLP
+
+    return NeuralNetClassifier(
+        MLP,
+        module__n_features=64,
+        module__n_classes=10,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+        **kwargs,
+    )
+
+
+def test_teach_only_new_with_a_reinitialising_net_trains_on_every_label(data):
+    X, y = data
+    X = X.astype(np.float32)
+    learner = ActiveLearner(_plain_net(), X_training=X[:50], y_training=y[:50])
+    calls = []
+    fit = learner.estimator.fit
+    learner.estimator.fit = lambda X, y, **kw: calls.append(len(X)) or fit(X, y, **kw)
+    with pytest.warns(UserWarning, match="training on all 60 labeled rows"):
+        learner.teach(X[50:60], y[50:60], only_new=True)
+    assert calls == [60]
+    warm = ActiveLearner(
+        _plain_net(warm_start=True), X_training=X[:50], y_training=y[:50]
+    )
+    fit = warm.estimator.fit
+    calls.clear()
+    warm.estimator.fit = lambda X, y, **kw: calls.append(len(X)) or fit(X, y, **kw)
+    warm.teach(X[50:60], y[50:60], only_new=True)  # continues on the new rows
+    assert calls == [10]
+
+
+def test_deep_active_learner_semantics(data):
+    from sklearn.exceptions import NotFittedError
+
+    from skactive import DeepActiveLearner
+    from skactive.nets import MLP, DeepClassifier
+
+    X, y = data
+    X = X.astype(np.float32)
+    plain = DeepActiveLearner(_plain_net())
+    assert plain.estimator.initialized_  # as modAL does
+    with pytest.raises(NotFittedError, match="not been taught"):
+        plain.query(X[:50], n_instances=2)
+    net = DeepClassifier(MLP, max_epochs=1, classes=np.arange(10), random_state=0)
+    learner = DeepActiveLearner(net)
+    assert not net.initialized_  # sizes come from the data
+    learner.teach(X[:100], y[:100])
+    weights = net.module_.classifier.weight.detach().clone()
+    learner.teach(X[100:120], y[100:120])  # warm start: the same module, trained
+    assert not torch.equal(weights, net.module_.classifier.weight)
+    module = net.module_
+    learner.teach(X[:100], y[:100], warm_start=False)
+    assert net.module_ is not module  # a fresh start
+    assert learner.X_training is None and learner.n_teach_ == 3
+    idx, rows = learner.query(X[200:300], n_instances=3)
+    assert rows.shape == (3, 64)
+    learner.num_epochs, learner.batch_size = 4, 16
+    assert (net.max_epochs, net.batch_size) == (4, 16)
+    with pytest.raises(ValueError, match="num_epochs must be an int >= 1"):
+        learner.num_epochs = 0
+    with pytest.raises(TypeError, match="batch_size must be an int"):
+        learner.batch_size = 2.5
