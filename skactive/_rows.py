@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import scipy.sparse as sp
 
 __all__ = [
     "n_rows",
@@ -30,6 +29,12 @@ def _torch_if_tensor(*values):
     return None
 
 
+def _is_sparse(*values):
+    """Whether one of ``values`` is a scipy sparse matrix (scipy not imported else)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and any(sparse.issparse(v) for v in values)
+
+
 def n_rows(X) -> int:
     """Number of rows of an array, tensor, sparse matrix, DataFrame or list."""
     if hasattr(X, "shape") and len(X.shape) > 0:
@@ -43,7 +48,7 @@ def take_rows(X, indices):
     torch = _torch_if_tensor(X)
     if torch is not None:
         return X[torch.as_tensor(indices, device=X.device)]
-    if sp.issparse(X):
+    if _is_sparse(X):
         return X.tocsr()[indices]
     if hasattr(X, "iloc"):
         return X.iloc[indices]
@@ -67,7 +72,9 @@ def concat_rows(a, b):
         a = torch.as_tensor(a)
         b = torch.as_tensor(b, device=a.device)
         return torch.cat([a, b.to(a.dtype)], dim=0)
-    if sp.issparse(a) or sp.issparse(b):
+    if _is_sparse(a, b):
+        import scipy.sparse as sp
+
         return sp.vstack([a, b], format="csr")
     if hasattr(a, "iloc"):
         import pandas as pd
@@ -82,7 +89,7 @@ def slice_rows(X, start, stop):
     """Rows ``start:stop`` of ``X`` without copying where the type allows."""
     if hasattr(X, "iloc"):
         return X.iloc[start:stop]
-    if sp.issparse(X):
+    if _is_sparse(X):
         return X.tocsr()[start:stop]
     return X[start:stop]
 

@@ -38,9 +38,6 @@ import sys
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
 
 from ._errors import InvalidParameterError
 from ._rows import n_rows
@@ -69,6 +66,12 @@ __all__ = [
     "check_has_method",
     "unwrap_estimator",
 ]
+
+
+def _is_sparse(value):
+    """Whether ``value`` is a scipy sparse matrix (scipy is not imported for it)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(value)
 
 
 def _is_tensor(value):
@@ -313,7 +316,7 @@ class _ArrayLikes(_Constraint):
 
 class _SparseMatrices(_Constraint):
     def is_satisfied_by(self, value):
-        return sp.issparse(value)
+        return _is_sparse(value)
 
     def __str__(self):
         return "a sparse matrix"
@@ -657,7 +660,7 @@ def _all_finite(X, name) -> bool:
         if not (torch.is_floating_point(X) or torch.is_complex(X)):
             return True
         return bool(torch.isfinite(X).all())
-    if sp.issparse(X):
+    if _is_sparse(X):
         data = X.data
         return not np.issubdtype(data.dtype, np.inexact) or bool(
             np.isfinite(data).all()
@@ -735,7 +738,7 @@ def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
     if not (
         isinstance(X_pool, np.ndarray)
         or _is_tensor(X_pool)
-        or sp.issparse(X_pool)
+        or _is_sparse(X_pool)
         or hasattr(X_pool, "iloc")
     ):
         raise InvalidParameterError(
@@ -783,6 +786,9 @@ def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
 
 def check_fitted(estimator, *, name="estimator"):
     """Raise :class:`~sklearn.exceptions.NotFittedError` unless fitted."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
     try:
         check_is_fitted(estimator)
     except NotFittedError as exc:

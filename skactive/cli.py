@@ -369,6 +369,14 @@ def _flag_message(message, *, batch_size=False):
 
 def _simulate(args):
     _check_args(args)
+    # the files, before anything heavy: the --out folder, the --checkpoint file
+    from .experiment._checkpoint import check_checkpoint_file
+    from .experiment._files import check_results_folder
+
+    if args.out is not None:
+        check_results_folder(args.out, overwrite=args.overwrite)
+    if args.checkpoint is not None:
+        check_checkpoint_file(args.checkpoint)
     # what needs the data (and numpy, and scikit-learn for digits)
     X_pool, y_pool, X_test, y_test = load_dataset(args.data, seed=args.seed)
     if args.batch_size is not None:

@@ -14,9 +14,23 @@ With ``out=folder`` it writes ``results.csv``, ``results.json`` and
 :mod:`skactive.metrics` and are re-exported here for compatibility.
 """
 
-from ..metrics import class_distribution_distance, learning_curve_auc
-from ._loop import simulate
-from ._results import SimulationResult, plot_learning_curves
+import importlib as _importlib
+import typing as _typing
+
+# resolved lazily (PEP 562): the command line checks --out and --checkpoint
+# through the light modules _files and _checkpoint before torch is imported
+_LAZY = {
+    "simulate": "._loop",
+    "SimulationResult": "._results",
+    "plot_learning_curves": "._results",
+    "learning_curve_auc": "..metrics",
+    "class_distribution_distance": "..metrics",
+}
+
+if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ..metrics import class_distribution_distance, learning_curve_auc
+    from ._loop import simulate
+    from ._results import SimulationResult, plot_learning_curves
 
 __all__ = [
     "simulate",
@@ -25,3 +39,16 @@ __all__ = [
     "class_distribution_distance",
     "plot_learning_curves",
 ]
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -230,6 +230,27 @@ def _check_file(data):
     return config, runs
 
 
+def check_checkpoint_file(path):
+    """Raise if the checkpoint at ``path`` exists and is damaged.
+
+    The checks of the file itself (JSON, format, version, checksum), without
+    the configuration it must match: the command line runs them before
+    anything heavy is imported. A missing file passes (it will be written).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The checkpoint.
+    """
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return
+    try:
+        _check_file(_read_json(path))
+    except _Damaged as exc:
+        raise _damaged(path, exc) from None
+
+
 def _restore_nan(runs):
     for run in runs.values():
         for rec in run["records"]:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -226,3 +227,30 @@ def finite_or_none(obj):
 def strict_json(obj, **kwargs):
     """``json.dumps`` of ``obj`` with ``NaN`` and infinities as ``null``."""
     return json.dumps(finite_or_none(obj), allow_nan=False, **kwargs)
+
+
+#: The files ``simulate(out=folder)`` writes into the folder.
+RESULT_FILES = ("results.csv", "results.json", "learning_curves.png")
+
+
+def check_results_folder(folder, *, overwrite):
+    """Raise unless the result files can be written into ``folder``.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        An existing writable folder, or one that can be created.
+    overwrite : bool
+        Whether existing result files may be replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
+    if importlib.util.find_spec("matplotlib") is None:
+        raise InvalidParameterError(
+            "simulate: out= writes learning_curves.png, which needs matplotlib: "
+            "pip install matplotlib."
+        )
+    return check_folder(folder, RESULT_FILES, overwrite=overwrite)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 from collections.abc import Iterable
@@ -13,12 +12,11 @@ from scipy import stats
 
 from .._validation import (
     HasMethods,
-    InvalidParameterError,
     validate_parameter_constraints,
     validate_params,
 )
 from ..metrics import learning_curve_auc
-from ._files import atomic_write, check_folder, strict_json
+from ._files import RESULT_FILES, atomic_write, check_results_folder, strict_json
 
 __all__ = [
     "SimulationResult",
@@ -27,9 +25,6 @@ __all__ = [
     "check_results_folder",
     "write_results",
 ]
-
-#: The files ``simulate(out=folder)`` writes into the folder.
-RESULT_FILES = ("results.csv", "results.json", "learning_curves.png")
 
 
 class SimulationResult:
@@ -431,29 +426,6 @@ def _png(result):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight", dpi=120)
     return buffer.getvalue()
-
-
-def check_results_folder(folder, *, overwrite):
-    """Raise unless the result files can be written into ``folder``.
-
-    Parameters
-    ----------
-    folder : str or pathlib.Path
-        An existing writable folder, or one that can be created.
-    overwrite : bool
-        Whether existing result files may be replaced.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder.
-    """
-    if importlib.util.find_spec("matplotlib") is None:
-        raise InvalidParameterError(
-            "simulate: out= writes learning_curves.png, which needs matplotlib: "
-            "pip install matplotlib."
-        )
-    return check_folder(folder, RESULT_FILES, overwrite=overwrite)
 
 
 def write_results(result, folder, *, overwrite=False):
