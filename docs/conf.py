@@ -21,6 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # of an object that moved or was renamed; start from an empty folder so such
 # stale pages cannot break a local build (a clean checkout has none).
 shutil.rmtree(Path(__file__).resolve().parent / "generated", ignore_errors=True)
+# ... and the gallery keeps the pages of examples that were renamed or removed
+_examples = {
+    p.stem for p in (Path(__file__).resolve().parents[1] / "examples").glob("*.py")
+}
+for _stale in (Path(__file__).resolve().parent / "auto_examples").glob("plot_*"):
+    if _stale.name.split(".")[0].removesuffix("_codeobj") not in _examples:
+        if _stale.is_dir():
+            shutil.rmtree(_stale, ignore_errors=True)
+        else:
+            _stale.unlink()
 
 import torch
 

@@ -34,5 +34,5 @@ def test_sphinx_build_passes_with_warnings_as_errors(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     html = tmp_path / "html"
-    assert (html / "auto_examples" / "plot_quickstart.html").exists()
+    assert (html / "auto_examples" / "plot_01_quickstart.html").exists()
     assert (html / "generated" / "skactive.ActiveLearner.html").exists()

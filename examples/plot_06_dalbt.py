@@ -87,7 +87,7 @@ result = simulate(
 # One repeat, a few rounds and a small network: the curves are noisy, and at
 # such small budgets a strategy can well trail its baseline (the cold-start
 # problem). Use ``n_repeats`` (paired repeats, see
-# :ref:`sphx_glr_auto_examples_plot_compare_strategies.py`) before drawing
+# :ref:`sphx_glr_auto_examples_plot_02_compare_strategies.py`) before drawing
 # conclusions.
 
 fig, ax = plt.subplots(figsize=(6, 4))
