@@ -1,0 +1,161 @@
+"""Lazy pools: ArrayFile, ShardedArray, DatasetRows, PoolView, as_pool."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import TensorDataset
+
+from skactive._errors import InvalidParameterError
+from skactive.pools import (
+    ArrayFile,
+    DatasetRows,
+    PoolView,
+    ShardedArray,
+    as_pool,
+    is_lazy_pool,
+)
+
+
+@pytest.fixture
+def npy(tmp_path):
+    X = np.random.default_rng(0).normal(size=(50, 3, 4)).astype(np.float32)
+    path = tmp_path / "pool.npy"
+    np.save(path, X)
+    return X, path
+
+
+def test_array_file_reads_rows_like_the_array(npy):
+    X, path = npy
+    pool = ArrayFile(path)
+    assert pool.shape == X.shape and pool.dtype == X.dtype and len(pool) == 50
+    np.testing.assert_array_equal(pool[3:17], X[3:17])
+    np.testing.assert_array_equal(pool[-1], X[-1])
+    np.testing.assert_array_equal(pool[::7], X[::7])
+    idx = np.array([9, 2, 2, 40, 3, 4, 5, -1])
+    np.testing.assert_array_equal(pool[idx], X[idx])
+    mask = np.zeros(50, bool)
+    mask[[1, 30]] = True
+    np.testing.assert_array_equal(pool[mask], X[mask])
+    np.testing.assert_array_equal(pool[torch.tensor([4, 0])], X[[4, 0]])
+    assert pool[10:5].shape == (0, 3, 4)
+
+
+def test_array_file_refuses_materialising_and_bad_rows(npy):
+    _, path = npy
+    pool = ArrayFile(path)
+    with pytest.raises(TypeError, match="whole pool"):
+        np.asarray(pool)
+    with pytest.raises(IndexError, match="out of range"):
+        pool[[0, 50]]
+    with pytest.raises(IndexError, match="out of range"):
+        pool[50]
+
+
+def test_array_file_from_memmap_and_its_views(tmp_path):
+    path = tmp_path / "raw.bin"
+    X = np.arange(60, dtype=np.float16).reshape(20, 3)
+    X.tofile(path)
+    mm = np.memmap(path, dtype=np.float16, mode="r", shape=(20, 3))
+    pool = ArrayFile(mm)
+    assert pool.dtype == np.float16
+    np.testing.assert_array_equal(pool[:], X)
+    view = ArrayFile(mm[5:9])  # a slice of a memmap starts later in the file
+    np.testing.assert_array_equal(view[:], X[5:9])
+    offset = np.memmap(path, dtype=np.float16, mode="r", shape=(10, 3), offset=6 * 2)
+    np.testing.assert_array_equal(
+        ArrayFile(offset)[:], X.reshape(-1)[6:36].reshape(10, 3)
+    )
+
+
+def test_array_file_pickles_by_path(npy):
+    X, path = npy
+    pool = ArrayFile(path)
+    pool[0]  # opens a handle, which must not travel
+    back = pickle.loads(pickle.dumps(pool))
+    assert len(pickle.dumps(pool)) < 1000
+    np.testing.assert_array_equal(back[[7, 1]], X[[7, 1]])
+
+
+def test_array_file_errors(tmp_path):
+    with pytest.raises(InvalidParameterError, match="no such file"):
+        ArrayFile(tmp_path / "missing.npy")
+    bad = tmp_path / "bad.npy"
+    bad.write_bytes(b"not numpy")
+    with pytest.raises(InvalidParameterError, match="not a .npy file"):
+        ArrayFile(bad)
+    fortran = tmp_path / "f.npy"
+    np.save(fortran, np.asfortranarray(np.zeros((4, 3))))
+    with pytest.raises(InvalidParameterError, match="Fortran"):
+        ArrayFile(fortran)
+    with pytest.raises(InvalidParameterError, match="source must be"):
+        ArrayFile(3)
+    short = tmp_path / "short.npy"
+    np.save(short, np.zeros((100, 8)))
+    with open(short, "r+b") as fh:
+        fh.truncate(os.path.getsize(short) - 64)
+    with pytest.raises(InvalidParameterError, match="truncated"):
+        ArrayFile(short)
+
+
+def test_sharded_array_is_the_concatenation(tmp_path):
+    rng = np.random.default_rng(1)
+    parts = [rng.normal(size=(n, 4)).astype(np.float32) for n in (5, 1, 7)]
+    paths = []
+    for i, p in enumerate(parts):
+        paths.append(tmp_path / f"{i}.npy")
+        np.save(paths[-1], p)
+    X = np.concatenate(parts)
+    pool = ShardedArray(paths)
+    assert pool.shape == (13, 4)
+    np.testing.assert_array_equal(pool[:], X)
+    np.testing.assert_array_equal(pool[4:7], X[4:7])
+    np.testing.assert_array_equal(pool[5], X[5])
+    idx = [12, 0, 5, 6, 5]
+    np.testing.assert_array_equal(pool[idx], X[idx])
+    np.save(tmp_path / "odd.npy", np.zeros((2, 3), np.float32))
+    with pytest.raises(InvalidParameterError, match="same"):
+        ShardedArray([paths[0], tmp_path / "odd.npy"])
+    with pytest.raises(InvalidParameterError, match="non-empty list"):
+        ShardedArray([])
+
+
+def test_dataset_rows_stacks_items_and_ignores_labels():
+    data = torch.arange(24.0).reshape(6, 4)
+    pool = DatasetRows(TensorDataset(data, torch.zeros(6)))
+    assert pool.shape == (6, 4)
+    assert torch.equal(pool[[5, 1]], data[[5, 1]])
+    assert torch.equal(pool[2:4], data[2:4])
+    assert torch.equal(pool[3], data[3])
+    with pytest.raises(InvalidParameterError, match="map-style"):
+        DatasetRows(object())
+
+
+def test_pool_view_flattens_and_reads_through(npy):
+    X, path = npy
+    view = PoolView(ArrayFile(path), [10, 3, 44, 0])
+    assert view.shape == (4, 3, 4)
+    np.testing.assert_array_equal(view[1:3], X[[3, 44]])
+    inner = PoolView(view, [2, 0])
+    assert isinstance(inner.source, ArrayFile)
+    np.testing.assert_array_equal(inner[:], X[[44, 10]])
+    np.testing.assert_array_equal(PoolView(X, [1])[0], X[1])
+    with pytest.raises(InvalidParameterError, match="outside"):
+        PoolView(X, [50])
+
+
+def test_as_pool_and_is_lazy_pool(npy, tmp_path):
+    X, path = npy
+    assert isinstance(as_pool(str(path)), ArrayFile)
+    assert isinstance(as_pool([path, path]), ShardedArray)
+    mm = np.load(path, mmap_mode="r")
+    assert isinstance(as_pool(mm), ArrayFile)
+    assert isinstance(as_pool(TensorDataset(torch.zeros(3, 2))), DatasetRows)
+    assert as_pool(X) is X
+    assert is_lazy_pool(mm) and is_lazy_pool(ArrayFile(path))
+    assert is_lazy_pool(TensorDataset(torch.zeros(3, 2)))
+    assert not is_lazy_pool(X) and not is_lazy_pool(torch.zeros(3))
+    da = pytest.importorskip("dask.array")
+    assert is_lazy_pool(da.zeros((10, 2), chunks=5))
