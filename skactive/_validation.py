@@ -12,7 +12,8 @@ here without importing scikit-learn's private module). A constraint is one of
 * a name: ``"array-like"``, ``"sparse matrix"``, ``"random_state"``
   (int >= 0, :class:`~numpy.random.RandomState` or ``None``), ``"boolean"``
   (``bool`` or numpy bool), ``"device"`` (a str or :class:`torch.device` that
-  torch accepts), ``"tensor"``.
+  torch accepts), ``"tensor"``, ``"path"`` (a non-empty str or
+  :class:`os.PathLike`).
 
 Classes declare ``_parameter_constraints`` (merged along the class hierarchy,
 so a subclass declares only what it adds) and check them at ``fit`` /
@@ -330,6 +331,16 @@ class _Tensors(_Constraint):
         return "a torch.Tensor"
 
 
+class _Paths(_Constraint):
+    def is_satisfied_by(self, value):
+        import os
+
+        return isinstance(value, str | os.PathLike) and str(value) != ""
+
+    def __str__(self):
+        return "a file path (str or os.PathLike)"
+
+
 class _Devices(_Constraint):
     def is_satisfied_by(self, value):
         import torch
@@ -355,6 +366,7 @@ _NAMED = {
     "boolean": _Booleans,
     "device": _Devices,
     "tensor": _Tensors,
+    "path": _Paths,
 }
 
 
@@ -561,6 +573,8 @@ def invalid_values(constraints):
             candidates.append("no-such-device")
         elif isinstance(c, _Booleans):
             candidates.append("yes")
+        elif isinstance(c, _Paths):
+            candidates.append("")
         elif isinstance(c, PositiveInts):
             candidates += [0, (1, 0), "12"] + ([] if c.allow_empty else [()])
     out = []
@@ -721,10 +735,20 @@ def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
       (object) array or a pandas Series: they must be non-empty, and are
       otherwise left to the estimator to validate (a
       :class:`~sklearn.pipeline.Pipeline` with a ``TfidfVectorizer``, say).
-      Lists are returned as lists.
+      Lists are returned as lists;
+    * **lazy pools** (:mod:`skactive.pools`: ``.npy`` files and memmaps,
+      shards, torch datasets, views; dask arrays) -- only their shape is
+      checked (against ``estimator`` too); their values are not read here,
+      so a pool of millions of rows costs nothing to validate. A memmap is
+      returned as an :class:`~skactive.pools.ArrayFile`, a torch dataset as a
+      :class:`~skactive.pools.DatasetRows`.
     """
     if X_pool is None:
         raise InvalidParameterError(f"{name} must be an array of rows, got None.")
+    from ._rows import is_lazy
+
+    if is_lazy(X_pool):
+        return _check_lazy_pool(X_pool, name, allow_nd, estimator)
     if isinstance(X_pool, list | tuple):
         if len(X_pool) == 0:
             raise InvalidParameterError(f"{name} is empty: it has 0 rows.")
@@ -762,6 +786,36 @@ def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
         raise InvalidParameterError(f"{name} must be 2-D, got shape {shape}.")
     if not _all_finite(X_pool, name):
         raise InvalidParameterError(f"{name} contains NaN or infinity.")
+    _check_row_shape(shape, name, estimator)
+    return X_pool
+
+
+def _check_lazy_pool(X_pool, name, allow_nd, estimator):
+    """A lazy pool: its shape is checked, its values are not read.
+
+    A memmap becomes an :class:`~skactive.pools.ArrayFile` (read without the
+    mapping, so the process's memory stays bounded) and a torch ``Dataset`` a
+    :class:`~skactive.pools.DatasetRows`; the rows keep their positions.
+    """
+    from .pools import as_pool
+
+    X_pool = as_pool(X_pool)
+    shape = tuple(int(s) for s in X_pool.shape)
+    if shape[0] == 0:
+        raise InvalidParameterError(f"{name} is empty: it has 0 rows (shape {shape}).")
+    if len(shape) < 2:
+        raise InvalidParameterError(
+            f"{name} must have rows of at least one value (shape (n_rows, ...)), "
+            f"got shape {shape}."
+        )
+    if not allow_nd and len(shape) > 2:
+        raise InvalidParameterError(f"{name} must be 2-D, got shape {shape}.")
+    _check_row_shape(shape, name, estimator)
+    return X_pool
+
+
+def _check_row_shape(shape, name, estimator):
+    """Refuse rows of another shape than ``estimator`` was fitted on."""
     if estimator is not None:
         n_features = getattr(estimator, "n_features_in_", None)
         input_shape = getattr(estimator, "input_shape_", None)
@@ -781,7 +835,6 @@ def check_pool(X_pool, *, name="X_pool", allow_nd=True, estimator=None):
                 f"{name} has {shape[1]} features, but {type(estimator).__name__} "
                 f"was fitted with {n_features} features."
             )
-    return X_pool
 
 
 def check_fitted(estimator, *, name="estimator"):

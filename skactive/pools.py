@@ -37,6 +37,8 @@ __all__ = [
     "ShardedArray",
     "DatasetRows",
     "PoolView",
+    "ConcatRows",
+    "flat_rows",
     "as_pool",
     "is_lazy_pool",
 ]
@@ -226,12 +228,101 @@ class ArrayFile:
         return fd
 
     def __del__(self):
-        fd = getattr(getattr(self, "_local", None), "fd", None)
-        if fd is not None and getattr(self._local, "pid", None) == os.getpid():
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        local = getattr(self, "_local", None)
+        for fd_key, pid_key in (("fd", "pid"), ("wfd", "wpid")):
+            fd = getattr(local, fd_key, None)
+            if fd is not None and getattr(local, pid_key, None) == os.getpid():
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def flat(self):
+        """The same file seen as a 2-D array ``(n_rows, prod(row_shape))``.
+
+        Returns
+        -------
+        ArrayFile
+            A new handle on the same bytes (nothing is read or copied).
+        """
+        out = object.__new__(type(self))
+        out.__setstate__(self.__getstate__())
+        out.row_shape = (int(np.prod(self.row_shape, dtype=np.int64)),)
+        out.shape = (self.shape[0], *out.row_shape)
+        return out
+
+    @classmethod
+    def create(cls, path, shape, dtype):
+        """A new ``.npy`` file of ``shape`` and ``dtype``, to fill with :meth:`write`.
+
+        The file is sized at once (sparsely, where the file system allows)
+        and nothing is mapped: rows written go through ``pwrite``, so filling
+        a file larger than memory keeps the process's memory bounded.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file to create (overwritten if it exists).
+        shape : tuple of int
+            ``(n_rows, *row_shape)``.
+        dtype : str or numpy.dtype
+            The stored dtype.
+
+        Returns
+        -------
+        ArrayFile
+            The new file (its rows read as zeros until written).
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> from skactive.pools import ArrayFile
+        >>> path = os.path.join(tempfile.mkdtemp(), "emb.npy")
+        >>> out = ArrayFile.create(path, (4, 2), "float16")
+        >>> out.write(1, np.ones((2, 2)))
+        >>> np.load(path).tolist()
+        [[0.0, 0.0], [1.0, 1.0], [1.0, 1.0], [0.0, 0.0]]
+        """
+        dtype = np.dtype(dtype)
+        shape = tuple(int(s) for s in shape)
+        header = {
+            "descr": np.lib.format.dtype_to_descr(dtype),
+            "fortran_order": False,
+            "shape": shape,
+        }
+        with open(path, "wb") as fh:
+            np.lib.format.write_array_header_2_0(fh, header)
+            offset = fh.tell()
+            fh.truncate(offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize)
+        return cls(path)
+
+    def write(self, start, rows):
+        """Write ``rows`` (converted to :attr:`dtype`) from row ``start`` on.
+
+        Parameters
+        ----------
+        start : int
+            First row to write.
+        rows : array-like of shape (n, *row_shape)
+            The values.
+        """
+        rows = np.ascontiguousarray(rows, dtype=self.dtype)
+        if tuple(rows.shape[1:]) != self.row_shape or not (
+            0 <= start and start + rows.shape[0] <= self.shape[0]
+        ):
+            raise InvalidParameterError(
+                f"ArrayFile.write: rows of shape {rows.shape} at row {start} do "
+                f"not fit an array of shape {self.shape}."
+            )
+        fd = getattr(self._local, "wfd", None)
+        if fd is None or getattr(self._local, "wpid", None) != os.getpid():
+            fd = os.open(self.path, os.O_WRONLY)
+            self._local.wfd, self._local.wpid = fd, os.getpid()
+        view = memoryview(rows.reshape(-1).view(np.uint8))
+        offset = self.offset + int(start) * self.row_bytes
+        done = 0
+        while done < len(view):
+            done += os.pwrite(fd, view[done:], offset + done)
 
     def __len__(self):
         return self.shape[0]
@@ -529,6 +620,177 @@ class PoolView:
         return f"PoolView({len(self)} of the rows of {self.source!r})"
 
 
+class ConcatRows:
+    """The rows of several pools one after the other, by reference.
+
+    What the learner's labeled rows become when some are in memory (the
+    initial ones) and others are rows of a lazy pool: nothing is copied.
+
+    Parameters
+    ----------
+    parts : list of pools
+        In-memory arrays or lazy pools with the same row shape.
+
+    Attributes
+    ----------
+    parts : list
+        The pools.
+    bounds : ndarray of int64 of shape (n_parts + 1,)
+        First row of each part (and the total).
+    shape : tuple of int
+        ``(total rows, *row shape)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skactive.pools import ConcatRows, PoolView
+    >>> X = np.arange(10).reshape(5, 2)
+    >>> rows = ConcatRows([X[:1], PoolView(X, [4])])
+    >>> rows.shape, rows[:].tolist()
+    ((2, 2), [[0, 1], [8, 9]])
+    """
+
+    __array__ = _refuse_materialising
+
+    def __init__(self, parts):
+        flat = []
+        for p in parts:
+            flat.extend(p.parts if isinstance(p, ConcatRows) else [p])
+        if not flat:
+            raise InvalidParameterError("ConcatRows: parts must not be empty.")
+        shapes = {tuple(p.shape[1:]) for p in flat}
+        if len(shapes) != 1:
+            raise InvalidParameterError(
+                f"ConcatRows: the parts have rows of shapes {sorted(shapes)}; "
+                "they must all be the same."
+            )
+        self.parts = flat
+        self.row_shape = shapes.pop()
+        self.bounds = np.cumsum([0] + [int(p.shape[0]) for p in flat]).astype(np.int64)
+        self.dtype = getattr(flat[0], "dtype", None)
+        self.shape = (int(self.bounds[-1]), *self.row_shape)
+
+    def __len__(self):
+        return self.shape[0]
+
+    @property
+    def ndim(self):
+        """int: Number of dimensions."""
+        return len(self.shape)
+
+    def __getitem__(self, key):
+        from ._rows import take_rows
+
+        kind, *args = _normalise_index(key, self.shape[0])
+        if kind == "row":
+            return self[np.array([args[0]])][0]
+        idx = np.arange(*args, dtype=np.int64) if kind == "slice" else args[0]
+        which = np.searchsorted(self.bounds, idx, side="right") - 1
+        pieces, order = [], []
+        for k in np.unique(which):
+            sel = np.flatnonzero(which == k)
+            pieces.append(take_rows(self.parts[k], idx[sel] - self.bounds[k]))
+            order.append(sel)
+        if not pieces:
+            return take_rows(self.parts[0], np.empty(0, dtype=np.int64))
+        return _stack_in_order(pieces, order, idx.size)
+
+    def __repr__(self):
+        return f"ConcatRows({len(self.parts)} parts, shape={self.shape})"
+
+
+def _stack_in_order(pieces, order, n):
+    """Rows ``pieces[k]`` placed at positions ``order[k]`` of a new container."""
+    torch = sys.modules.get("torch")
+    if torch is not None and any(isinstance(p, torch.Tensor) for p in pieces):
+        pieces = [
+            torch.as_tensor(np.asarray(p)) if not isinstance(p, torch.Tensor) else p
+            for p in pieces
+        ]
+        out = torch.empty((n, *pieces[0].shape[1:]), dtype=pieces[0].dtype)
+        for p, sel in zip(pieces, order, strict=True):
+            out[torch.as_tensor(sel)] = p.to(out.dtype)
+        return out
+    pieces = [np.asarray(p) for p in pieces]
+    out = np.empty((n, *pieces[0].shape[1:]), dtype=np.result_type(*pieces))
+    for p, sel in zip(pieces, order, strict=True):
+        out[sel] = p
+    return out
+
+
+def concat_pools(a, b):
+    """The rows of ``a`` then ``b``, by reference (see :class:`ConcatRows`).
+
+    Two views of the same source make one :class:`PoolView`.
+    """
+    if isinstance(a, PoolView) and isinstance(b, PoolView) and a.source is b.source:
+        return PoolView(a.source, np.concatenate([a.indices, b.indices]))
+    return ConcatRows([a, b])
+
+
+class _FlatRows:
+    """Rows of a lazy pool flattened to 1-D, read on demand (see :func:`flat_rows`)."""
+
+    __array__ = _refuse_materialising
+
+    def __init__(self, source):
+        self.source = source
+        self.dtype = getattr(source, "dtype", None)
+        self.row_shape = (int(np.prod(source.shape[1:], dtype=np.int64)),)
+        self.shape = (int(source.shape[0]), *self.row_shape)
+        self.ndim = 2
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        from ._rows import take_rows
+
+        kind, *args = _normalise_index(key, self.shape[0])
+        if kind == "row":
+            return np.asarray(take_rows(self.source, [args[0]])).reshape(-1)
+        idx = np.arange(*args, dtype=np.int64) if kind == "slice" else args[0]
+        rows = np.asarray(take_rows(self.source, idx))
+        return rows.reshape(rows.shape[0], -1)
+
+    def __repr__(self):
+        return f"flat_rows({self.source!r})"
+
+
+def flat_rows(X):
+    """The rows of a lazy pool as a 2-D lazy pool (images flattened), unread.
+
+    Parameters
+    ----------
+    X : lazy pool
+        Any pool of :mod:`skactive.pools`, a memmap or a dask array.
+
+    Returns
+    -------
+    pool
+        ``X`` itself when 2-D; the same file seen as 2-D for an
+        :class:`ArrayFile` (:meth:`ArrayFile.flat`); a view that flattens
+        the rows it reads otherwise (a dask array is reshaped lazily).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skactive.pools import ArrayFile, flat_rows
+    >>> path = os.path.join(tempfile.mkdtemp(), "img.npy")
+    >>> np.save(path, np.zeros((5, 3, 4, 4), dtype=np.uint8))
+    >>> flat_rows(ArrayFile(path)).shape
+    (5, 48)
+    """
+    X = as_pool(X)
+    if len(X.shape) == 2:
+        return X
+    if isinstance(X, ArrayFile):
+        return X.flat()
+    if _is_dask_array(X):
+        return X.reshape(X.shape[0], -1)
+    return _FlatRows(X)
+
+
 def _is_dask_array(X):
     da = sys.modules.get("dask.array")
     return da is not None and isinstance(X, da.Array)
@@ -539,7 +801,7 @@ def _is_torch_dataset(X):
     return torch_data is not None and isinstance(X, torch_data.Dataset)
 
 
-_LAZY = (ArrayFile, ShardedArray, DatasetRows, PoolView)
+_LAZY = (ArrayFile, ShardedArray, DatasetRows, PoolView, ConcatRows, _FlatRows)
 
 
 def is_lazy_pool(X):

@@ -159,3 +159,88 @@ def test_as_pool_and_is_lazy_pool(npy, tmp_path):
     assert not is_lazy_pool(X) and not is_lazy_pool(torch.zeros(3))
     da = pytest.importorskip("dask.array")
     assert is_lazy_pool(da.zeros((10, 2), chunks=5))
+
+
+def test_array_file_create_write_and_flat(tmp_path):
+    path = tmp_path / "out.npy"
+    out = ArrayFile.create(path, (5, 2, 3), "float16")
+    block = np.arange(12, dtype=np.float32).reshape(2, 2, 3)
+    out.write(3, block)
+    back = np.load(path)
+    assert back.dtype == np.float16 and back.shape == (5, 2, 3)
+    np.testing.assert_array_equal(back[3:], block)
+    assert not back[:3].any()
+    flat = out.flat()
+    assert flat.shape == (5, 6) and flat.path == out.path
+    np.testing.assert_array_equal(flat[3:], block.reshape(2, 6))
+    with pytest.raises(InvalidParameterError, match="do not fit"):
+        out.write(4, block)
+    with pytest.raises(InvalidParameterError, match="do not fit"):
+        out.write(0, np.zeros((1, 6)))
+
+
+def test_concat_rows_and_concat_pools(npy):
+    from skactive.pools import ConcatRows, concat_pools
+
+    X, path = npy
+    pool = ArrayFile(path)
+    a, b = PoolView(pool, [3, 1]), PoolView(pool, [7])
+    merged = concat_pools(a, b)
+    assert isinstance(merged, PoolView) and merged.indices.tolist() == [3, 1, 7]
+    mixed = concat_pools(X[:2], a)
+    assert isinstance(mixed, ConcatRows) and mixed.shape == (4, 3, 4)
+    np.testing.assert_array_equal(mixed[:], X[[0, 1, 3, 1]])
+    np.testing.assert_array_equal(mixed[[3, 0]], X[[1, 0]])
+    np.testing.assert_array_equal(mixed[2], X[3])
+    nested = ConcatRows([mixed, b])
+    assert len(nested.parts) == 3 and nested.shape[0] == 5
+    with pytest.raises(InvalidParameterError, match="same"):
+        ConcatRows([X, np.zeros((2, 5))])
+    with pytest.raises(TypeError, match="whole pool"):
+        np.asarray(mixed)
+
+
+def test_flat_rows(npy):
+    from skactive.pools import flat_rows
+
+    X, path = npy
+    flat = flat_rows(PoolView(ArrayFile(path), [4, 2]))
+    assert flat.shape == (2, 12)
+    np.testing.assert_array_equal(flat[:], X[[4, 2]].reshape(2, 12))
+    np.testing.assert_array_equal(flat[1], X[2].reshape(-1))
+    assert flat_rows(ArrayFile(path)).shape == (50, 12)
+    two_d = ArrayFile(path).flat()
+    assert flat_rows(two_d) is two_d
+    da = pytest.importorskip("dask.array")
+    assert flat_rows(da.zeros((4, 2, 3), chunks=2)).shape == (4, 6)
+
+
+def test_check_pool_checks_the_shape_of_a_lazy_pool_only(npy, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from skactive._validation import check_pool
+
+    X, path = npy
+    mm = np.load(path, mmap_mode="r")
+    checked = check_pool(mm)
+    assert isinstance(checked, ArrayFile) and checked.shape == X.shape
+    with pytest.raises(InvalidParameterError, match="must be 2-D"):
+        check_pool(ArrayFile(path), allow_nd=False)
+    clf = LogisticRegression().fit(
+        np.random.default_rng(0).normal(size=(20, 5)), np.arange(20) % 2
+    )
+    with pytest.raises(InvalidParameterError, match="12 features.*5 features"):
+        check_pool(ArrayFile(path).flat(), estimator=clf)
+    np.save(tmp_path / "empty.npy", np.zeros((0, 3)))
+    with pytest.raises(InvalidParameterError, match="empty"):
+        check_pool(ArrayFile(tmp_path / "empty.npy"))
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    with pytest.raises(InvalidParameterError, match="at least one value"):
+        check_pool(ArrayFile(tmp_path / "one.npy"))
+    # values are not read: a NaN in a lazy pool passes the check
+    bad = X.copy()
+    bad[3, 0, 0] = np.nan
+    np.save(tmp_path / "nan.npy", bad)
+    assert check_pool(ArrayFile(tmp_path / "nan.npy")).shape == X.shape
+    ds = TensorDataset(torch.zeros(4, 2))
+    assert isinstance(check_pool(ds), DatasetRows)
