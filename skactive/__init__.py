@@ -26,6 +26,7 @@ _LAZY = {
     "least_confidence_sampling": "strategies",
     "margin_sampling": "strategies",
     "entropy_sampling": "strategies",
+    "shared_inference": "_cache",
 }
 
 # Subpackages reachable as attributes after a bare ``import skactive``, as
@@ -40,6 +41,7 @@ _SUBMODULES = (
     "losses",
     "metrics",
     "nets",
+    "pools",
     "representation",
     "scores",
     "selection",
@@ -47,6 +49,7 @@ _SUBMODULES = (
 )
 
 if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ._cache import shared_inference
     from .learner import (
         UNLABELED,
         ActiveLearner,
@@ -78,6 +81,7 @@ __all__ = [
     "least_confidence_sampling",
     "margin_sampling",
     "entropy_sampling",
+    "shared_inference",
 ]
 
 

@@ -20,6 +20,8 @@ Row chunks come from :func:`skactive._rows.row_chunks`, seeds from
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import inspect
 import numbers
 from typing import NamedTuple
@@ -31,8 +33,9 @@ from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
+from ._cache import active_cache
 from ._random import SEED_MOD, forked_torch_rng, seed_from_random_state
-from ._rows import n_rows, row_chunks
+from ._rows import is_lazy, n_rows, row_chunks, slice_rows
 from ._validation import (
     HasMethods,
     Interval,
@@ -53,6 +56,7 @@ __all__ = [
     "input_shape",
     "transform_pool",
     "is_skorch_net",
+    "pool_offset",
     "DEFAULT_CHUNK_ROWS",
     "DEFAULT_MC_CHUNK_ROWS",
 ]
@@ -78,9 +82,11 @@ def _is_skactive_net(model) -> bool:
 
 
 def _chunked(fn, X, batch_size, n_jobs):
-    """``fn`` over row chunks of ``X``, concatenated; chunks in parallel with joblib.
+    """``fn`` over row chunks of ``X``, written into one preallocated array.
 
-    Parallel chunks run under whatever joblib backend is active, so
+    Chunks of a lazy pool are read one at a time (with ``n_jobs``, a few at
+    a time); only the per-row outputs are kept. Parallel chunks run under
+    whatever joblib backend is active, so
     ``with joblib.parallel_config(backend="dask"): ...`` spreads them over a
     Dask cluster.
     """
@@ -89,14 +95,34 @@ def _chunked(fn, X, batch_size, n_jobs):
         raise InvalidParameterError(
             f"batch_size must be a positive integer, got {batch_size}."
         )
-    chunks = [rows for _, _, rows in row_chunks(X, step)]
-    if len(chunks) == 1:
-        return np.asarray(fn(chunks[0]))
+    n = n_rows(X)
+    if n <= step and not is_lazy(X):
+        return np.asarray(fn(X))
+    out = None
+
+    def put(start, part):
+        nonlocal out
+        part = np.asarray(part)
+        if out is None:
+            out = np.empty((n, *part.shape[1:]), dtype=part.dtype)
+        out[start : start + part.shape[0]] = part
+
     if n_jobs is None or n_jobs == 1:
-        parts = [np.asarray(fn(rows)) for rows in chunks]
-    else:
-        parts = Parallel(n_jobs=n_jobs)(delayed(fn)(rows) for rows in chunks)
-    return np.concatenate([np.asarray(p) for p in parts], axis=0)
+        for start, _, rows in row_chunks(X, step):
+            put(start, fn(rows))
+        return out
+    bounds = [(s, min(s + step, n)) for s in range(0, n, step)]
+    # the pool is read by the workers' tasks, chunk by chunk, as they run
+    parts = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_apply_to_rows)(fn, X, s, e) for s, e in bounds
+    )
+    for (s, _), part in zip(bounds, parts, strict=True):
+        put(s, part)
+    return out
+
+
+def _apply_to_rows(fn, X, start, stop):
+    return fn(slice_rows(X, start, stop))
 
 
 def predict_proba_pool(estimator, X, *, batch_size=None, n_jobs=None):
@@ -122,13 +148,45 @@ def predict_proba_pool(estimator, X, *, batch_size=None, n_jobs=None):
     proba : ndarray of shape (n_samples, n_classes)
     """
     check_has_method(estimator, "predict_proba", purpose="this query strategy")
+    cache = active_cache()
+    if cache is not None:
+        entry = cache.entry(estimator, X)
+        if "proba" not in entry:
+            if _is_skactive_net(estimator):  # both from one pass
+                _shared_net_pass(cache, entry, estimator, X)
+            else:
+                cache.n_passes_ += 1
+                entry["proba"] = _proba(estimator, X, batch_size, n_jobs)
+        return entry["proba"]
+    return _proba(estimator, X, batch_size, n_jobs)
+
+
+def _proba(estimator, X, batch_size, n_jobs):
     if is_skorch_net(estimator):
         return np.asarray(estimator.predict_proba(X))
     return _chunked(estimator.predict_proba, X, batch_size, n_jobs)
 
 
+def _shared_net_pass(cache, entry, net, X):
+    """Probabilities and embeddings of a skactive net, from one pass, kept."""
+    cache.n_passes_ += 1
+    entry["proba"], entry["embedding"] = net.predict_proba_with_embedding(
+        X,
+        embedding_dtype=cache.embedding_dtype,
+        embedding_file=cache.embedding_file(),
+    )
+
+
 def _rows_as_features(X):
-    """Rows of ``X`` as a 2-D matrix (images flattened; sparse kept sparse)."""
+    """Rows of ``X`` as a 2-D matrix (images flattened; sparse kept sparse).
+
+    A lazy pool stays lazy (flattened without reading it): the selectors
+    read it in blocks.
+    """
+    if is_lazy(X):
+        from .pools import flat_rows
+
+        return flat_rows(X)
     if sp.issparse(X):
         return X.tocsr()
     if isinstance(X, torch.Tensor):
@@ -139,6 +197,20 @@ def _rows_as_features(X):
     return X.reshape(X.shape[0], -1)
 
 
+def _in_memory(rows, lazy):
+    """``rows`` read into an array, unless ``lazy`` or already in memory."""
+    if lazy or not is_lazy(rows):
+        return rows
+    n = n_rows(rows)
+    out = None
+    for start, stop, block in row_chunks(rows, DEFAULT_CHUNK_ROWS):
+        block = np.asarray(block)
+        if out is None:
+            out = np.empty((n, *block.shape[1:]), dtype=block.dtype)
+        out[start:stop] = block
+    return out
+
+
 def embed_pool(
     estimator,
     X,
@@ -147,6 +219,7 @@ def embed_pool(
     batch_size=None,
     n_jobs=None,
     keep_sparse=False,
+    lazy=False,
 ):
     """Embeddings of every row of ``X`` (and probabilities, from the same pass).
 
@@ -168,6 +241,12 @@ def embed_pool(
     keep_sparse : bool, default=False
         Return sparse features (a sparse pool, or a pipeline whose transforms
         produce sparse rows) as a CSR matrix instead of densifying them.
+    lazy : bool, default=False
+        Embeddings that are read on demand -- the rows of a lazy pool used
+        as features, a net's embeddings written to a file (see
+        :class:`skactive.shared_inference`) -- are returned as they are,
+        for the selectors of :mod:`skactive.selection`, which read them in
+        blocks. ``False``: they are read into an array.
 
     Returns
     -------
@@ -176,18 +255,27 @@ def embed_pool(
     embedding : ndarray or sparse matrix of shape (n_samples, n_features_embedding)
     """
     if _is_skactive_net(estimator):
+        cache = active_cache()
+        if cache is not None:
+            entry = cache.entry(estimator, X)
+            if "embedding" not in entry:
+                _shared_net_pass(cache, entry, estimator, X)
+            emb = _in_memory(entry["embedding"], lazy)
+            return (entry["proba"], emb) if return_proba else emb
         if return_proba:
             return estimator.predict_proba_with_embedding(X)
         return estimator.embed(X)
     if callable(getattr(estimator, "embed", None)):
-        emb = np.asarray(estimator.embed(X))
+        emb = estimator.embed(X)
+        emb = emb if is_lazy(emb) else np.asarray(emb)
     elif isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
         emb = _chunked_features(estimator[:-1].transform, X, batch_size, n_jobs)
     else:
         emb = _rows_as_features(X)
+    emb = _in_memory(emb, lazy)
     if sp.issparse(emb) and not keep_sparse:
         emb = emb.toarray()
-    if not sp.issparse(emb):
+    if not sp.issparse(emb) and not is_lazy(emb):
         emb = np.asarray(emb)
         if not np.issubdtype(emb.dtype, np.floating):
             emb = emb.astype(np.float32)
@@ -265,6 +353,26 @@ def _has_torch_module(model):
     )
 
 
+_ROW_OFFSET = contextvars.ContextVar("skactive_pool_row_offset", default=0)
+
+
+@contextlib.contextmanager
+def pool_offset(start):
+    """Treat the rows passed inside as rows ``start, start + 1, ...`` of a pool.
+
+    Per-chunk seeds (:func:`iter_mc_samples`) are derived from the global
+    position of the chunk, so scoring a block of a pool where it lives (a
+    Dask worker, see :mod:`skactive.distributed`) draws the same dropout
+    masks as scoring the whole pool in one process. ``start`` must be a
+    multiple of the chunk size (:data:`DEFAULT_MC_CHUNK_ROWS`).
+    """
+    token = _ROW_OFFSET.set(int(start))
+    try:
+        yield
+    finally:
+        _ROW_OFFSET.reset(token)
+
+
 def iter_mc_samples(
     model,
     X,
@@ -321,7 +429,13 @@ def iter_mc_samples(
             f"{type(model).__name__}.predict_proba_samples takes no dropout_layers; "
             "leave dropout_layers=None."
         )
-    for i, (_, _, Xc) in enumerate(row_chunks(X, step)):
+    offset = _ROW_OFFSET.get()
+    if offset % step:
+        raise InvalidParameterError(
+            f"rows from {offset} on: blocks of a pool scored apart must start at "
+            f"a multiple of chunk_rows={step} to draw the masks of one call."
+        )
+    for i, (_, _, Xc) in enumerate(row_chunks(X, step), start=offset // step):
         if seeded:
             P = method(
                 Xc, n_samples=n_samples, random_state=(base + i) % SEED_MOD, **extra
@@ -571,14 +685,20 @@ def transform_pool(transformer, X):
     ----------
     transformer : fitted transformer
         A representation learner or any scikit-learn transformer.
-    X : array-like of shape (n, ...)
+    X : array-like or lazy pool of shape (n, ...)
+        A lazy pool is transformed in blocks of :data:`DEFAULT_CHUNK_ROWS`.
 
     Returns
     -------
     ndarray of shape (n, n_features)
     """
-    emb = transformer.transform(X)
-    emb = np.asarray(emb.detach().cpu() if hasattr(emb, "detach") else emb)
+
+    def transform(rows):
+        out = transformer.transform(rows)
+        return np.asarray(out.detach().cpu() if hasattr(out, "detach") else out)
+
+    # a lazy pool is transformed block by block (only the output is kept)
+    emb = _chunked(transform, X, None, None) if is_lazy(X) else transform(X)
     if emb.ndim != 2 or emb.shape[0] != n_rows(X):
         raise InvalidParameterError(
             f"{type(transformer).__name__}.transform returned shape {emb.shape}; "

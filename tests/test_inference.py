@@ -217,3 +217,26 @@ def test_every_net_inference_method_goes_through_the_funnel():
         assert "module_(" not in source, name
     loop = inspect.getsource(DeepClassifier._forward_passes)
     assert "get_iterator" in loop and "evaluation_step" in loop
+
+
+def test_blocks_scored_apart_draw_the_masks_of_one_call():
+    from sklearn.datasets import load_digits
+
+    from skactive._inference import mc_samples, pool_offset
+    from skactive.nets import MLP, DeepClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    net = DeepClassifier(MLP, max_epochs=1, random_state=0).fit(X[:100], y[:100])
+    whole = mc_samples(net, X, 3, random_state=7, chunk_rows=200)
+    parts = []
+    for start in range(0, len(X), 600):
+        with pool_offset(start):
+            parts.append(
+                mc_samples(
+                    net, X[start : start + 600], 3, random_state=7, chunk_rows=200
+                )
+            )
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), whole)
+    with pool_offset(100), pytest.raises(InvalidParameterError, match="multiple"):
+        mc_samples(net, X[100:300], 3, random_state=7, chunk_rows=200)

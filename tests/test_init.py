@@ -28,6 +28,7 @@ PUBLIC = [
     "least_confidence_sampling",
     "margin_sampling",
     "entropy_sampling",
+    "shared_inference",
 ]
 
 
@@ -77,7 +78,7 @@ def test_a_public_name_imports_what_it_needs():
     assert run_python(code) == "skactive.learner True"
 
 
-def test_all_is_unchanged_and_every_name_resolves():
+def test_all_lists_the_public_names_and_every_name_resolves():
     assert skactive.__all__ == PUBLIC
     from skactive.learner import ActiveLearner
     from skactive.strategies import UncertaintySampling
