@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags
 
 from ._inference import is_skorch_net
-from ._rows import concat_rows, n_rows, row_shape, take_rows
+from ._rows import concat_rows, is_lazy, n_rows, row_shape, subset_rows, take_rows
 from ._validation import (
     UNLABELED,
     HasMethods,
@@ -154,7 +154,15 @@ class ActiveLearner(_ModalActiveLearner):
       ``X_pool`` queries it, :meth:`label` moves labeled rows out of it, and
       estimators that learn from unlabeled rows (see
       :func:`learns_from_unlabeled`) are fitted on the labeled rows plus the
-      pool with ``y = -1``.
+      pool with ``y = -1``;
+    * **lazy pools** (:mod:`skactive.pools`: a ``.npy`` file or memmap, shards,
+      a torch dataset such as ``ImageFolder``, a dask array) are held by
+      index, never copied: :attr:`X_pool` and :attr:`X_training` become
+      :class:`~skactive.pools.PoolView` objects of the same source
+      (``learner.X_pool.indices`` are the source rows still unlabeled), a
+      skorch net trains on the labeled rows read from the source batch by
+      batch, and a scikit-learn estimator on the labeled rows read into
+      memory.
 
     Parameters
     ----------
@@ -313,7 +321,9 @@ class ActiveLearner(_ModalActiveLearner):
         self : ActiveLearner
         """
         if X_pool is not None:
-            check_pool(X_pool, name="X_pool", estimator=self.estimator)
+            checked = check_pool(X_pool, name="X_pool", estimator=self.estimator)
+            if is_lazy(checked):  # a memmap read as a file, a dataset as rows
+                X_pool = checked
         self.X_pool = X_pool
         return self
 
@@ -385,7 +395,15 @@ class ActiveLearner(_ModalActiveLearner):
 
     def _bootstrap(self, X, y):
         idx = self._rng.choice(n_rows(X), n_rows(X), replace=True)
-        return take_rows(X, idx), np.asarray(y)[idx]
+        return subset_rows(X, idx), np.asarray(y)[idx]
+
+    def _fit_estimator(self, X, y, *, partial=False, **fit_kwargs):
+        """``fit`` (``partial_fit``) the estimator; rows of a lazy pool are
+        read for estimators that take arrays only (skorch nets stream them)."""
+        if is_lazy(X) and not is_skorch_net(self.estimator):
+            X = take_rows(X, np.arange(n_rows(X)))
+        method = self.estimator.partial_fit if partial else self.estimator.fit
+        return method(X, y, **fit_kwargs)
 
     def _require_estimator(self):
         if self.estimator is None:
@@ -421,7 +439,7 @@ class ActiveLearner(_ModalActiveLearner):
             X, y = self._bootstrap(X, y)
         X, y = self._with_pool(X, y)
         self._sync_recorder()
-        self.estimator.fit(X, y, **fit_kwargs)
+        self._fit_estimator(X, y, **fit_kwargs)
         return self
 
     def _fit_on_new(self, X, y, bootstrap=False, **fit_kwargs):
@@ -446,7 +464,7 @@ class ActiveLearner(_ModalActiveLearner):
             X, y = self._bootstrap(X, y)
         X, y = self._with_pool(X, y)
         self._sync_recorder()
-        estimator.fit(X, y, **fit_kwargs)
+        self._fit_estimator(X, y, **fit_kwargs)
         return self
 
     def fit(self, X, y, bootstrap=False, **fit_kwargs):
@@ -519,11 +537,12 @@ class ActiveLearner(_ModalActiveLearner):
                 "set_pool() first, or use teach(X, y)."
             )
         indices = _check_indices(indices, n_rows(self.X_pool), "indices")
-        X = take_rows(self.X_pool, indices)
+        # rows of a lazy pool stay where they are: the learner keeps views
+        X = subset_rows(self.X_pool, indices)
         y = _check_labels(y, len(indices))
         keep = np.ones(n_rows(self.X_pool), dtype=bool)
         keep[indices] = False
-        remaining = take_rows(self.X_pool, np.flatnonzero(keep))
+        remaining = subset_rows(self.X_pool, np.flatnonzero(keep))
         previous = self.X_pool
         self.X_pool = remaining
         try:
@@ -833,9 +852,9 @@ class DeepActiveLearner(ActiveLearner):
                     f"which {type(self.estimator).__name__} lacks; pass "
                     "warm_start=False to train from scratch."
                 )
-            self.estimator.partial_fit(X, y, **fit_kwargs)
+            self._fit_estimator(X, y, partial=True, **fit_kwargs)
         else:
-            self.estimator.fit(X, y, **fit_kwargs)
+            self._fit_estimator(X, y, **fit_kwargs)
 
     def _record_labels(self, y):
         last = self.history_[-1] if self.history_ else None

@@ -35,9 +35,16 @@ def _noise(x, generator=None):
     return x + 0.1 * torch.randn(x.shape, generator=generator)
 
 
-def compute():
-    """``{name: [indices...]}`` for every strategy and selector."""
+def compute(pool=None):
+    """``{name: [indices...]}`` for every strategy and selector.
+
+    ``pool(array)`` is what the strategies and selectors get instead of each
+    pool array (``None``: the arrays themselves): ``tests/test_lazy_pools.py``
+    passes the same rows as ``.npy`` files, views, datasets and dask arrays.
+    The labeled rows and the models stay in memory.
+    """
     torch.set_num_threads(1)
+    P_ = (lambda a: a) if pool is None else pool
     from skactive import ActiveLearner
     from skactive import diversity as div
     from skactive.nets import MLP, DeepClassifier, ISDAClassifier, SmallCNN
@@ -72,7 +79,8 @@ def compute():
 
     flat, images, y = _data()
     lab, pool = slice(0, 60), slice(60, 360)
-    Xl, yl, Xp = flat[lab], y[lab], flat[pool]
+    Xl, yl, Xp_array = flat[lab], y[lab], flat[pool]
+    Xp, Xp120, Ip = P_(Xp_array), P_(Xp_array[:120]), P_(images[pool])
     out = {}
 
     def put(name, idx):
@@ -105,14 +113,12 @@ def compute():
             f"{name}/chunked",
             cls(n_samples=5, batch_size=64, random_state=0)(net, Xp, N),
         )
-    put("batchbald", BatchBALD(n_samples=5, random_state=0)(net, Xp[:120], N))
+    put("batchbald", BatchBALD(n_samples=5, random_state=0)(net, Xp120, N))
     put(
         "batchbald/inconsistent",
-        BatchBALD(n_samples=5, consistent_dropout=False, random_state=0)(
-            net, Xp[:120], N
-        ),
+        BatchBALD(n_samples=5, consistent_dropout=False, random_state=0)(net, Xp120, N),
     )
-    P = consistent_mc_dropout(net, Xp[:120], 5, random_state=0)
+    P = consistent_mc_dropout(net, Xp120, 5, random_state=0)
     put("consistent_mc_dropout/argmax", P.mean(0).argmax(1)[:20])
     put("batchbald_select", batchbald_select(P, N, random_state=0)[0])
     put(
@@ -146,12 +152,12 @@ def compute():
     )
     put(
         "consistency/cnn",
-        Consistency(n_augmentations=3, random_state=0)(cnn, images[pool], N),
+        Consistency(n_augmentations=3, random_state=0)(cnn, Ip, N),
     )
     put(
         "consistency_embedding/cnn",
         ConsistencyEmbedding(n_augmentations=3, random_state=0)(
-            cnn, images[pool], N, X_labeled=images[lab]
+            cnn, Ip, N, X_labeled=images[lab]
         ),
     )
     put("epmcm/isda", EPMCM(random_state=0)(isda, Xp, N))
@@ -163,13 +169,13 @@ def compute():
         MLP,
         max_epochs=4,
         random_state=0,
-        callbacks=[("recorder", PredictionRecorder(Xp))],
+        callbacks=[("recorder", PredictionRecorder(Xp_array))],
     ).fit(Xl, yl)
-    put("label_dispersion", LabelDispersion(random_state=0)(rec, Xp, N))
+    put("label_dispersion", LabelDispersion(random_state=0)(rec, Xp_array, N))
 
     from sklearn.preprocessing import StandardScaler
 
-    scaler = StandardScaler().fit(Xp)
+    scaler = StandardScaler().fit(Xp_array)
     put(
         "initial_selection",
         InitialSelection(scaler, temperature=0.5, random_state=0)(None, Xp, N),
@@ -187,7 +193,8 @@ def compute():
 
     # selectors on fixed arrays
     rs = np.random.RandomState(0)
-    E = rs.normal(size=(400, 16)).astype(np.float32)
+    E_array = rs.normal(size=(400, 16)).astype(np.float32)
+    E = P_(E_array)
     L = rs.normal(size=(10, 16)).astype(np.float32)
     proba = rs.dirichlet(np.ones(6), size=400)
     put("top_k", top_k(rs.normal(size=400), N, random_state=0))
@@ -199,7 +206,7 @@ def compute():
             div.diversity_sampling(E, 20, labeled=L, temperature=T, random_state=0),
         )
     put("badge_sampling", div.badge_sampling(proba, E, 20, random_state=0))
-    centers, _ = div.weighted_kmeans(E, 5, random_state=0)
+    centers, _ = div.weighted_kmeans(E_array, 5, random_state=0)
     put("weighted_kmeans/nearest", div.nearest_to_centers(E, centers))
     put("typiclust_sampling", div.typiclust_sampling(E, 8, labeled=L, random_state=0))
     put(

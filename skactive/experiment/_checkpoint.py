@@ -56,9 +56,29 @@ _BATCH = ("class_distance", "diversity")
 
 
 def fingerprint(array):
-    """A short sha256 of an array's shape, dtype and bytes."""
-    a = np.ascontiguousarray(np.asarray(array))
+    """A short sha256 of an array's shape, dtype and bytes.
+
+    A lazy pool is hashed block by block (its bytes, never all in memory);
+    a torch dataset, whose items may be drawn at random (augmentations), by
+    its type, length and its ``samples`` (an ``ImageFolder``'s files and
+    labels) when it has them.
+    """
+    from .._rows import is_lazy, row_chunks
+    from ..pools import DatasetRows, as_pool
+
     h = hashlib.sha256()
+    if is_lazy(array):
+        pool = as_pool(array)
+        if isinstance(pool, DatasetRows):
+            ds = pool.dataset
+            samples = getattr(ds, "samples", None)
+            h.update(repr((type(ds).__qualname__, len(ds), samples)).encode())
+            return h.hexdigest()[:16]
+        h.update(str((tuple(pool.shape), np.dtype(pool.dtype).str)).encode())
+        for _, _, block in row_chunks(pool, 16384):
+            h.update(np.ascontiguousarray(block).tobytes())
+        return h.hexdigest()[:16]
+    a = np.ascontiguousarray(np.asarray(array))
     h.update(str((a.shape, a.dtype.str)).encode())
     h.update(a.tobytes())
     return h.hexdigest()[:16]

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .._inference import embed_pool
 from .._random import seed_from_random_state
-from .._rows import n_rows, take_rows
+from .._rows import n_rows, subset_rows, take_rows
 from .._validation import (
     HasMethods,
     Interval,
@@ -263,7 +263,8 @@ class _Run:
             y_training=self.y[labeled],
             # a learner cannot hold an empty pool: once every row is labeled
             # it holds none, which fits the same (no rows labeled -1)
-            X_pool=take_rows(self.X, unlabeled) if unlabeled.size else None,
+            # (of a lazy pool, a view: nothing is read)
+            X_pool=subset_rows(self.X, unlabeled) if unlabeled.size else None,
         )
         return learner, unlabeled
 

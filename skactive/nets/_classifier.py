@@ -15,16 +15,18 @@ from skorch import NeuralNetClassifier
 from skorch.utils import to_tensor
 
 from .._random import forked_torch_rng, seed_from_random_state
+from .._rows import is_lazy, take_rows
 from .._validation import (
     Interval,
     InvalidParameterError,
     Options,
     StrOptions,
+    check_pool,
     validate_estimator_params,
     validate_parameter,
 )
 from ._hooks import layer_input, mc_dropout, select_dropout_layers
-from ._inputs import _transform_accepts_generator, to_float_tensor
+from ._inputs import _PoolDataset, _transform_accepts_generator, to_float_tensor
 from .modules import accepted_kwargs
 
 __all__ = ["DeepClassifier", "to_float_tensor"]
@@ -32,6 +34,28 @@ __all__ = ["DeepClassifier", "to_float_tensor"]
 
 def _first_output(out):
     return out[0] if isinstance(out, tuple | list) else out
+
+
+_EMBEDDING_DTYPES = {"float32", "float16"}
+
+
+class _FileRows:
+    """Rows written into a new ``.npy`` file as they come (see ``ArrayFile``)."""
+
+    def __init__(self, shape, dtype, path):
+        from ..pools import ArrayFile
+
+        self.result = ArrayFile.create(path, shape, dtype)
+
+    def __setitem__(self, key, values):
+        self.result.write(key.start, values)
+
+
+def _embedding_rows(shape, dtype, path):
+    """Where the embeddings of a pass go: an array, or a file written in blocks."""
+    if path is None:
+        return np.empty(shape, dtype=dtype)
+    return _FileRows(shape, dtype, path)
 
 
 class DeepClassifier(NeuralNetClassifier):
@@ -196,10 +220,16 @@ class DeepClassifier(NeuralNetClassifier):
 
     # ------------------------------------------------------------------ data
     def _check_X(self, X, *, reset):
-        """Validate inputs; record (reset=True) or check the row shape."""
+        """Validate inputs; record (reset=True) or check the row shape.
+
+        A lazy pool (:mod:`skactive.pools`, a memmap, a dask array) is
+        checked by its shape only and streamed later (:meth:`get_dataset`).
+        """
         if isinstance(X, torch.utils.data.Dataset) and not reset:
             return X  # skorch datasets (e.g. validation subsets) pass through
-        if sp.issparse(X):
+        if is_lazy(X):
+            X = check_pool(X, name="X")
+        elif sp.issparse(X):
             raise TypeError(
                 f"{type(self).__name__} does not accept sparse input; convert "
                 "it with X.toarray()."
@@ -217,13 +247,13 @@ class DeepClassifier(NeuralNetClassifier):
                 raise ValueError("Complex data not supported.")
             if X.is_floating_point() and not bool(torch.isfinite(X).all()):
                 raise ValueError("Input X contains NaN or infinity.")
-        else:
+        elif not is_lazy(X):
             X = check_array(
                 X, allow_nd=True, dtype=None, ensure_all_finite=True, input_name="X"
             )
             if X.dtype == object:
                 X = X.astype(np.float32)
-        shape = tuple(X.shape[1:])
+        shape = tuple(int(s) for s in X.shape[1:])
         if reset:
             self.input_shape_ = shape
             if len(shape) == 1:
@@ -243,6 +273,56 @@ class DeepClassifier(NeuralNetClassifier):
                     f"fitted on rows of shape {tuple(expected)}."
                 )
         return X
+
+    def get_dataset(self, X, y=None):
+        """skorch's dataset of ``X, y``; a lazy pool is streamed, never read whole.
+
+        Parameters
+        ----------
+        X : validated input rows, a lazy pool or a torch Dataset
+            A torch Dataset (skorch's own, a validation subset) is returned
+            as it is, as skorch does.
+        y : array-like or None
+            Encoded labels.
+
+        Returns
+        -------
+        torch.utils.data.Dataset
+        """
+        if is_lazy(X) and not isinstance(X, torch.utils.data.Dataset):
+            return _PoolDataset(X, y)
+        return super().get_dataset(X, y)
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's ``DataLoader``; pinned memory for a lazy pool on CUDA.
+
+        Rows read from disk (:class:`~skactive.pools.ArrayFile`, datasets)
+        are copied to the GPU from pinned memory unless the net's
+        ``iterator_*__pin_memory`` says otherwise.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+        training : bool, default=False
+
+        Returns
+        -------
+        torch.utils.data.DataLoader
+        """
+        prefix = "iterator_train" if training else "iterator_valid"
+        if (
+            isinstance(dataset, _PoolDataset)
+            and str(self.device).startswith("cuda")
+            and f"{prefix}__pin_memory" not in self.get_params()
+        ):
+            kwargs = self.get_params_for(prefix)
+            kwargs.setdefault("batch_size", self.batch_size)
+            if kwargs["batch_size"] == -1:
+                kwargs["batch_size"] = len(dataset)
+            kwargs["pin_memory"] = True
+            iterator = self.iterator_train if training else self.iterator_valid
+            return iterator(dataset, **kwargs)
+        return super().get_iterator(dataset, training=training)
 
     def _check_y(self, y, n_samples):
         if y is None:
@@ -481,7 +561,8 @@ class DeepClassifier(NeuralNetClassifier):
             E.g. ``(1, 28, 28)`` for ``N x 28 x 28`` uint8 images with the
             default ``input_transform``.
         """
-        x = X[:1] if isinstance(X, torch.Tensor) else np.asarray(X[:1])
+        x = take_rows(X, [0]) if is_lazy(X) else X[:1]
+        x = x if isinstance(x, torch.Tensor) else np.asarray(x)
         with torch.no_grad():
             out = self._transform_input(to_tensor(x, device="cpu"))
         return tuple(out.shape[1:])
@@ -534,7 +615,16 @@ class DeepClassifier(NeuralNetClassifier):
         gather = getattr(accelerator, "gather_for_metrics", None)
         return tensor if gather is None else gather(tensor)
 
-    def _forward_passes(self, X, n_passes, *, before_pass=None, embedding_pass=None):
+    def _forward_passes(
+        self,
+        X,
+        n_passes,
+        *,
+        before_pass=None,
+        embedding_pass=None,
+        embedding_dtype="float32",
+        embedding_file=None,
+    ):
         """Probabilities of ``n_passes`` forward passes of every row of ``X``.
 
         The one inference loop of the net: batches from skorch's
@@ -552,11 +642,16 @@ class DeepClassifier(NeuralNetClassifier):
             ``before_pass(t)`` is called before pass ``t`` of every batch.
         embedding_pass : int or None
             The pass whose final-layer input is returned as the embedding.
+        embedding_dtype : {"float32", "float16"}
+            The dtype the embeddings are stored in.
+        embedding_file : path or None
+            Write the embeddings into this ``.npy`` file, batch by batch,
+            and return it as an :class:`~skactive.pools.ArrayFile`.
 
         Returns
         -------
         proba : ndarray of float32 of shape (n_passes, n_samples, n_classes)
-        embedding : ndarray of float32 of shape (n_samples, d) or None
+        embedding : ndarray or ArrayFile of shape (n_samples, d), or None
         """
         nonlin = self._nonlinearity()
         dataset = self.get_dataset(X)
@@ -590,7 +685,9 @@ class DeepClassifier(NeuralNetClassifier):
                     if t == embedding_pass:
                         emb = self._gather(captured.value.float().flatten(1)).cpu()
                         if embedding is None:
-                            embedding = np.empty((n, emb.shape[1]), np.float32)
+                            embedding = _embedding_rows(
+                                (n, emb.shape[1]), embedding_dtype, embedding_file
+                            )
                         embedding[pos : pos + rows] = emb.numpy()
                 pos += rows or 0
         if pos != n:
@@ -598,7 +695,7 @@ class DeepClassifier(NeuralNetClassifier):
                 f"inference produced {pos} rows for the {n} rows of X; a custom "
                 "iterator or infer must return one output per row."
             )
-        return proba, embedding
+        return proba, getattr(embedding, "result", embedding)
 
     def predict_proba(self, X):
         """Class probabilities, batched over ``X``.
@@ -627,41 +724,74 @@ class DeepClassifier(NeuralNetClassifier):
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
-    def predict_proba_with_embedding(self, X, *, return_embedding=True):
+    def predict_proba_with_embedding(
+        self,
+        X,
+        *,
+        return_embedding=True,
+        embedding_dtype="float32",
+        embedding_file=None,
+    ):
         """Probabilities and penultimate embeddings from one forward pass.
 
         Parameters
         ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
+        X : array-like, torch.Tensor or lazy pool of shape (n_samples, ...)
+            A lazy pool (:mod:`skactive.pools`: a ``.npy`` file, a memmap, a
+            torch dataset, a view) is streamed through the net's iterator.
         return_embedding : bool, default=True
+        embedding_dtype : {"float32", "float16"}, default="float32"
+            The dtype the embeddings are stored in (float16 halves their
+            memory; the selectors compute in float32 either way).
+        embedding_file : str, pathlib.Path or None, default=None
+            Write the embeddings into this ``.npy`` file as they are computed
+            and return them as an :class:`~skactive.pools.ArrayFile` (read
+            in blocks by the selectors): a million-row pool's embeddings then
+            cost no memory.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-        embedding : ndarray of shape (n_samples, n_features_embedding)
+        embedding : ndarray or ArrayFile of shape (n_samples, n_features_embedding)
             Only when ``return_embedding`` is true.
         """
+        caller = f"{type(self).__name__}.predict_proba_with_embedding"
+        validate_parameter(
+            embedding_dtype, "embedding_dtype", [StrOptions(_EMBEDDING_DTYPES)], caller
+        )
+        validate_parameter(embedding_file, "embedding_file", ["path", None], caller)
         X = self._check_ready(X)
         proba, emb = self._forward_passes(
-            X, 1, embedding_pass=0 if return_embedding else None
+            X,
+            1,
+            embedding_pass=0 if return_embedding else None,
+            embedding_dtype=embedding_dtype,
+            embedding_file=embedding_file,
         )
         if not return_embedding:
             return proba[0]
         return proba[0], emb
 
-    def embed(self, X):
+    def embed(self, X, *, dtype="float32", file=None):
         """Penultimate embeddings: the input of the final linear layer.
 
         Parameters
         ----------
-        X : array-like or torch.Tensor of shape (n_samples, ...)
+        X : array-like, torch.Tensor or lazy pool of shape (n_samples, ...)
+        dtype : {"float32", "float16"}, default="float32"
+            The dtype the embeddings are stored in.
+        file : str, pathlib.Path or None, default=None
+            Write them into this ``.npy`` file, batch by batch, and return an
+            :class:`~skactive.pools.ArrayFile`.
 
         Returns
         -------
-        embedding : ndarray of shape (n_samples, n_features_embedding)
-            float32, in eval mode (dropout off).
+        embedding : ndarray or ArrayFile of shape (n_samples, n_features_embedding)
+            In eval mode (dropout off).
         """
-        return self.predict_proba_with_embedding(X)[1]
+        return self.predict_proba_with_embedding(
+            X, embedding_dtype=dtype, embedding_file=file
+        )[1]
 
     def predict_proba_samples(
         self,

@@ -1,17 +1,52 @@
 """Batches as modules take them: the default input transform of the nets.
 
-Also the check of whether an augmentation takes a seeded ``generator``.
+Also the dataset through which the nets stream a lazy pool, and the check of
+whether an augmentation takes a seeded ``generator``.
 """
 
 from __future__ import annotations
 
 import inspect
 
+import numpy as np
 import torch
 
+from .._rows import take_rows
 from .._validation import validate_params
 
 __all__ = ["to_float_tensor"]
+
+
+class _PoolDataset(torch.utils.data.Dataset):
+    """Rows of a lazy pool (:mod:`skactive.pools`) as a dataset of ``(x, y)``.
+
+    A batch is read with one call (``__getitems__``: a run of consecutive
+    rows of a file is one ``pread``), so a net's ``DataLoader`` streams the
+    pool in batches, with ``num_workers`` worker processes when the net's
+    ``iterator_valid__num_workers`` / ``iterator_train__num_workers`` ask
+    for them (the pools pickle by reference: files by path, datasets as
+    themselves). ``y`` (encoded labels, for training) defaults to zeros.
+    """
+
+    def __init__(self, pool, y=None):
+        self.pool = pool
+        self.y = None if y is None else np.asarray(y, dtype=np.int64)
+
+    def __len__(self):
+        return int(self.pool.shape[0])
+
+    def __getitem__(self, i):
+        return self.__getitems__([int(i)])[0]
+
+    def __getitems__(self, indices):
+        rows = take_rows(self.pool, np.asarray(indices, dtype=np.int64))
+        rows = rows if isinstance(rows, torch.Tensor) else torch.from_numpy(rows)
+        labels = (
+            np.zeros(len(indices), np.int64)
+            if self.y is None
+            else self.y[np.asarray(indices, dtype=np.int64)]
+        )
+        return [(rows[j], int(labels[j])) for j in range(len(indices))]
 
 
 @validate_params({"x": ["tensor"]})

@@ -53,7 +53,9 @@ class _EmbeddingStrategy(QueryStrategy):
         self.n_jobs = n_jobs
 
     def _embed(self, estimator, X):
-        return embed_pool(estimator, X, n_jobs=self.n_jobs)
+        # the selectors read embeddings in blocks: a lazy pool's rows, or a
+        # net's embeddings in a file, stay where they are
+        return embed_pool(estimator, X, n_jobs=self.n_jobs, lazy=True)
 
     def _pop_labeled(self, estimator, learner, kwargs):
         """Embeddings of the labeled rows (keyword first, then the learner's)."""
@@ -201,7 +203,9 @@ class BADGE(_TorchEmbeddingStrategy):
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
         self._reject_kwargs(kwargs, type(self).__name__)
-        proba, emb = embed_pool(estimator, X, return_proba=True, n_jobs=self.n_jobs)
+        proba, emb = embed_pool(
+            estimator, X, return_proba=True, n_jobs=self.n_jobs, lazy=True
+        )
         indices = _div.badge_sampling(
             proba, emb, n_instances, random_state=rng, device=self.device
         )
@@ -267,7 +271,9 @@ class DiverseMiniBatch(_EmbeddingStrategy):
             "entropy": _scores.entropy,
             "least_confidence": _scores.least_confidence,
         }
-        proba, emb = embed_pool(estimator, X, return_proba=True, n_jobs=self.n_jobs)
+        proba, emb = embed_pool(
+            estimator, X, return_proba=True, n_jobs=self.n_jobs, lazy=True
+        )
         uncertainty = measures[self.measure](proba)
         n_keep = min(len(uncertainty), self.beta * n_instances)
         keep = top_k(uncertainty, n_keep, random_state=rng)
