@@ -47,6 +47,10 @@ _NPZ_ARRAYS = ("X_train", "y_train", "X_test", "y_test")
 def _flatten(X):
     import numpy as np
 
+    from .pools import flat_rows, is_lazy_pool
+
+    if is_lazy_pool(X):  # a view of flat rows, read in blocks
+        return flat_rows(X)
     return np.asarray(X).reshape(len(X), -1)
 
 
@@ -116,25 +120,48 @@ def _initial(args):
     return (strategy, args.initial)
 
 
-def load_dataset(data, *, seed=0):
+def load_dataset(data, *, seed=0, labels=None, test_size=0.25, image_size=None):
     """``(X_pool, y_pool, X_test, y_test)`` for ``--data``.
 
     ``"digits"`` is scikit-learn's ``load_digits`` as 8x8 uint8 images with a
-    stratified 25% test split; a path names an ``.npz`` archive with the arrays
-    ``X_train``, ``y_train``, ``X_test`` and ``y_test`` (as in
-    ``../shared/data``).
+    stratified 25% test split. A path names
+
+    * an ``.npz`` archive with the arrays ``X_train``, ``y_train``, ``X_test``
+      and ``y_test`` (as in ``../shared/data``); members stored uncompressed
+      (``numpy.savez``) are read from the file in blocks of rows, never loaded
+      whole (:class:`skactive.pools.ArrayFile`);
+    * a ``.npy`` file of rows or images, read in blocks of rows, with the
+      labels in the ``.npy`` file ``labels``;
+    * a folder of images with one sub-folder per class, as
+      ``torchvision.datasets.ImageFolder`` reads it (images as float tensors
+      in [0, 1], resized to ``image_size`` if given), streamed.
+
+    Pools from a ``.npy`` file or a folder are split into pool and test set
+    by a stratified split of ``test_size`` of the rows (seeded by ``seed``);
+    both are views of the source (:class:`skactive.pools.PoolView`), nothing
+    is copied.
 
     Parameters
     ----------
     data : str
-        ``"digits"`` or the path of an ``.npz`` archive.
+        ``"digits"``, the path of an ``.npz`` archive, of a ``.npy`` file or
+        of an image folder.
     seed : int, default=0
-        Seed of the digits' train/test split.
+        Seed of the train/test split.
+    labels : str, default=None
+        The ``.npy`` file of labels of a ``.npy`` pool (one per row).
+    test_size : float, default=0.25
+        Fraction of the rows of a ``.npy`` pool or an image folder held out as
+        the test set.
+    image_size : int, default=None
+        Side to which the images of a folder are resized (they must all have
+        one size if None).
 
     Returns
     -------
-    X_pool, y_pool, X_test, y_test : ndarray
-        The pool (images) with its labels, and the test set.
+    X_pool, y_pool, X_test, y_test
+        The pool (images or rows; an array or a lazy pool) with its labels,
+        and the test set.
 
     Raises
     ------
@@ -158,9 +185,26 @@ def load_dataset(data, *, seed=0):
         return X_pool, y_pool, X_test, y_test
     path = Path(data)
     if not path.exists():
-        raise ValueError(f"--data {data!r}: no such file (or use 'digits').")
+        raise ValueError(f"--data {data!r}: no such file or folder (or use 'digits').")
+    if path.is_dir():
+        X, y = _image_folder(data, image_size)
+        return _split(data, X, y, test_size, seed)
+    if path.suffix == ".npy":
+        X, y = _npy_pool(data, labels)
+        return _split(data, X, y, test_size, seed)
+    arrays = _npz_arrays(data)
+    _check_arrays(data, arrays)
+    return tuple(arrays[k] for k in _NPZ_ARRAYS)
+
+
+def _npz_arrays(data):
+    """The four arrays of an archive; uncompressed members as ArrayFiles."""
+    import zipfile
+
+    import numpy as np
+
     try:
-        archive = np.load(path, allow_pickle=False)
+        archive = np.load(data, allow_pickle=False)
     except Exception as exc:  # zip/format errors
         raise ValueError(
             f"--data {data!r} is not a readable .npz archive: {exc}"
@@ -173,16 +217,145 @@ def load_dataset(data, *, seed=0):
                 f"archive needs {', '.join(_NPZ_ARRAYS)} (it has "
                 f"{', '.join(archive.files) or 'none'})."
             )
+        with zipfile.ZipFile(data) as zf:
+            stored = {
+                info.filename[: -len(".npy")]: info
+                for info in zf.infolist()
+                if info.compress_type == zipfile.ZIP_STORED
+            }
         arrays = {}
         for k in _NPZ_ARRAYS:
             try:
-                arrays[k] = archive[k]
+                mapped = _stored_member(data, stored[k]) if k in stored else None
+                arrays[k] = archive[k] if mapped is None else mapped
             except Exception as exc:  # pickled objects, a damaged member
                 raise ValueError(
                     f"--data {data!r}: the array {k} cannot be read ({exc})."
                 ) from exc
-    _check_arrays(data, arrays)
-    return tuple(arrays[k] for k in _NPZ_ARRAYS)
+    return arrays
+
+
+def _stored_member(data, info):
+    """An uncompressed ``.npy`` member of a zip archive, read in place.
+
+    The member's bytes are a ``.npy`` file at a known offset of the archive:
+    its local header (30 bytes, the name, the extra field) precedes them.
+    Object arrays and Fortran-ordered members are left to numpy (None).
+    """
+    import struct
+
+    import numpy as np
+
+    from .pools import ArrayFile
+
+    with open(data, "rb") as fh:
+        fh.seek(info.header_offset)
+        local = fh.read(30)
+        if local[:4] != b"PK\x03\x04":
+            raise ValueError("damaged zip member header")
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        start = info.header_offset + 30 + name_len + extra_len
+        fh.seek(start)
+        fmt = np.lib.format
+        version = fmt.read_magic(fh)
+        if version not in ((1, 0), (2, 0)):  # a newer format: loaded by numpy
+            return None
+        read = (
+            fmt.read_array_header_1_0
+            if version == (1, 0)
+            else fmt.read_array_header_2_0
+        )
+        shape, fortran, dtype = read(fh)
+        data_start = fh.tell()
+    if fortran or dtype.hasobject or len(shape) < 1 or shape[0] == 0:
+        return None
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if data_start + nbytes > start + info.file_size:
+        raise ValueError("the member is shorter than its header says")
+    if len(shape) == 1:  # labels: small, read whole
+        return np.fromfile(data, dtype=dtype, count=shape[0], offset=data_start)
+    return ArrayFile(
+        np.memmap(data, dtype=dtype, mode="r", offset=data_start, shape=shape)
+    )
+
+
+def _npy_pool(data, labels):
+    """A ``.npy`` pool (read in blocks) and its labels."""
+    import numpy as np
+
+    from .pools import ArrayFile
+
+    if labels is None:
+        raise ValueError(
+            f"--data {data!r} is a .npy file of rows; name the .npy file of its "
+            "labels with --labels."
+        )
+    try:
+        X = ArrayFile(data)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"--data {data!r} is not a readable .npy file: {exc}") from exc
+    try:
+        y = np.load(labels, allow_pickle=False, mmap_mode="r")
+    except (ValueError, OSError) as exc:
+        raise ValueError(
+            f"--labels {labels!r} is not a readable .npy file: {exc}"
+        ) from exc
+    if X.ndim < 2:
+        raise ValueError(
+            f"--data {data!r} must hold one row per sample (2-D rows or a stack "
+            f"of images), got an array of shape {X.shape}."
+        )
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(
+            f"--labels {labels!r} must hold one label per row of --data "
+            f"({len(X)} rows), got an array of shape {y.shape}."
+        )
+    return X, np.asarray(y)
+
+
+def _image_folder(data, image_size):
+    """An image folder as a streamed pool, and its labels."""
+    import numpy as np
+
+    try:
+        from torchvision import datasets, transforms
+    except ImportError as exc:  # pragma: no cover - torchvision is a dependency
+        raise ValueError(
+            f"--data {data!r}: reading a folder needs torchvision."
+        ) from exc
+    steps = [transforms.ToTensor()]
+    if image_size is not None:
+        steps.insert(0, transforms.Resize((image_size, image_size)))
+    try:
+        folder = datasets.ImageFolder(data, transform=transforms.Compose(steps))
+    except (FileNotFoundError, RuntimeError) as exc:  # no class folders / images
+        raise ValueError(
+            f"--data {data!r} is not an image folder with one sub-folder of "
+            f"images per class: {exc}"
+        ) from exc
+    from .pools import as_pool
+
+    return as_pool(folder), np.asarray(folder.targets)
+
+
+def _split(data, X, y, test_size, seed):
+    """A stratified split of a lazy pool into two views."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from .pools import PoolView
+
+    counts = np.unique(y, return_counts=True)[1]
+    if len(counts) < 2 or counts.min() < 2:
+        raise ValueError(
+            f"--data {data!r}: a stratified test split needs at least 2 classes "
+            f"with at least 2 rows each (class sizes: {sorted(counts.tolist())})."
+        )
+    train, test = train_test_split(
+        np.arange(len(y)), test_size=test_size, random_state=seed, stratify=y
+    )
+    train, test = np.sort(train), np.sort(test)  # reads in file order
+    return PoolView(X, train), y[train], PoolView(X, test), y[test]
 
 
 def _check_arrays(data, arrays):
@@ -228,6 +401,7 @@ _POSITIVE = (
     "max_epochs",
     "embedder_epochs",
     "threads",
+    "image_size",
 )
 #: ``--seed`` seeds scikit-learn's splits and estimators: a 32-bit seed.
 _MAX_SEED = 2**32 - 1
@@ -263,6 +437,13 @@ def _check_args(args):
     if not args.initial_temperature >= 0:  # NaN too
         raise _UsageError(
             f"--initial-temperature must be >= 0, got {args.initial_temperature}"
+        )
+    if not 0 < args.test_size < 1:  # NaN too
+        raise _UsageError(f"--test-size must be in (0, 1), got {args.test_size}")
+    if args.labels is not None and not str(args.data).endswith(".npy"):
+        raise _UsageError(
+            f"--labels names the labels of a .npy --data; --data {args.data!r} "
+            "carries its own"
         )
     if args.batch_size is not None and args.n_instances is not None:
         raise _UsageError(
@@ -378,7 +559,13 @@ def _simulate(args):
     if args.checkpoint is not None:
         check_checkpoint_file(args.checkpoint)
     # what needs the data (and numpy, and scikit-learn for digits)
-    X_pool, y_pool, X_test, y_test = load_dataset(args.data, seed=args.seed)
+    X_pool, y_pool, X_test, y_test = load_dataset(
+        args.data,
+        seed=args.seed,
+        labels=args.labels,
+        test_size=args.test_size,
+        image_size=args.image_size,
+    )
     if args.batch_size is not None:
         print(
             "skactive: note: --batch-size is deprecated and will be removed; use "
@@ -506,8 +693,28 @@ def build_parser():
     sim.add_argument(
         "--data",
         default="digits",
-        help="'digits' (scikit-learn's, as 8x8 images) or an .npz file with "
-        "X_train, y_train, X_test, y_test",
+        help="'digits' (scikit-learn's, as 8x8 images), an .npz file with "
+        "X_train, y_train, X_test, y_test (uncompressed members are read from "
+        "disk in blocks), a .npy file of rows or images (read in blocks; labels "
+        "in --labels) or a folder of images with one sub-folder per class",
+    )
+    sim.add_argument(
+        "--labels",
+        default=None,
+        help="the .npy file of labels of a .npy --data (default: none)",
+    )
+    sim.add_argument(
+        "--test-size",
+        type=float,
+        default=0.25,
+        help="fraction held out as the test set of a .npy or folder --data",
+    )
+    sim.add_argument(
+        "--image-size",
+        type=int,
+        default=None,
+        help="resize the images of a folder --data to this side (default: "
+        "keep their size, which must be one for all)",
     )
     sim.add_argument(
         "--estimator",

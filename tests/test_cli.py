@@ -442,6 +442,125 @@ def test_a_bad_npz_data_file_names_the_array(tmp_path, capsys, changes, message)
     assert re.search(message.replace("(s)", r"\(s\)"), err), err
 
 
+def test_an_npz_data_file_is_read_in_place_and_gives_the_in_memory_run(
+    tmp_path, capsys
+):
+    from skactive.cli import load_dataset
+    from skactive.pools import ArrayFile
+
+    stored = write_npz(tmp_path / "stored.npz")
+    X_pool, y_pool, X_test, y_test = load_dataset(str(stored))
+    # np.savez stores members uncompressed: the rows are read from the file
+    assert isinstance(X_pool, ArrayFile) and isinstance(X_test, ArrayFile)
+    with np.load(stored) as archive:
+        np.testing.assert_array_equal(X_pool[:], archive["X_train"])
+        np.testing.assert_array_equal(X_test[7:9], archive["X_test"][7:9])
+        np.testing.assert_array_equal(y_pool, archive["y_train"])
+        arrays = {k: archive[k] for k in archive.files}
+    np.savez_compressed(tmp_path / "compressed.npz", **arrays)
+    assert isinstance(load_dataset(str(tmp_path / "compressed.npz"))[0], np.ndarray)
+    argv = ["--initial", "10", "--rounds", "2", "--n-instances", "5", "--no-progress"]
+    outs = []
+    for name in ("stored", "compressed"):
+        path = tmp_path / f"{name}.npz"
+        assert (
+            main(["simulate", "--data", str(path), "--strategy", "entropy", *argv]) == 0
+        )
+        outs.append(result_rows(capsys.readouterr()[0]))
+    assert outs[0] == outs[1] and len(outs[0]) == 3
+
+
+def write_npy_pool(tmp_path, n=160):
+    rng = np.random.RandomState(1)
+    y = np.arange(n) % 4
+    X = (rng.rand(n, 1, 6, 6) * 50 + y[:, None, None, None] * 40).astype(np.uint8)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    return X, y
+
+
+def test_an_npy_pool_is_split_into_views_and_runs(tmp_path, capsys):
+    from skactive.cli import load_dataset
+    from skactive.pools import PoolView
+
+    X, y = write_npy_pool(tmp_path)
+    X_pool, y_pool, X_test, y_test = load_dataset(
+        str(tmp_path / "X.npy"), labels=str(tmp_path / "y.npy"), test_size=0.25
+    )
+    assert isinstance(X_pool, PoolView) and isinstance(X_test, PoolView)
+    assert (len(X_pool), len(X_test)) == (120, 40)
+    # stratified, disjoint, every row once, labels aligned with the rows
+    assert np.bincount(y_test).tolist() == [10, 10, 10, 10]
+    rows = np.concatenate([X_pool[:], X_test[:]]).reshape(160, -1)
+    labels = np.concatenate([y_pool, y_test])
+    order = np.lexsort(rows.T[::-1])
+    ref = np.lexsort(X.reshape(160, -1).T[::-1])
+    np.testing.assert_array_equal(rows[order], X.reshape(160, -1)[ref])
+    np.testing.assert_array_equal(labels[order], y[ref])
+    argv = ["simulate", "--data", str(tmp_path / "X.npy"), "--labels"]
+    argv += [str(tmp_path / "y.npy"), "--initial", "8", "--rounds", "1"]
+    for estimator in ("logreg", "mlp"):
+        opts = ["--estimator", estimator, "--max-epochs", "2"]
+        assert main([*argv, "--n-instances", "4", "--no-progress", *opts]) == 0
+        got = result_rows(capsys.readouterr()[0])
+        assert [r[1:3] for r in got] == [(0, 8), (1, 12)]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "name the .npy file of its labels with --labels"),
+        (["--labels", "short"], "must hold one label per row of --data"),
+        (["--labels", "missing"], "--labels .* is not a readable .npy file"),
+    ],
+)
+def test_a_bad_npy_pool_names_the_flag(tmp_path, capsys, extra, message):
+    write_npy_pool(tmp_path)
+    np.save(tmp_path / "short.npy", np.arange(7) % 2)
+    extra = [
+        str(tmp_path / f"{e}.npy") if e in ("short", "missing") else e for e in extra
+    ]
+    argv = ["simulate", "--data", str(tmp_path / "X.npy"), *extra, "--no-progress"]
+    assert exit_status(argv) == 2
+    err = capsys.readouterr()[1]
+    assert len(err.splitlines()) == 1 and re.search(message, err), err
+
+
+def test_labels_and_test_size_flags_are_checked_first(tmp_path, capsys):
+    assert exit_status(["simulate", "--test-size", "1.5"]) == 2
+    assert "--test-size must be in (0, 1), got 1.5" in capsys.readouterr()[1]
+    assert exit_status(["simulate", "--labels", "y.npy"]) == 2
+    assert "--labels names the labels of a .npy --data" in capsys.readouterr()[1]
+
+
+def test_an_image_folder_runs_streamed(tmp_path, capsys):
+    from PIL import Image
+
+    from skactive.cli import load_dataset
+    from skactive.pools import DatasetRows, PoolView
+
+    rng = np.random.RandomState(0)
+    for c, name in enumerate(["cat", "dog", "fox"]):
+        (tmp_path / "imgs" / name).mkdir(parents=True)
+        for i in range(20):
+            pixels = rng.randint(0, 60, (10, 10, 3)) + 90 * c
+            Image.fromarray(pixels.astype(np.uint8)).save(
+                tmp_path / "imgs" / name / f"{i}.png"
+            )
+    X_pool, y_pool, X_test, y_test = load_dataset(str(tmp_path / "imgs"), image_size=8)
+    assert isinstance(X_pool, PoolView) and isinstance(X_pool.source, DatasetRows)
+    assert X_pool.shape == (45, 3, 8, 8) and np.bincount(y_test).tolist() == [5, 5, 5]
+    assert 0 <= float(X_pool[:3].min()) and float(X_pool[:3].max()) <= 1
+    argv = ["simulate", "--data", str(tmp_path / "imgs"), "--image-size", "8"]
+    argv += ["--estimator", "cnn", "--max-epochs", "3", "--initial", "6"]
+    argv += ["--rounds", "1", "--n-instances", "3", "--no-progress"]
+    assert main([*argv, "--strategy", "margin"]) == 0
+    got = result_rows(capsys.readouterr()[0])
+    assert [r[1:3] for r in got] == [(0, 6), (1, 9)]
+    assert exit_status(["simulate", "--data", str(tmp_path / "imgs" / "cat")]) == 2
+    assert "is not an image folder" in capsys.readouterr()[1]
+
+
 # ---------------------------------------------------------------- start-up
 ROOT = Path(__file__).resolve().parents[1]
 #: What the answers to --help, strategies and a mistake must not import.
@@ -693,7 +812,7 @@ def test_simulate_help_shows_every_default(capsys):
         main(["simulate", "--help"])
     assert info.value.code == 0
     helps = option_helps(capsys.readouterr().out)
-    assert len(helps) == 20
+    assert len(helps) == 23
     for flag, text in helps.items():
         if flag != "--help":
             assert "(default: " in text, flag

@@ -64,17 +64,23 @@ def fingerprint(array):
     labels) when it has them.
     """
     from .._rows import is_lazy, row_chunks
-    from ..pools import DatasetRows, as_pool
+    from ..pools import DatasetRows, PoolView, as_pool
 
     h = hashlib.sha256()
     if is_lazy(array):
         pool = as_pool(array)
-        if isinstance(pool, DatasetRows):
-            ds = pool.dataset
+        # a view of a dataset: the dataset and the view's rows, nothing read
+        view = pool
+        while isinstance(view, PoolView):
+            h.update(np.asarray(view.indices, dtype=np.int64).tobytes())
+            view = view.source
+        if isinstance(view, DatasetRows):
+            ds = view.dataset
             samples = getattr(ds, "samples", None)
             h.update(repr((type(ds).__qualname__, len(ds), samples)).encode())
             return h.hexdigest()[:16]
-        h.update(str((tuple(pool.shape), np.dtype(pool.dtype).str)).encode())
+        h = hashlib.sha256()
+        h.update(str((tuple(pool.shape), _dtype_name(pool.dtype))).encode())
         for _, _, block in row_chunks(pool, 16384):
             h.update(np.ascontiguousarray(block).tobytes())
         return h.hexdigest()[:16]
@@ -82,6 +88,14 @@ def fingerprint(array):
     h.update(str((a.shape, a.dtype.str)).encode())
     h.update(a.tobytes())
     return h.hexdigest()[:16]
+
+
+def _dtype_name(dtype):
+    """numpy's code of a numpy dtype; torch's name of a torch dtype."""
+    try:
+        return np.dtype(dtype).str
+    except TypeError:
+        return str(dtype)
 
 
 def _digest(config, runs):

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .._inference import embed_pool
 from .._random import seed_from_random_state
-from .._rows import n_rows, subset_rows, take_rows
+from .._rows import is_lazy, n_rows, row_chunks, subset_rows, take_rows
 from .._validation import (
     HasMethods,
     Interval,
@@ -58,6 +58,22 @@ _PARAMETER_CONSTRAINTS = {
     "batch_metrics": ["boolean"],
     "batch_size": [Interval(Integral, 1, None, closed="left"), None],
 }
+
+
+#: rows of a lazy test set predicted at a time
+_PREDICT_CHUNK = 4096
+
+
+def _predict_rows(learner, X):
+    """``learner.predict(X)``; a lazy test set is read and predicted in blocks."""
+    if not is_lazy(X):
+        return learner.predict(X)
+    return np.concatenate(
+        [
+            np.asarray(learner.predict(rows))
+            for _, _, rows in row_chunks(X, _PREDICT_CHUNK)
+        ]
+    )
 
 
 def _check_strategies(strategy):
@@ -270,7 +286,7 @@ class _Run:
 
     def evaluate(self, learner):
         """Test accuracy and macro F1 of ``learner``."""
-        pred = learner.predict(self.X_test)
+        pred = _predict_rows(learner, self.X_test)
         return (
             float(accuracy_score(self.y_test, pred)),
             float(f1_score(self.y_test, pred, average="macro")),

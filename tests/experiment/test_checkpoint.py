@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -348,3 +349,36 @@ def test_random_state_none_resumes_with_the_stored_seed(split, tmp_path, monkeyp
     resumed = run(split, RandomSampling(), random_state=None, checkpoint=path, **SMALL)
     expected = run(split, RandomSampling(), random_state=seed, **SMALL)
     assert without_timings(resumed.records) == without_timings(expected.records)
+
+
+def test_fingerprint_of_views_of_a_dataset_reads_no_item():
+    import torch
+
+    from skactive.experiment._checkpoint import fingerprint
+    from skactive.pools import DatasetRows, PoolView
+
+    class Counting(torch.utils.data.Dataset):
+        reads = 0
+        samples = [(f"img{i}.png", i % 2) for i in range(10)]
+
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            Counting.reads += 1
+            return torch.zeros(3), i % 2
+
+    rows = DatasetRows(Counting())  # reads the first item for the row shape
+    before = Counting.reads
+    a, b = PoolView(rows, [0, 2, 4]), PoolView(rows, [0, 2, 5])
+    assert fingerprint(a) == fingerprint(PoolView(rows, [0, 2, 4]))
+    assert len({fingerprint(a), fingerprint(b), fingerprint(rows)}) == 3
+    assert Counting.reads == before
+
+
+def test_fingerprint_of_an_array_view_hashes_its_rows():
+    from skactive.experiment._checkpoint import fingerprint
+    from skactive.pools import PoolView
+
+    X = np.arange(24.0).reshape(6, 4)
+    assert fingerprint(PoolView(X, [1, 3])) == fingerprint(X[[1, 3]])
