@@ -116,21 +116,20 @@ class shared_inference:
     1
     """
 
+    _parameter_constraints = {
+        "embedding_dtype": [StrOptions({"float32", "float16"})],
+        "directory": ["path", None],
+        "keep_files": ["boolean"],
+    }
+
     def __init__(self, *, embedding_dtype="float32", directory=None, keep_files=False):
         self.embedding_dtype = embedding_dtype
         self.directory = directory
         self.keep_files = keep_files
 
     def __enter__(self):
-        caller = "shared_inference"
-        validate_parameter(
-            self.embedding_dtype,
-            "embedding_dtype",
-            [StrOptions({"float32", "float16"})],
-            caller,
-        )
-        validate_parameter(self.directory, "directory", ["path", None], caller)
-        validate_parameter(self.keep_files, "keep_files", ["boolean"], caller)
+        for name, spec in self._parameter_constraints.items():
+            validate_parameter(getattr(self, name), name, spec, "shared_inference")
         if self.directory is not None:
             os.makedirs(self.directory, exist_ok=True)
         self.n_passes_ = 0
@@ -152,7 +151,21 @@ class shared_inference:
 
     # -- used by skactive._inference -------------------------------------
     def entry(self, model, X):
-        """The outputs kept for ``model`` on ``X`` (a dict, created if new)."""
+        """The outputs kept for ``model`` on ``X`` (a dict, created if new).
+
+        Parameters
+        ----------
+        model : estimator
+            A fitted model.
+        X : pool
+            The pool it is asked about.
+
+        Returns
+        -------
+        dict
+            The outputs kept so far (``"proba"``, ``"embedding"``), shared by
+            every request for the same model and pool.
+        """
         key = (_model_key(model), _pool_key(X))
         found = self._entries.get(key)
         if found is None:

@@ -38,6 +38,7 @@ __all__ = [
     "DatasetRows",
     "PoolView",
     "ConcatRows",
+    "concat_pools",
     "flat_rows",
     "as_pool",
     "is_lazy_pool",
@@ -303,7 +304,7 @@ class ArrayFile:
         ----------
         start : int
             First row to write.
-        rows : array-like of shape (n, *row_shape)
+        rows : array-like of shape (n, ...)
             The values.
         """
         rows = np.ascontiguousarray(rows, dtype=self.dtype)

@@ -129,3 +129,15 @@ def test_outside_the_block_nothing_is_kept(data):
     with skactive.shared_inference() as shared:
         assert active_cache() is shared
     assert active_cache() is None
+
+
+def test_every_generated_bad_value_is_refused_naming_its_parameter():
+    from skactive._validation import invalid_values, parameter_constraints
+
+    for param, spec in parameter_constraints(skactive.shared_inference).items():
+        values = list(invalid_values(spec))
+        assert values, param
+        for value in values:
+            with pytest.raises(InvalidParameterError, match=f"{param} must"):
+                with skactive.shared_inference(**{param: value}):
+                    pass
