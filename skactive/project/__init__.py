@@ -9,27 +9,40 @@ Studio tasks with predictions); :func:`import_labels` reads annotations back
 ``skactive init / query / import / sync`` commands run these.
 """
 
-from ._exports import ExportRow, ImportReport, import_rows, read_export
-from ._images import ImageFiles, file_sha256, list_images
-from ._loop import import_labels, load_pool, make_net, query_batch, tasks_for
-from ._project import ESTIMATORS, Project, label_config
-from ._report import write_report
+import importlib
 
-__all__ = [
-    "Project",
-    "ESTIMATORS",
-    "label_config",
-    "ImageFiles",
-    "list_images",
-    "file_sha256",
-    "ExportRow",
-    "ImportReport",
-    "read_export",
-    "import_rows",
-    "import_labels",
-    "query_batch",
-    "load_pool",
-    "make_net",
-    "tasks_for",
-    "write_report",
-]
+#: Public name -> the module defining it (imported on first use, so that the
+#: command line starts without numpy or torch).
+_LAZY = {
+    "ExportRow": "_exports",
+    "ImportReport": "_exports",
+    "read_export": "_exports",
+    "import_rows": "_exports",
+    "ImageFiles": "_images",
+    "list_images": "_images",
+    "file_sha256": "_images",
+    "import_labels": "_loop",
+    "load_pool": "_loop",
+    "make_net": "_loop",
+    "query_batch": "_loop",
+    "tasks_for": "_loop",
+    "ESTIMATORS": "_project",
+    "Project": "_project",
+    "label_config": "_project",
+    "write_report": "_report",
+}
+__all__ = list(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    if name == "labelstudio":
+        return importlib.import_module(f"{__name__}.labelstudio")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*__all__, "labelstudio"])

@@ -68,9 +68,20 @@ def import_labels(
         ``skip_invalid``); the message lists them.
     """
     rows = read_export(export, label_field=label_field)
-    report = import_rows(project, rows, relabel=relabel)
+    return _import_rows(
+        project,
+        rows,
+        what=f"export {str(export)!r}",
+        skip_invalid=skip_invalid,
+        relabel=relabel,
+    )
+
+
+def _import_rows(project, rows, *, what, skip_invalid, relabel=False, source="import"):
+    """Check ``rows`` and write their new labels (all or nothing)."""
+    report = import_rows(project, rows, relabel=relabel, source=source)
     if not skip_invalid:
-        report.raise_if_invalid(what=f"export {str(export)!r}")
+        report.raise_if_invalid(what=what)
     if report.new:
         labels = {**project.labels, **report.new}
         old, project.labels = project.labels, labels
