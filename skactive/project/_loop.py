@@ -129,7 +129,7 @@ def make_net(estimator, n_classes, *, max_epochs, seed, device="cpu", progress=F
     return cls(
         nets.SmallCNN,
         max_epochs=max_epochs,
-        batch_size=32,
+        batch_size=16,
         lr=2e-3,
         classes=list(range(n_classes)),
         random_state=seed,

@@ -391,6 +391,49 @@ class Project:
             return None
         return torch.load(file, map_location="cpu", weights_only=True)
 
+    def load_net(self, *, device="cpu"):
+        """The project's net with the weights of ``model.pt``, ready to predict.
+
+        Parameters
+        ----------
+        device : str, default="cpu"
+            The torch device.
+
+        Returns
+        -------
+        DeepClassifier
+            The net (its classes are ``0 .. len(classes) - 1``, in the order
+            of :attr:`classes`).
+
+        Raises
+        ------
+        InvalidParameterError
+            If no round has trained a net yet.
+        """
+        import numpy as np
+
+        from ._loop import make_net
+
+        state = self.load_weights()
+        if state is None:
+            raise InvalidParameterError(
+                f"project {str(self.path)!r} has no trained model yet (run "
+                "'skactive query' with some labels first)."
+            )
+        size = self.settings["image_size"]
+        net = make_net(
+            self.settings["estimator"],
+            len(self.classes),
+            max_epochs=1,
+            seed=self.settings["seed"],
+            device=device,
+        )
+        # initialise the module for the images' shape, training no epoch
+        dummy = np.zeros((1, 3, size, size), np.uint8)
+        net.fit(dummy, np.zeros(1, np.int64), epochs=0)
+        net.module_.load_state_dict(state)
+        return net
+
     # ---------------------------------------------------------------- log
     def append_round(self, entry):
         """Append ``entry`` to the log of rounds, ``rounds.json``."""
