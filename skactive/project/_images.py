@@ -2,18 +2,33 @@
 dataset that decodes them to fixed-size ``uint8`` tensors.
 
 Decoding uses :mod:`torchvision.io` (PNG, JPEG, GIF, WebP), so no imaging
-library beyond torchvision is needed.
+library beyond torchvision is needed (torchvision >= 0.29 deprecates these
+functions in favour of TorchCodec; :func:`quiet_torchvision_io` silences that
+notice where skactive calls them).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 from .._errors import InvalidParameterError
 
 __all__ = ["IMAGE_SUFFIXES", "list_images", "file_sha256", "ImageFiles"]
+
+
+@contextlib.contextmanager
+def quiet_torchvision_io():
+    """Silence torchvision's deprecation notice of its image decoders."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", category=DeprecationWarning, module="torchvision.io.image"
+        )
+        yield
+
 
 #: The file suffixes taken as images (lower case).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -126,7 +141,8 @@ class ImageFiles:
 
         path = self.paths[int(i)]
         try:
-            image = decode_image(read_file(path), mode=ImageReadMode.RGB)
+            with quiet_torchvision_io():
+                image = decode_image(read_file(path), mode=ImageReadMode.RGB)
         except (RuntimeError, OSError) as exc:
             raise InvalidParameterError(
                 f"the image {path!r} cannot be decoded: {exc}"

@@ -274,6 +274,7 @@ class Project:
         if labels is not None:
             report = import_rows(self, read_export(labels), source="init")
             report.raise_if_invalid(what=f"labels {str(labels)!r}")
+            self.labels = report.new
         path.mkdir(parents=True, exist_ok=True)
         self._write_manifest()
         self._write_labels()
@@ -429,8 +430,8 @@ class Project:
             device=device,
         )
         # initialise the module for the images' shape, training no epoch
-        dummy = np.zeros((1, 3, size, size), np.uint8)
-        net.fit(dummy, np.zeros(1, np.int64), epochs=0)
+        dummy = np.zeros((2, 3, size, size), np.uint8)
+        net.fit(dummy, np.arange(2, dtype=np.int64), epochs=0)
         net.module_.load_state_dict(state)
         return net
 

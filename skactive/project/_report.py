@@ -12,7 +12,7 @@ import base64
 from html import escape
 
 from ..experiment._files import atomic_write
-from ._images import ImageFiles
+from ._images import ImageFiles, quiet_torchvision_io
 
 __all__ = ["write_report"]
 
@@ -82,7 +82,9 @@ def _thumbnail(path, size=64):
         image = ImageFiles([path], size=size)[0]
     except ValueError:
         return ""
-    data = base64.b64encode(encode_png(image).numpy().tobytes()).decode("ascii")
+    with quiet_torchvision_io():
+        png = encode_png(image).numpy().tobytes()
+    data = base64.b64encode(png).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" width="{size}" alt="">'
 
 
