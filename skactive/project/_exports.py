@@ -39,7 +39,7 @@ ERRORS = ("unknown-class", "not-in-pool", "conflict", "bad-row")
 class ExportRow:
     """One task (or CSV row) of an export.
 
-    Attributes
+    Parameters
     ----------
     row : int
         1-based position in the file (a task of a JSON list, a CSV line
@@ -287,7 +287,7 @@ def _resolver(project):
 class ImportReport:
     """What an import did (or would do) with each row.
 
-    Attributes
+    Parameters
     ----------
     rows : list of dict
         One per row: ``row``, ``ref``, ``path`` (in the pool, or ``None``),
@@ -303,7 +303,18 @@ class ImportReport:
     new: dict = field(default_factory=dict)
 
     def count(self, status):
-        """Number of rows with ``status``."""
+        """Number of rows with ``status``.
+
+        Parameters
+        ----------
+        status : str
+            A row status (``"new"``, ``"same"``, ``"conflict"`` ...).
+
+        Returns
+        -------
+        int
+            The number of rows.
+        """
         return sum(r["status"] == status for r in self.rows)
 
     @property
@@ -318,7 +329,18 @@ class ImportReport:
         return f"{len(self.rows)} rows: " + (", ".join(parts) or "none")
 
     def text(self, *, limit=50):
-        """The summary and one line per row that is not ``new`` or ``same``."""
+        """The summary and one line per row that is not ``new`` or ``same``.
+
+        Parameters
+        ----------
+        limit : int, default=50
+            Most rows listed.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         lines = [self.summary()]
         noted = [r for r in self.rows if r["status"] not in ("new", "same")]
         for r in noted[:limit]:
@@ -330,7 +352,13 @@ class ImportReport:
         return "\n".join(lines)
 
     def raise_if_invalid(self, what="the export"):
-        """Raise :class:`InvalidParameterError` listing the invalid rows, if any."""
+        """Raise :class:`InvalidParameterError` listing the invalid rows, if any.
+
+        Parameters
+        ----------
+        what : str, default="the export"
+            What the rows came from, to start the message.
+        """
         if self.errors:
             bad = ImportReport([r for r in self.rows if r["status"] in ERRORS])
             raise InvalidParameterError(

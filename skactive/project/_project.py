@@ -302,7 +302,18 @@ class Project:
         return len(self.rounds)
 
     def round_folder(self, number):
-        """The folder of round ``number`` (``rounds/001`` ...)."""
+        """The folder of round ``number`` (``rounds/001`` ...).
+
+        Parameters
+        ----------
+        number : int
+            The round (1 for the first).
+
+        Returns
+        -------
+        pathlib.Path
+            The folder (not necessarily existing yet).
+        """
         return self.path / "rounds" / f"{number:03d}"
 
     # ----------------------------------------------------------- manifest
@@ -376,7 +387,13 @@ class Project:
 
     # -------------------------------------------------------------- model
     def save_weights(self, state_dict):
-        """Save the net's weights (a state dict) to ``model.pt``, atomically."""
+        """Save the net's weights (a state dict) to ``model.pt``, atomically.
+
+        Parameters
+        ----------
+        state_dict : dict
+            Parameter name -> tensor.
+        """
         import torch
 
         buf = io.BytesIO()
@@ -437,7 +454,13 @@ class Project:
 
     # ---------------------------------------------------------------- log
     def append_round(self, entry):
-        """Append ``entry`` to the log of rounds, ``rounds.json``."""
+        """Append ``entry`` to the log of rounds, ``rounds.json``.
+
+        Parameters
+        ----------
+        entry : dict
+            The round's record (JSON-serialisable).
+        """
         self.rounds.append(entry)
         atomic_write(self.path / "rounds.json", _json_text(self.rounds))
 

@@ -167,14 +167,41 @@ class LabelStudio:
 
     # ------------------------------------------------------------ the API
     def create_project(self, title, label_config):
-        """Create a project; its id."""
+        """Create a project; its id.
+
+        Parameters
+        ----------
+        title : str
+            The project's title.
+        label_config : str
+            The labelling interface's XML (see
+            :func:`~skactive.project.label_config`).
+
+        Returns
+        -------
+        int
+            The new project's id.
+        """
         answer = self.request(
             "POST", "/api/projects/", {"title": title, "label_config": label_config}
         )
         return int(answer["id"])
 
     def import_tasks(self, project_id, tasks):
-        """Add ``tasks`` (Label Studio's import format) to a project; their ids."""
+        """Add ``tasks`` (Label Studio's import format) to a project; their ids.
+
+        Parameters
+        ----------
+        project_id : int
+            The project.
+        tasks : list of dict
+            The tasks (``data``, and optionally ``predictions``).
+
+        Returns
+        -------
+        list of int
+            The new tasks' ids.
+        """
         answer = self.request(
             "POST",
             f"/api/projects/{int(project_id)}/import",
@@ -184,7 +211,20 @@ class LabelStudio:
         return list((answer or {}).get("task_ids", []))
 
     def tasks(self, project_id, *, page_size=100):
-        """Every task of a project (with its data), page by page."""
+        """Every task of a project (with its data), page by page.
+
+        Parameters
+        ----------
+        project_id : int
+            The project.
+        page_size : int, default=100
+            Tasks fetched per request.
+
+        Returns
+        -------
+        list of dict
+            The tasks.
+        """
         out, page = [], 1
         while True:
             answer = self.request(
@@ -202,7 +242,24 @@ class LabelStudio:
             page += 1
 
     def annotate(self, task_id, choice, *, from_name="choice", to_name="image"):
-        """Submit a single-choice annotation for a task (a scripted annotator)."""
+        """Submit a single-choice annotation for a task (a scripted annotator).
+
+        Parameters
+        ----------
+        task_id : int
+            The task.
+        choice : str
+            The class chosen.
+        from_name : str, default="choice"
+            The ``<Choices>`` control's name.
+        to_name : str, default="image"
+            The ``<Image>`` object's name.
+
+        Returns
+        -------
+        dict
+            The annotation created.
+        """
         result = [
             {
                 "from_name": from_name,
@@ -216,7 +273,20 @@ class LabelStudio:
         )
 
     def export(self, project_id, export_type="JSON"):
-        """The project's annotated tasks in Label Studio's ``export_type``."""
+        """The project's annotated tasks in Label Studio's ``export_type``.
+
+        Parameters
+        ----------
+        project_id : int
+            The project.
+        export_type : str, default="JSON"
+            A JSON-valued export type (``"JSON"``, ``"JSON_MIN"``).
+
+        Returns
+        -------
+        list of dict
+            The exported tasks.
+        """
         return self.request(
             "GET", f"/api/projects/{int(project_id)}/export", exportType=export_type
         )
