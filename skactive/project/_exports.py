@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from .._errors import InvalidParameterError
+from .._validation import validate_params
 
 __all__ = ["ExportRow", "ImportReport", "read_export", "import_rows"]
 
@@ -143,6 +144,7 @@ def _flat_row(i, row, label_field):
     return ExportRow(i, ref, status="empty", message="no label")
 
 
+@validate_params({"path": ["path"], "label_field": [str, None]})
 def read_export(path, *, label_field=None):
     """Read a Label Studio export or a CSV of ``path,label``.
 
@@ -367,6 +369,7 @@ class ImportReport:
             )
 
 
+@validate_params({"rows": [list], "source": [str], "relabel": ["boolean"]})
 def import_rows(project, rows, *, source="import", relabel=False):
     """Check ``rows`` against ``project``: what importing them would add.
 

@@ -13,9 +13,11 @@ import contextlib
 import hashlib
 import os
 import warnings
+from numbers import Integral
 from pathlib import Path
 
 from .._errors import InvalidParameterError
+from .._validation import Interval, validate_params
 
 __all__ = ["IMAGE_SUFFIXES", "list_images", "file_sha256", "ImageFiles"]
 
@@ -34,6 +36,7 @@ def quiet_torchvision_io():
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 
 
+@validate_params({"folder": ["path"]})
 def list_images(folder):
     """The image files under ``folder``, as sorted POSIX paths relative to it.
 
@@ -72,6 +75,9 @@ def list_images(folder):
     return sorted(found)
 
 
+@validate_params(
+    {"path": ["path"], "chunk_size": [Interval(Integral, 1, None, closed="left")]}
+)
 def file_sha256(path, *, chunk_size=1 << 20):
     """The SHA-256 of a file's content, as 64 hex digits.
 

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import json
 import time
+from numbers import Integral
 
 import numpy as np
 
 from .._errors import InvalidParameterError
+from .._validation import Interval, StrOptions, validate_params
 from ..experiment._files import atomic_write
 from ._exports import import_rows, read_export
 from ._images import ImageFiles
-from ._project import _csv_text
+from ._project import ESTIMATORS, Project, _csv_text
+
+_POSITIVE = Interval(Integral, 1, None, closed="left")
 
 __all__ = ["import_labels", "query_batch", "load_pool", "make_net", "tasks_for"]
 
@@ -29,6 +33,15 @@ IN_MEMORY_BYTES = 1 << 29
 _BATCH_FIELDS = ("rank", "path", "score", "predicted", "probability")
 
 
+@validate_params(
+    {
+        "project": [Project],
+        "export": ["path"],
+        "label_field": [str, None],
+        "skip_invalid": ["boolean"],
+        "relabel": ["boolean"],
+    }
+)
 def import_labels(
     project, export, *, label_field=None, skip_invalid=False, relabel=False
 ):
@@ -94,6 +107,16 @@ def _import_rows(project, rows, *, what, skip_invalid, relabel=False, source="im
 
 
 # ---------------------------------------------------------------- the model
+@validate_params(
+    {
+        "estimator": [StrOptions(set(ESTIMATORS))],
+        "n_classes": [Interval(Integral, 2, None, closed="left")],
+        "max_epochs": [_POSITIVE],
+        "seed": ["random_state"],
+        "device": ["device"],
+        "progress": ["boolean"],
+    }
+)
 def make_net(estimator, n_classes, *, max_epochs, seed, device="cpu", progress=False):
     """The project's net: a small CNN, supervised or semi-supervised.
 
@@ -162,6 +185,7 @@ def _EpochBar():  # noqa: N802 - a factory standing for the class
     return _epoch_bar_class()()
 
 
+@validate_params({"paths": [list], "image_size": [_POSITIVE], "progress": ["boolean"]})
 def load_pool(paths, image_size, *, progress=False):
     """The images ``paths`` as a pool of ``3 x size x size`` uint8 rows.
 
@@ -221,6 +245,7 @@ def _cv_accuracy(net, X, y, cv, seed):
 
 
 # ---------------------------------------------------------------- the batch
+@validate_params({"project": [Project], "batch": [list], "model_version": [str]})
 def tasks_for(project, batch, *, model_version):
     """Label Studio tasks (import format) for the rows of a batch.
 
@@ -276,6 +301,17 @@ def tasks_for(project, batch, *, model_version):
     return tasks
 
 
+@validate_params(
+    {
+        "project": [Project],
+        "strategy": [str],
+        "n_instances": [_POSITIVE],
+        "cv": [Interval(Integral, 0, None, closed="left")],
+        "device": ["device"],
+        "progress": ["boolean"],
+        "report": ["boolean"],
+    }
+)
 def query_batch(
     project,
     *,
@@ -326,16 +362,8 @@ def query_batch(
         from ..strategies._registry import unknown_strategy_message
 
         raise InvalidParameterError(unknown_strategy_message(strategy))
-    if (
-        isinstance(n_instances, bool)
-        or not isinstance(n_instances, int)
-        or (n_instances < 1)
-    ):
-        raise InvalidParameterError(
-            f"n_instances must be a positive int, got {n_instances!r}."
-        )
-    if isinstance(cv, bool) or not isinstance(cv, int) or cv < 0 or cv == 1:
-        raise InvalidParameterError(f"cv must be 0 or an int >= 2, got {cv!r}.")
+    if cv == 1:
+        raise InvalidParameterError("query_batch: cv must be 0 or >= 2, got 1.")
     started = time.time()
     changes = project.refresh(progress=progress)
     settings = project.settings

@@ -27,6 +27,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from .._errors import InvalidParameterError
+from .._validation import validate_params
 from ..experiment._files import atomic_write
 from ._images import file_sha256, list_images
 
@@ -38,6 +39,7 @@ _FORMAT = 1
 _LABEL_FIELDS = ("path", "label", "sha256", "round", "source")
 
 
+@validate_params({"classes": [list, tuple], "from_name": [str], "to_name": [str]})
 def label_config(classes, *, from_name="choice", to_name="image"):
     """The Label Studio labelling interface for single-choice image classes.
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 from html import escape
 
+from .._validation import validate_params
 from ..experiment._files import atomic_write
 from ._images import ImageFiles, quiet_torchvision_io
+from ._project import Project
 
 __all__ = ["write_report"]
 
@@ -88,6 +90,7 @@ def _thumbnail(path, size=64):
     return f'<img src="data:image/png;base64,{data}" width="{size}" alt="">'
 
 
+@validate_params({"project": [Project], "entry": [dict], "batch": [list]})
 def write_report(project, entry, batch):
     """Write ``rounds/NNN/report.html`` for the round ``entry``.
 

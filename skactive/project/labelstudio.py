@@ -16,8 +16,10 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from numbers import Integral
 
 from .._errors import InvalidParameterError
+from .._validation import Interval, validate_params
 
 __all__ = ["LabelStudio", "LabelStudioError", "api_key_from_env", "sync"]
 
@@ -292,6 +294,14 @@ class LabelStudio:
         )
 
 
+@validate_params(
+    {
+        "client": [LabelStudio],
+        "project_id": [Interval(Integral, 1, None, closed="left")],
+        "skip_invalid": ["boolean"],
+        "push": ["boolean"],
+    }
+)
 def sync(project, client, project_id, *, skip_invalid=False, push=True):
     """Pull finished annotations from Label Studio, then push the next batch.
 
