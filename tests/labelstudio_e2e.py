@@ -225,6 +225,7 @@ def test_two_rounds_with_a_real_label_studio(
             mine = {t["data"]["skactive_path"]: t for t in tasks}
             scores = [mine[q]["predictions"][0]["score"] for q in batch]
             assert scores == sorted(scores, reverse=True)
+            assert [mine[q]["predictions_score"] for q in batch] == scores
         for task in tasks:  # the scripted annotator: the true classes
             if not task.get("total_annotations"):
                 ls.annotate(task["id"], truth[task["data"]["skactive_path"]])

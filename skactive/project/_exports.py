@@ -20,11 +20,18 @@ import csv
 import json
 import re
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from .._errors import InvalidParameterError
-from .._validation import validate_params
+from .._validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+    validate_params,
+)
+from ._project import Project
 
 __all__ = ["ExportRow", "ImportReport", "read_export", "import_rows"]
 
@@ -63,6 +70,19 @@ class ExportRow:
     labels: list = field(default_factory=list)
     status: str = "ok"
     message: str = ""
+
+    _parameter_constraints = {
+        "row": [Interval(Integral, 1, None, closed="left")],
+        "ref": [str, None],
+        "labels": [list],
+        "status": [StrOptions({"ok", "skipped", "empty", "bad-row"})],
+        "message": [str],
+    }
+
+    def __post_init__(self):
+        validate_parameter_constraints(
+            self._parameter_constraints, vars(self), "ExportRow"
+        )
 
 
 def _choices(value):
@@ -304,6 +324,13 @@ class ImportReport:
     rows: list = field(default_factory=list)
     new: dict = field(default_factory=dict)
 
+    _parameter_constraints = {"rows": [list], "new": [dict]}
+
+    def __post_init__(self):
+        validate_parameter_constraints(
+            self._parameter_constraints, vars(self), "ImportReport"
+        )
+
     def count(self, status):
         """Number of rows with ``status``.
 
@@ -369,7 +396,14 @@ class ImportReport:
             )
 
 
-@validate_params({"rows": [list], "source": [str], "relabel": ["boolean"]})
+@validate_params(
+    {
+        "project": [Project],
+        "rows": [list],
+        "source": [str],
+        "relabel": ["boolean"],
+    }
+)
 def import_rows(project, rows, *, source="import", relabel=False):
     """Check ``rows`` against ``project``: what importing them would add.
 

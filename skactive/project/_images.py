@@ -17,7 +17,7 @@ from numbers import Integral
 from pathlib import Path
 
 from .._errors import InvalidParameterError
-from .._validation import Interval, validate_params
+from .._validation import Interval, validate_parameter_constraints, validate_params
 
 __all__ = ["IMAGE_SUFFIXES", "list_images", "file_sha256", "ImageFiles"]
 
@@ -134,7 +134,15 @@ class ImageFiles:
     torch.Size([3, 8, 8])
     """
 
+    _parameter_constraints = {
+        "paths": [list, tuple],
+        "size": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, paths, size=32):
+        validate_parameter_constraints(
+            self._parameter_constraints, {"paths": paths, "size": size}, "ImageFiles"
+        )
         self.paths = [str(p) for p in paths]
         self.size = size
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from .._errors import InvalidParameterError
-from .._validation import validate_params
+from .._validation import validate_parameter_constraints, validate_params
 from ..experiment._files import atomic_write
 from ._images import file_sha256, list_images
 
@@ -157,7 +157,12 @@ class Project:
     (['0.png', '1.png', '2.png'], ['a', 'b'])
     """
 
+    _parameter_constraints = {"path": ["path"]}
+
     def __init__(self, path):
+        validate_parameter_constraints(
+            self._parameter_constraints, {"path": path}, "Project"
+        )
         self.path = Path(path)
         settings_file = self.path / "project.json"
         if not settings_file.is_file():

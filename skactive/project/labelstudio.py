@@ -16,10 +16,11 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from numbers import Integral
+from numbers import Integral, Real
 
 from .._errors import InvalidParameterError
-from .._validation import Interval, validate_params
+from .._validation import Interval, validate_parameter_constraints, validate_params
+from ._project import Project
 
 __all__ = ["LabelStudio", "LabelStudioError", "api_key_from_env", "sync"]
 
@@ -61,13 +62,28 @@ class LabelStudio:
     'http://localhost:8080'
     """
 
+    _parameter_constraints = {
+        "url": [str],
+        "api_key": [str],
+        "timeout": [Interval(Real, 0, None, closed="neither")],
+    }
+
     def __init__(self, url, api_key, timeout=60):
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        # the key is not passed: a refused value would be shown in the message
+        validate_parameter_constraints(
+            {k: v for k, v in self._parameter_constraints.items() if k != "api_key"},
+            {"url": url, "timeout": timeout},
+            "LabelStudio",
+        )
+        if not url.startswith(("http://", "https://")):
             raise InvalidParameterError(
-                f"url must be an http:// or https:// address, got {url!r}."
+                f"LabelStudio: url must be an http:// or https:// address, got {url!r}."
             )
         if not isinstance(api_key, str) or not api_key.strip():
-            raise InvalidParameterError("api_key must be a non-empty string.")
+            raise InvalidParameterError(
+                "LabelStudio: api_key must be a non-empty str (a personal access "
+                "token or a legacy API token)."
+            )
         self.url = url.rstrip("/")
         self._key = api_key.strip()
         self.timeout = timeout
@@ -213,7 +229,7 @@ class LabelStudio:
         return list((answer or {}).get("task_ids", []))
 
     def tasks(self, project_id, *, page_size=100):
-        """Every task of a project (with its data), page by page.
+        """Every task of a project (data, annotations, predictions), page by page.
 
         Parameters
         ----------
@@ -235,6 +251,7 @@ class LabelStudio:
                 project=int(project_id),
                 page=page,
                 page_size=page_size,
+                fields="all",
             )
             batch = answer.get("tasks", []) if isinstance(answer, dict) else answer
             out += batch
@@ -296,6 +313,7 @@ class LabelStudio:
 
 @validate_params(
     {
+        "project": [Project],
         "client": [LabelStudio],
         "project_id": [Interval(Integral, 1, None, closed="left")],
         "skip_invalid": ["boolean"],
