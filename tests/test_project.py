@@ -512,3 +512,33 @@ def test_project_commands_parse_without_heavy_imports():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def _distance(a, b):
+    return float(sum(((a[k] - b[k]) ** 2).sum() for k in a if a[k].is_floating_point()))
+
+
+def test_warm_start_updates_the_previous_net(tmp_path, images):
+    torch.set_num_threads(1)
+    folder, truth = images
+    p = _project(tmp_path, folder, max_epochs=1)
+    first = sorted(truth)[::3]
+    import_labels(p, _write_csv(tmp_path / "a.csv", [(q, truth[q]) for q in first]))
+    query_batch(p, n_instances=3, cv=0, progress=False, report=False)
+    before = p.load_weights()
+    second = sorted(truth)[1::3][:10]
+    import_labels(p, _write_csv(tmp_path / "b.csv", [(q, truth[q]) for q in second]))
+    entry = query_batch(
+        p, n_instances=3, cv=0, progress=False, report=False, warm_start=True
+    )
+    assert entry["warm_start"] is True
+    updated = p.load_weights()
+    query_batch(p, n_instances=3, cv=0, progress=False, report=False)
+    scratch = p.load_weights()  # a new net, trained from its initialisation
+    # one epoch moves the previous weights a little; a new net starts elsewhere
+    assert 0 < _distance(before, updated) < _distance(before, scratch) / 10
+    semi = Project.create(
+        tmp_path / "semi", folder, CLASSES, estimator="labelprop", progress=False
+    )
+    with pytest.raises(InvalidParameterError, match="warm_start"):
+        query_batch(semi, warm_start=True)

@@ -52,6 +52,7 @@ def _query(args):
         device=args.device,
         progress=not args.no_progress,
         report=not args.no_report,
+        warm_start=args.warm_start,
     )
     changes = entry["changes"]
     for kind in ("missing", "added", "changed"):
@@ -176,6 +177,12 @@ def add_project_commands(sub, formatter_class):
     query.add_argument("--device", default="cpu", help="torch device")
     query.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
+    query.add_argument(
+        "--warm-start",
+        action="store_true",
+        help="update the previous round's net instead of training a new one "
+        "(estimator cnn)",
     )
     query.add_argument("--no-report", action="store_true", help="no HTML report")
     query.add_argument("--no-progress", action="store_true", help="hide the bars")

@@ -310,6 +310,7 @@ def tasks_for(project, batch, *, model_version):
         "device": ["device"],
         "progress": ["boolean"],
         "report": ["boolean"],
+        "warm_start": ["boolean"],
     }
 )
 def query_batch(
@@ -321,6 +322,7 @@ def query_batch(
     device="cpu",
     progress=True,
     report=True,
+    warm_start=False,
 ):
     """Fit the net on the labels so far, pick the next batch, write it out.
 
@@ -348,6 +350,10 @@ def query_batch(
         Progress bars for reading, training and scoring.
     report : bool, default=True
         Write the round's HTML report.
+    warm_start : bool, default=False
+        Update the net of the previous round (``model.pt``) with
+        ``max_epochs`` more epochs on the labels so far, instead of training a
+        new one from scratch (a supervised ``cnn`` project only).
 
     Returns
     -------
@@ -364,6 +370,11 @@ def query_batch(
         raise InvalidParameterError(unknown_strategy_message(strategy))
     if cv == 1:
         raise InvalidParameterError("query_batch: cv must be 0 or >= 2, got 1.")
+    if warm_start and project.settings["estimator"] != "cnn":
+        raise InvalidParameterError(
+            "query_batch: warm_start=True updates a supervised 'cnn' net; this "
+            f"project's estimator is {project.settings['estimator']!r}."
+        )
     started = time.time()
     changes = project.refresh(progress=progress)
     settings = project.settings
@@ -401,6 +412,12 @@ def query_batch(
         if semi:
             y = np.concatenate([y_lab, np.full(len(unlabelled), -1)])
             net.fit(X, y)
+        elif warm_start and (project.path / "model.pt").is_file():
+            net = project.load_net(device=device)
+            net.set_params(max_epochs=settings["max_epochs"])
+            if progress:
+                net.set_params(callbacks=[("skactive_epochs", _EpochBar())])
+            net.partial_fit(X, y_lab)
         else:
             net.fit(X, y_lab)
         project.save_weights(
@@ -462,6 +479,7 @@ def query_batch(
         "cv_accuracy": cv_accuracy,
         "changes": changes,
         "batch": [r["path"] for r in batch],
+        "warm_start": bool(warm_start and labelled),
         "seconds": round(time.time() - started, 2),
         "files": {
             "batch": str(folder.relative_to(project.path) / "batch.csv"),
