@@ -248,7 +248,8 @@ def test_two_rounds_with_a_real_label_studio(
         assert "pushed 0 task(s)" in capsys.readouterr().out
         assert len(_labels_csv(proj / "labels.csv")) == len(pushed)
     assert len(pushed) == len(set(pushed)) == 80
-    print(f"held-out accuracy after 40 and 80 labels: {accuracies}")
+    with capsys.disabled():
+        print(f"\nheld-out accuracy after 40 and 80 labels: {accuracies}")
     assert accuracies[1] > accuracies[0] + 0.05, accuracies
     _bad_inputs(proj, folder, exports, sync, proc, capsys)
 
