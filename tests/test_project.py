@@ -542,3 +542,36 @@ def test_warm_start_updates_the_previous_net(tmp_path, images):
     )
     with pytest.raises(InvalidParameterError, match="warm_start"):
         query_batch(semi, warm_start=True)
+
+
+def test_decoded_images_are_cached_by_content(tmp_path, images, monkeypatch):
+    torch.set_num_threads(1)
+    folder, truth = images
+    p = _project(tmp_path, folder)
+    paths = sorted(truth)
+    import_labels(p, _write_csv(tmp_path / "l.csv", [(q, truth[q]) for q in paths[:9]]))
+    decoded = []
+    original = ImageFiles.__getitem__
+
+    def counting(self, i):
+        decoded.append(self.paths[int(i)])
+        return original(self, i)
+
+    monkeypatch.setattr(ImageFiles, "__getitem__", counting)
+    first = query_batch(p, n_instances=4, cv=0, progress=False, report=False)
+    assert len(decoded) == 60  # every image once
+    with np.load(p.path / "cache/images-8.npz", allow_pickle=False) as archive:
+        assert archive["sha256"].tolist() == [p.manifest[q] for q in paths]
+        expected = np.stack([original(ImageFiles([folder / q], 8), 0) for q in paths])
+        np.testing.assert_array_equal(archive["images"], expected)
+    decoded.clear()
+    (folder / paths[20]).write_bytes((folder / paths[21]).read_bytes())  # changed
+    (folder / paths[22]).unlink()
+    p.rounds = p.rounds[:0]  # the same round again, from the cache
+    p.refresh(progress=False)
+    again = query_batch(p, n_instances=4, cv=0, progress=False, report=False)
+    assert decoded == []  # paths[20] has the content of paths[21], cached
+    assert again["round"] == first["round"] == 1
+    (folder / "new.png").write_bytes(_png(np.full((8, 8), 7, np.uint8)).tobytes())
+    query_batch(p, n_instances=4, cv=0, progress=False, report=False)
+    assert decoded == [str(folder / "new.png")]

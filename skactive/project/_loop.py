@@ -222,6 +222,56 @@ def load_pool(paths, image_size, *, progress=False):
     return out
 
 
+def _decoded_pool(project, paths, *, progress=False):
+    """Every image of ``paths`` (in the pool) decoded, in that order.
+
+    A pool that fits :data:`IN_MEMORY_BYTES` is decoded once and kept in
+    ``cache/images-<size>.npz`` (the pixels and the content hash of each
+    image, no pickle), so a round decodes only the images that are new or
+    changed since; a larger pool is a :class:`~skactive.pools.DatasetRows`
+    that decodes on demand.
+    """
+    import io
+
+    size = project.settings["image_size"]
+    root = project.images
+    if len(paths) * 3 * size * size > IN_MEMORY_BYTES:
+        return load_pool([str(root / p) for p in paths], size, progress=progress)
+    cache = project.path / "cache" / f"images-{size}.npz"
+    known, pixels = {}, None
+    if cache.is_file():
+        try:
+            with np.load(cache, allow_pickle=False) as archive:
+                keys, pixels = archive["sha256"], archive["images"]
+            known = {str(k): i for i, k in enumerate(keys)}
+        except (OSError, ValueError, KeyError):  # a damaged cache: decode again
+            known, pixels = {}, None
+    hashes = [project.manifest[p] for p in paths]
+    todo = [i for i, h in enumerate(hashes) if h not in known]
+    out = np.empty((len(paths), 3, size, size), np.uint8)
+    done = [i for i, h in enumerate(hashes) if h in known]
+    if done:
+        out[done] = pixels[[known[hashes[i]] for i in done]]
+    if todo:
+        out[todo] = load_pool(
+            [str(root / paths[i]) for i in todo], size, progress=progress
+        )
+        buf = io.BytesIO()
+        np.savez(buf, sha256=np.array(hashes), images=out)
+        atomic_write(cache, buf.getvalue())
+    return out
+
+
+def _take(pool, rows):
+    """Rows of a decoded pool: a copy in memory, a view of a lazy pool."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(pool, np.ndarray):
+        return pool[rows]
+    from ..pools import PoolView
+
+    return PoolView(pool, rows)
+
+
 def _cv_accuracy(net, X, y, cv, seed):
     """Mean accuracy of ``cv``-fold cross-validation on the labelled rows."""
     from sklearn.base import clone
@@ -392,7 +442,6 @@ def query_batch(
     seed = settings["seed"] + project.round
     number = project.round + 1
     folder = project.round_folder(number)
-    root = project.images
     semi = settings["estimator"] != "cnn"
     cv_accuracy = None
     y_lab = np.array([code[labels[p]] for p in labelled], dtype=np.int64)
@@ -405,10 +454,8 @@ def query_batch(
             device=device,
             progress=progress,
         )
-        order = labelled + unlabelled if semi else labelled
-        X = load_pool(
-            [str(root / p) for p in order], settings["image_size"], progress=progress
-        )
+        pool = _decoded_pool(project, labelled + unlabelled, progress=progress)
+        X = _take(pool, np.arange(len(pool) if semi else len(labelled)))
         if semi:
             y = np.concatenate([y_lab, np.full(len(unlabelled), -1)])
             net.fit(X, y)
@@ -425,18 +472,7 @@ def query_batch(
         )
         if cv and not semi:
             cv_accuracy = _cv_accuracy(net, X, y_lab, cv, seed)
-        if not semi:
-            X_pool = load_pool(
-                [str(root / p) for p in unlabelled],
-                settings["image_size"],
-                progress=progress,
-            )
-        elif isinstance(X, np.ndarray):
-            X_pool = X[len(labelled) :]
-        else:
-            from ..pools import PoolView
-
-            X_pool = PoolView(X, np.arange(len(labelled), len(order)))
+        X_pool = _take(pool, np.arange(len(labelled), len(pool)))
         chosen = make_strategy(strategy, random_state=seed)
         indices, scores = chosen.select(net, X_pool, n_instances=n)
         proba = net.predict_proba(X_pool[np.asarray(indices)])
