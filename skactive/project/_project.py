@@ -12,7 +12,8 @@ pickled:
 * ``model.pt`` -- the net's weights (a state dict, read back with
   ``weights_only=True``);
 * ``rounds.json`` -- the log of rounds; ``rounds/NNN/`` -- each round's batch
-  (CSV and Label Studio tasks) and report.
+  (CSV and Label Studio tasks) and report;
+* ``cache/`` -- the decoded images, by content hash (a NumPy archive).
 
 Every file is written atomically (a temporary file, then a rename).
 """
