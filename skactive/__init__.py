@@ -42,6 +42,7 @@ _SUBMODULES = (
     "metrics",
     "nets",
     "pools",
+    "project",
     "representation",
     "scores",
     "selection",

@@ -1,7 +1,9 @@
 """The ``skactive`` command line.
 
 ``skactive simulate`` runs an active-learning simulation and writes its results;
-``skactive strategies`` lists the strategies known by name.
+``skactive strategies`` lists the strategies known by name;
+``skactive init / query / import / sync`` run the labelling loop of a project
+folder (:mod:`skactive.project`).
 
 The command parses and checks its arguments before it imports anything heavy:
 ``--help``, ``skactive strategies`` and a mistake in the arguments answer
@@ -806,6 +808,9 @@ def build_parser():
         formatter_class=_HelpFormatter,
     )
     lst.set_defaults(func=_list_strategies, _parser=lst)
+    from .project._cli import add_project_commands
+
+    add_project_commands(sub, _HelpFormatter)
     return parser
 
 

@@ -36,6 +36,8 @@ from skactive.nets import (
     SmallCNN,
     WideResNet,
 )
+from skactive.project import ExportRow, ImageFiles, ImportReport
+from skactive.project.labelstudio import LabelStudio
 from skactive.strategies import (
     BALD,
     CAL,
@@ -393,6 +395,8 @@ PUBLIC_MODULES = (
     "skactive.losses",
     "skactive.augment",
     "skactive.callbacks",
+    "skactive.project",
+    "skactive.project.labelstudio",
 )
 
 #: Public objects that take anything and raise their own errors.
@@ -521,6 +525,10 @@ def test_function_parameters_refuse_bad_values(func, param, value):
         ),
         (SimulationResult, {"records": []}),
         (DeepActiveLearner, {"estimator": DeepClassifier(MLP)}),
+        (ImageFiles, {"paths": ["a.png"]}),
+        (ExportRow, {"row": 1, "ref": "a.png"}),
+        (ImportReport, {}),
+        (LabelStudio, {"url": "http://localhost:8080", "api_key": "k"}),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )

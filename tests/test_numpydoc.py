@@ -31,6 +31,8 @@ PUBLIC_MODULES = (
     "skactive.augment",
     "skactive.callbacks",
     "skactive.cli",
+    "skactive.project",
+    "skactive.project.labelstudio",
 )
 
 STRICT_CODES = {
