@@ -3,7 +3,7 @@
 The fake speaks the few endpoints the client uses, checks the authorisation
 header as Label Studio 1.23 does (a personal access token is exchanged for
 an access token; a legacy token is sent as ``Token <key>``), and records
-the requests. ``tests/labelstudio_e2e.py`` runs the loop against a real
+the requests. ``tests/test_labelstudio_e2e.py`` runs the loop against a real
 server.
 """
 
