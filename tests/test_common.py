@@ -27,6 +27,7 @@ from skactive.nets import (
     DeepClassifier,
     ISDAClassifier,
     LabelPropagationClassifier,
+    LossPredictionClassifier,
     MixMatchClassifier,
     PseudoLabelClassifier,
     ResNet18,
@@ -45,6 +46,7 @@ from skactive.strategies import (
     ConsistencyEmbedding,
     InitialSelection,
     LabelDispersion,
+    LearningLoss,
     MaxEntropy,
     MCDropoutSampling,
     MeanSTD,
@@ -73,6 +75,8 @@ def _make_estimator(strategy):
         return DeepClassifier(MLP, max_epochs=2, random_state=0)
     if isinstance(strategy, QueryByCommittee):
         return RandomForestClassifier(10, random_state=0)
+    if isinstance(strategy, LearningLoss):
+        return LossPredictionClassifier(MLP, max_epochs=2, random_state=0)
     return LogisticRegression(max_iter=2000)
 
 
@@ -284,6 +288,7 @@ NETS = {
     PseudoLabelClassifier: {"semi": True},
     LabelPropagationClassifier: {"semi": True, "k": 5},
     BarlowTwinsClassifier: {"semi": True, "augmentation": _noise},
+    LossPredictionClassifier: {},
 }
 
 

@@ -4,18 +4,21 @@
   augmentation (DAST-AL).
 * :class:`BarlowTwinsLoss` -- redundancy reduction (DALBT).
 * :class:`NTXentLoss` -- SimCLR contrastive loss.
+* :class:`LossRankingLoss` -- Learning Loss's pairwise ranking loss.
 * :class:`MixMatchLoss`, :func:`sharpen`, :func:`mixup`,
   :func:`linear_rampup` -- MixMatch semi-supervised training.
 """
 
 from .barlow_twins import BarlowTwinsLoss
 from .isda import ISDALoss, isda_lambda
+from .loss_ranking import LossRankingLoss
 from .mixmatch import MixMatchLoss, linear_rampup, mixup, sharpen
 from .nt_xent import NTXentLoss
 
 __all__ = [
     "BarlowTwinsLoss",
     "ISDALoss",
+    "LossRankingLoss",
     "MixMatchLoss",
     "NTXentLoss",
     "isda_lambda",

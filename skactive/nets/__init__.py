@@ -7,6 +7,7 @@ from ._semi_data import SemiSupervisedBatch, SemiSupervisedDataset, SemiSupervis
 from .barlow_twins import BarlowTwinsClassifier
 from .isda import ISDAClassifier
 from .label_propagation import LabelPropagationClassifier, knn_graph, label_propagation
+from .loss_prediction import LossPredictionClassifier, LossPredictionModule
 from .mixmatch import MixMatchClassifier
 from .modules import MLP, ResNet18, SmallCNN, WideResNet, make_projector
 from .pseudo_label import PseudoLabelClassifier, confident_pseudo_labels
@@ -25,6 +26,8 @@ __all__ = [
     "label_propagation",
     "knn_graph",
     "BarlowTwinsClassifier",
+    "LossPredictionClassifier",
+    "LossPredictionModule",
     "make_projector",
     "to_float_tensor",
     "MLP",

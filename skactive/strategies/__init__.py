@@ -51,6 +51,7 @@ _LAZY = {
     "LabelDispersion": "dispersion",
     "PredictionRecorder": "dispersion",
     "InitialSelection": "initial",
+    "LearningLoss": "learning_loss",
     "mc_dropout_bald": "modal_dropout",
     "mc_dropout_mean_st": "modal_dropout",
     "mc_dropout_max_entropy": "modal_dropout",
@@ -85,6 +86,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .epmcm import EPMCM
     from .gradient import ExpectedGradientLength
     from .initial import InitialSelection
+    from .learning_loss import LearningLoss
     from .modal_dropout import (
         mc_dropout_bald,
         mc_dropout_max_entropy,
@@ -140,6 +142,7 @@ __all__ = [
     "LabelDispersion",
     "PredictionRecorder",
     "InitialSelection",
+    "LearningLoss",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",
