@@ -41,6 +41,7 @@ from skactive.strategies import (
     BALD,
     CAL,
     EPMCM,
+    VAAL,
     BatchBALD,
     Consistency,
     ConsistencyEmbedding,
@@ -85,6 +86,8 @@ def _configure(strategy):
         strategy = strategy.set_params(n_samples=4)
     if isinstance(strategy, AUGMENTING):
         strategy = strategy.set_params(augmentation=_noise, n_augmentations=3)
+    if isinstance(strategy, VAAL):
+        strategy = strategy.set_params(n_iterations=10, hidden_units=(16,))
     return strategy
 
 
@@ -244,6 +247,8 @@ def _strategy_case(cls):
         kw["n_samples"] = 3
     if issubclass(cls, AUGMENTING):
         kw.update(augmentation=_noise, n_augmentations=2)
+    if cls is VAAL:
+        kw.update(n_iterations=5, hidden_units=(8,))
     if issubclass(cls, (CAL, *NEEDS_LABELS)):
         call = {"X_labeled": None, "y_labeled": None}  # filled with data below
     return kw, call

@@ -5,6 +5,7 @@
 * :class:`BarlowTwinsLoss` -- redundancy reduction (DALBT).
 * :class:`NTXentLoss` -- SimCLR contrastive loss.
 * :class:`LossRankingLoss` -- Learning Loss's pairwise ranking loss.
+* :class:`VAELoss`, :func:`gaussian_kl` -- the beta-VAE loss of VAAL.
 * :class:`MixMatchLoss`, :func:`sharpen`, :func:`mixup`,
   :func:`linear_rampup` -- MixMatch semi-supervised training.
 """
@@ -14,6 +15,7 @@ from .isda import ISDALoss, isda_lambda
 from .loss_ranking import LossRankingLoss
 from .mixmatch import MixMatchLoss, linear_rampup, mixup, sharpen
 from .nt_xent import NTXentLoss
+from .vae import VAELoss, gaussian_kl
 
 __all__ = [
     "BarlowTwinsLoss",
@@ -21,6 +23,8 @@ __all__ = [
     "LossRankingLoss",
     "MixMatchLoss",
     "NTXentLoss",
+    "VAELoss",
+    "gaussian_kl",
     "isda_lambda",
     "linear_rampup",
     "mixup",

@@ -52,6 +52,7 @@ _LAZY = {
     "PredictionRecorder": "dispersion",
     "InitialSelection": "initial",
     "LearningLoss": "learning_loss",
+    "VAAL": "vaal",
     "mc_dropout_bald": "modal_dropout",
     "mc_dropout_mean_st": "modal_dropout",
     "mc_dropout_max_entropy": "modal_dropout",
@@ -101,6 +102,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         margin_sampling,
         random_sampling,
     )
+    from .vaal import VAAL
     from .weibull import WeibullOutlier
 
 __all__ = [
@@ -143,6 +145,7 @@ __all__ = [
     "PredictionRecorder",
     "InitialSelection",
     "LearningLoss",
+    "VAAL",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

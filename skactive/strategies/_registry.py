@@ -176,6 +176,13 @@ _STRATEGIES = {
         "highest predicted loss of a loss-prediction module (Yoo & Kweon 2019)",
         "loss_net",
     ),
+    "vaal": _Entry(
+        "vaal",
+        "VAAL",
+        (),
+        "most confidently unlabeled under a VAE-latent discriminator (Sinha 2019)",
+        "any",
+    ),
     "weibull": _Entry(
         "weibull",
         "WeibullOutlier",
