@@ -24,6 +24,7 @@ from skactive.experiment import SimulationResult, plot_learning_curves
 from skactive.nets import (
     MLP,
     BarlowTwinsClassifier,
+    BayesByBackpropClassifier,
     DeepClassifier,
     ISDAClassifier,
     LabelPropagationClassifier,
@@ -294,6 +295,7 @@ NETS = {
     LabelPropagationClassifier: {"semi": True, "k": 5},
     BarlowTwinsClassifier: {"semi": True, "augmentation": _noise},
     LossPredictionClassifier: {},
+    BayesByBackpropClassifier: {},
 }
 
 

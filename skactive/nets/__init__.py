@@ -5,6 +5,8 @@ from ._inputs import to_float_tensor
 from ._semi import SemiSupervisedClassifier
 from ._semi_data import SemiSupervisedBatch, SemiSupervisedDataset, SemiSupervisedLoader
 from .barlow_twins import BarlowTwinsClassifier
+from .bayes_by_backprop import BayesByBackpropClassifier, BayesLinear, BayesMLP
+from .ensemble import DeepEnsembleClassifier
 from .isda import ISDAClassifier
 from .label_propagation import LabelPropagationClassifier, knn_graph, label_propagation
 from .loss_prediction import LossPredictionClassifier, LossPredictionModule
@@ -27,6 +29,10 @@ __all__ = [
     "knn_graph",
     "BarlowTwinsClassifier",
     "LossPredictionClassifier",
+    "DeepEnsembleClassifier",
+    "BayesByBackpropClassifier",
+    "BayesLinear",
+    "BayesMLP",
     "LossPredictionModule",
     "make_projector",
     "to_float_tensor",
