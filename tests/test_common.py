@@ -54,11 +54,20 @@ from skactive.strategies import (
     MeanSTD,
     QueryByCommittee,
     QueryStrategy,
+    SuggestiveAnnotation,
     VariationRatios,
     WeibullOutlier,
 )
 
-MC_DROPOUT = (BALD, BatchBALD, MaxEntropy, MeanSTD, VariationRatios, MCDropoutSampling)
+MC_DROPOUT = (
+    BALD,
+    BatchBALD,
+    MaxEntropy,
+    MeanSTD,
+    VariationRatios,
+    MCDropoutSampling,
+    SuggestiveAnnotation,
+)
 AUGMENTING = (Consistency, ConsistencyEmbedding)
 NEEDS_LABELS = (EPMCM, WeibullOutlier)
 # LabelDispersion reads predictions recorded on exactly the pool being queried

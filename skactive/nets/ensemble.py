@@ -186,6 +186,37 @@ class DeepEnsembleClassifier(ClassifierMixin, BaseEstimator):
         """
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
+    def embed(self, X):
+        """The members' embeddings, each L2-normalised, side by side.
+
+        The cosine similarity of two rows in this embedding is the mean of
+        their cosine similarities in the members' embeddings (every member
+        must have ``embed``, as the skactive nets do).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Rows.
+
+        Returns
+        -------
+        ndarray of float32 of shape (n_samples, sum of the members' widths)
+        """
+        self._check_fitted()
+        parts = []
+        for m in self.estimators_:
+            if not callable(getattr(m, "embed", None)):
+                raise InvalidParameterError(
+                    f"{type(self).__name__}.embed: member {type(m).__name__} has "
+                    "no embed() method."
+                )
+            e = np.asarray(m.embed(X), dtype=np.float32)
+            norms = np.linalg.norm(e, axis=1, keepdims=True)
+            parts.append(
+                e / np.where(norms > 0, norms, 1.0) / np.sqrt(len(self.estimators_))
+            )
+        return np.concatenate(parts, axis=1)
+
     def predict_proba_samples(
         self, X, n_samples=None, *, consistent=True, random_state=None
     ):

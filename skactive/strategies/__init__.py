@@ -53,6 +53,7 @@ _LAZY = {
     "InitialSelection": "initial",
     "LearningLoss": "learning_loss",
     "VAAL": "vaal",
+    "SuggestiveAnnotation": "suggestive",
     "mc_dropout_bald": "modal_dropout",
     "mc_dropout_mean_st": "modal_dropout",
     "mc_dropout_max_entropy": "modal_dropout",
@@ -94,6 +95,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         mc_dropout_max_variationRatios,
         mc_dropout_mean_st,
     )
+    from .suggestive import SuggestiveAnnotation
     from .uncertainty import (
         RandomSampling,
         UncertaintySampling,
@@ -146,6 +148,7 @@ __all__ = [
     "InitialSelection",
     "LearningLoss",
     "VAAL",
+    "SuggestiveAnnotation",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

@@ -176,6 +176,13 @@ _STRATEGIES = {
         "highest predicted loss of a loss-prediction module (Yoo & Kweon 2019)",
         "loss_net",
     ),
+    "suggestive_annotation": _Entry(
+        "suggestive",
+        "SuggestiveAnnotation",
+        (),
+        "ensemble variance, then greedy max-cover of the pool (Yang et al. 2017)",
+        "net",
+    ),
     "vaal": _Entry(
         "vaal",
         "VAAL",
