@@ -54,6 +54,7 @@ from skactive.strategies import (
     MeanSTD,
     QueryByCommittee,
     QueryStrategy,
+    SelectionViaProxy,
     SuggestiveAnnotation,
     VariationRatios,
     WeibullOutlier,
@@ -69,7 +70,7 @@ MC_DROPOUT = (
     SuggestiveAnnotation,
 )
 AUGMENTING = (Consistency, ConsistencyEmbedding)
-NEEDS_LABELS = (EPMCM, WeibullOutlier)
+NEEDS_LABELS = (EPMCM, WeibullOutlier, SelectionViaProxy)
 # LabelDispersion reads predictions recorded on exactly the pool being queried
 # during training (no candidate subsample); tests/test_dispersion.py covers it.
 NOT_COMMON = (LabelDispersion,)

@@ -54,6 +54,7 @@ _LAZY = {
     "LearningLoss": "learning_loss",
     "VAAL": "vaal",
     "SuggestiveAnnotation": "suggestive",
+    "SelectionViaProxy": "proxy",
     "mc_dropout_bald": "modal_dropout",
     "mc_dropout_mean_st": "modal_dropout",
     "mc_dropout_max_entropy": "modal_dropout",
@@ -95,6 +96,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         mc_dropout_max_variationRatios,
         mc_dropout_mean_st,
     )
+    from .proxy import SelectionViaProxy
     from .suggestive import SuggestiveAnnotation
     from .uncertainty import (
         RandomSampling,
@@ -149,6 +151,7 @@ __all__ = [
     "LearningLoss",
     "VAAL",
     "SuggestiveAnnotation",
+    "SelectionViaProxy",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

@@ -176,6 +176,13 @@ _STRATEGIES = {
         "highest predicted loss of a loss-prediction module (Yoo & Kweon 2019)",
         "loss_net",
     ),
+    "svp": _Entry(
+        "proxy",
+        "SelectionViaProxy",
+        (),
+        "entropy sampling with a cheap proxy model (Coleman et al. 2020)",
+        "any",
+    ),
     "suggestive_annotation": _Entry(
         "suggestive",
         "SuggestiveAnnotation",
