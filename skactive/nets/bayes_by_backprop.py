@@ -186,19 +186,26 @@ def _bayes_layers(module):
 def weight_samples(module):
     """Fix one weight draw of every :class:`BayesLinear` of ``module`` at a time.
 
-    Yields a function ``draw(generator)`` that samples new :math:`\\varepsilon`
-    for every layer from ``generator`` (a :class:`torch.Generator` on the
-    CPU) and keeps them until the next call; on exit the layers sample again
+    Yields a function ``draw(generator=None, eps=None)``: with a
+    ``generator`` (a :class:`torch.Generator` on the CPU) it samples new
+    :math:`\varepsilon` for every layer, with ``eps`` (what an earlier call
+    returned) it reuses a draw; either way the draw is kept by the layers
+    until the next call and returned. On exit the layers sample again
     (training) or use their means (eval).
     """
     layers = _bayes_layers(module)
 
-    def draw(generator):
-        for layer in layers:
-            device = layer.weight_mu.device
-            eps_w = torch.randn(layer.weight_mu.shape, generator=generator)
-            eps_b = torch.randn(layer.bias_mu.shape, generator=generator)
-            layer.fixed_eps = (eps_w.to(device), eps_b.to(device))
+    def draw(generator=None, eps=None):
+        if eps is None:
+            eps = []
+            for layer in layers:
+                device = layer.weight_mu.device
+                eps_w = torch.randn(layer.weight_mu.shape, generator=generator)
+                eps_b = torch.randn(layer.bias_mu.shape, generator=generator)
+                eps.append((eps_w.to(device), eps_b.to(device)))
+        for layer, e in zip(layers, eps, strict=True):
+            layer.fixed_eps = e
+        return eps
 
     try:
         yield draw
@@ -431,6 +438,8 @@ class BayesByBackpropClassifier(DeepClassifier):
 
         Draw ``t`` is shared by every row and batch (the samples are
         *consistent*), so joint quantities over rows (BatchBALD) are valid.
+        The ``n_samples`` draws are kept during the call (``n_samples`` times
+        the number of Bayesian weights).
 
         Parameters
         ----------
@@ -466,10 +475,14 @@ class BayesByBackpropClassifier(DeepClassifier):
         seeds = np.random.SeedSequence(seed).generate_state(n_samples, np.uint64) >> 1
         generator = torch.Generator(device="cpu")
         with weight_samples(self.module_) as draw, forked_torch_rng(self.device, seed):
+            draws = {}  # one draw per pass, reused by every batch
 
             def before_pass(t):
-                generator.manual_seed(int(seeds[t]))
-                draw(generator)
+                if t not in draws:
+                    generator.manual_seed(int(seeds[t]))
+                    draws[t] = draw(generator)
+                else:
+                    draw(eps=draws[t])
 
             proba, _ = self._forward_passes(X, n_samples, before_pass=before_pass)
         return proba
