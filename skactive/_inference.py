@@ -55,6 +55,7 @@ __all__ = [
     "final_layer",
     "input_shape",
     "transform_pool",
+    "predict_loss_pool",
     "is_skorch_net",
     "pool_offset",
     "DEFAULT_CHUNK_ROWS",
@@ -303,6 +304,30 @@ def _chunked_features(transform, X, batch_size, n_jobs):
     if any(sp.issparse(p) for p in parts):
         return sp.vstack([sp.csr_matrix(p) for p in parts], format="csr")
     return np.concatenate(parts, axis=0)
+
+
+def predict_loss_pool(estimator, X, *, batch_size=None, n_jobs=None):
+    """Predicted losses of every row of ``X`` (Learning Loss nets).
+
+    Asks the estimator's ``predict_loss`` (a
+    :class:`~skactive.nets.LossPredictionClassifier`); skorch nets batch it
+    themselves, other estimators are called on chunks of ``batch_size`` rows.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``predict_loss``
+    X : array-like of shape (n_samples, ...)
+    batch_size, n_jobs : int or None
+        Chunking of estimators that are not skorch nets.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    check_has_method(estimator, "predict_loss", purpose="learning-loss sampling")
+    if is_skorch_net(estimator):
+        return np.asarray(estimator.predict_loss(X))
+    return _chunked(estimator.predict_loss, X, batch_size, n_jobs)
 
 
 # ------------------------------------------------------------ MC dropout

@@ -33,6 +33,7 @@ ESTIMATORS = {
     "from the unlabeled pool too)",
     "labelprop": "semi-supervised: LabelPropagationClassifier with a small CNN",
     "pseudolabel": "semi-supervised: PseudoLabelClassifier (CEAL) with a small CNN",
+    "lossnet": "LossPredictionClassifier (Learning Loss) with a small CNN",
 }
 _NETS = ("mlp", "cnn", "mixmatch", "labelprop", "pseudolabel")
 
@@ -73,6 +74,14 @@ def _estimator(name, classes, max_epochs=30):
         )
     from . import nets
 
+    if name == "lossnet":
+        return nets.LossPredictionClassifier(
+            nets.SmallCNN,
+            max_epochs=max_epochs,
+            batch_size=16,
+            lr=2e-3,
+            classes=classes,
+        )
     if name in ("mlp", "cnn"):
         return nets.DeepClassifier(
             nets.MLP if name == "mlp" else nets.SmallCNN,
@@ -464,6 +473,11 @@ def _check_args(args):
                 f"{args.estimator}: use --estimator {', '.join(_NETS[:-1])} or "
                 f"{_NETS[-1]}"
             )
+        if need == "loss_net" and args.estimator != "lossnet":
+            raise _UsageError(
+                f"--strategy {name} needs a net with a loss-prediction module, "
+                f"not --estimator {args.estimator}: use --estimator lossnet"
+            )
         if need == "ensemble" and args.estimator != "forest":
             raise _UsageError(
                 f"--strategy {name} needs an ensemble (a committee), not "
@@ -575,7 +589,7 @@ def _simulate(args):
             file=sys.stderr,
         )
     _check_budget(args, len(X_pool))
-    if args.estimator not in _NETS:  # scikit-learn models take flat rows
+    if args.estimator not in (*_NETS, "lossnet"):  # scikit-learn: flat rows
         X_pool, X_test = _flatten(X_pool), _flatten(X_test)
     diverse = args.initial_strategy == "diversity"
     if args.embedder != "pixels" and diverse and X_pool.ndim < 3:

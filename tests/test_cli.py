@@ -101,7 +101,12 @@ def test_simulate_compares_several_strategies(capsys):
     assert rows[0][3] == rows[2][3]  # the same initial set for both
 
 
-ESTIMATOR_FOR = {"net": "cnn", "ensemble": "forest", "any": "logreg"}
+ESTIMATOR_FOR = {
+    "net": "cnn",
+    "ensemble": "forest",
+    "any": "logreg",
+    "loss_net": "lossnet",
+}
 
 
 @pytest.mark.parametrize("strategy", sorted(available_strategies()))

@@ -24,9 +24,11 @@ from skactive.experiment import SimulationResult, plot_learning_curves
 from skactive.nets import (
     MLP,
     BarlowTwinsClassifier,
+    BayesByBackpropClassifier,
     DeepClassifier,
     ISDAClassifier,
     LabelPropagationClassifier,
+    LossPredictionClassifier,
     MixMatchClassifier,
     PseudoLabelClassifier,
     ResNet18,
@@ -42,23 +44,35 @@ from skactive.strategies import (
     BALD,
     CAL,
     EPMCM,
+    VAAL,
     BatchBALD,
     Consistency,
     ConsistencyEmbedding,
     InitialSelection,
     LabelDispersion,
+    LearningLoss,
     MaxEntropy,
     MCDropoutSampling,
     MeanSTD,
     QueryByCommittee,
     QueryStrategy,
+    SelectionViaProxy,
+    SuggestiveAnnotation,
     VariationRatios,
     WeibullOutlier,
 )
 
-MC_DROPOUT = (BALD, BatchBALD, MaxEntropy, MeanSTD, VariationRatios, MCDropoutSampling)
+MC_DROPOUT = (
+    BALD,
+    BatchBALD,
+    MaxEntropy,
+    MeanSTD,
+    VariationRatios,
+    MCDropoutSampling,
+    SuggestiveAnnotation,
+)
 AUGMENTING = (Consistency, ConsistencyEmbedding)
-NEEDS_LABELS = (EPMCM, WeibullOutlier)
+NEEDS_LABELS = (EPMCM, WeibullOutlier, SelectionViaProxy)
 # LabelDispersion reads predictions recorded on exactly the pool being queried
 # during training (no candidate subsample); tests/test_dispersion.py covers it.
 NOT_COMMON = (LabelDispersion,)
@@ -75,6 +89,8 @@ def _make_estimator(strategy):
         return DeepClassifier(MLP, max_epochs=2, random_state=0)
     if isinstance(strategy, QueryByCommittee):
         return RandomForestClassifier(10, random_state=0)
+    if isinstance(strategy, LearningLoss):
+        return LossPredictionClassifier(MLP, max_epochs=2, random_state=0)
     return LogisticRegression(max_iter=2000)
 
 
@@ -83,6 +99,8 @@ def _configure(strategy):
         strategy = strategy.set_params(n_samples=4)
     if isinstance(strategy, AUGMENTING):
         strategy = strategy.set_params(augmentation=_noise, n_augmentations=3)
+    if isinstance(strategy, VAAL):
+        strategy = strategy.set_params(n_iterations=10, hidden_units=(16,))
     return strategy
 
 
@@ -242,6 +260,8 @@ def _strategy_case(cls):
         kw["n_samples"] = 3
     if issubclass(cls, AUGMENTING):
         kw.update(augmentation=_noise, n_augmentations=2)
+    if cls is VAAL:
+        kw.update(n_iterations=5, hidden_units=(8,))
     if issubclass(cls, (CAL, *NEEDS_LABELS)):
         call = {"X_labeled": None, "y_labeled": None}  # filled with data below
     return kw, call
@@ -286,6 +306,8 @@ NETS = {
     PseudoLabelClassifier: {"semi": True},
     LabelPropagationClassifier: {"semi": True, "k": 5},
     BarlowTwinsClassifier: {"semi": True, "augmentation": _noise},
+    LossPredictionClassifier: {},
+    BayesByBackpropClassifier: {},
 }
 
 

@@ -4,20 +4,27 @@
   augmentation (DAST-AL).
 * :class:`BarlowTwinsLoss` -- redundancy reduction (DALBT).
 * :class:`NTXentLoss` -- SimCLR contrastive loss.
+* :class:`LossRankingLoss` -- Learning Loss's pairwise ranking loss.
+* :class:`VAELoss`, :func:`gaussian_kl` -- the beta-VAE loss of VAAL.
 * :class:`MixMatchLoss`, :func:`sharpen`, :func:`mixup`,
   :func:`linear_rampup` -- MixMatch semi-supervised training.
 """
 
 from .barlow_twins import BarlowTwinsLoss
 from .isda import ISDALoss, isda_lambda
+from .loss_ranking import LossRankingLoss
 from .mixmatch import MixMatchLoss, linear_rampup, mixup, sharpen
 from .nt_xent import NTXentLoss
+from .vae import VAELoss, gaussian_kl
 
 __all__ = [
     "BarlowTwinsLoss",
     "ISDALoss",
+    "LossRankingLoss",
     "MixMatchLoss",
     "NTXentLoss",
+    "VAELoss",
+    "gaussian_kl",
     "isda_lambda",
     "linear_rampup",
     "mixup",

@@ -5,8 +5,11 @@ from ._inputs import to_float_tensor
 from ._semi import SemiSupervisedClassifier
 from ._semi_data import SemiSupervisedBatch, SemiSupervisedDataset, SemiSupervisedLoader
 from .barlow_twins import BarlowTwinsClassifier
+from .bayes_by_backprop import BayesByBackpropClassifier, BayesLinear, BayesMLP
+from .ensemble import DeepEnsembleClassifier
 from .isda import ISDAClassifier
 from .label_propagation import LabelPropagationClassifier, knn_graph, label_propagation
+from .loss_prediction import LossPredictionClassifier, LossPredictionModule
 from .mixmatch import MixMatchClassifier
 from .modules import MLP, ResNet18, SmallCNN, WideResNet, make_projector
 from .pseudo_label import PseudoLabelClassifier, confident_pseudo_labels
@@ -25,6 +28,12 @@ __all__ = [
     "label_propagation",
     "knn_graph",
     "BarlowTwinsClassifier",
+    "LossPredictionClassifier",
+    "DeepEnsembleClassifier",
+    "BayesByBackpropClassifier",
+    "BayesLinear",
+    "BayesMLP",
+    "LossPredictionModule",
     "make_projector",
     "to_float_tensor",
     "MLP",

@@ -35,6 +35,11 @@ Clustering (``_clustering``)
     :func:`probcover_sampling`
         ProbCover (Yehuda et al., 2022).
 
+Coverage (``_max_cover``)
+    :func:`greedy_max_cover`
+        Greedy max-cover under cosine similarity (Suggestive Annotation,
+        Yang et al., 2017).
+
 Bayesian batches (``_batchbald``)
     :func:`batchbald_select`
         Greedy BatchBALD from consistent MC samples (Kirsch et al., 2019).
@@ -54,9 +59,11 @@ from ._clustering import (
     weighted_kmeans,
 )
 from ._farthest import diversity_sampling, kcenter_greedy
+from ._max_cover import greedy_max_cover
 from ._ranking import subsample_candidates, top_k
 
 __all__ = [
+    "greedy_max_cover",
     "top_k",
     "subsample_candidates",
     "diversity_sampling",

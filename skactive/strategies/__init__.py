@@ -51,6 +51,10 @@ _LAZY = {
     "LabelDispersion": "dispersion",
     "PredictionRecorder": "dispersion",
     "InitialSelection": "initial",
+    "LearningLoss": "learning_loss",
+    "VAAL": "vaal",
+    "SuggestiveAnnotation": "suggestive",
+    "SelectionViaProxy": "proxy",
     "mc_dropout_bald": "modal_dropout",
     "mc_dropout_mean_st": "modal_dropout",
     "mc_dropout_max_entropy": "modal_dropout",
@@ -85,12 +89,15 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .epmcm import EPMCM
     from .gradient import ExpectedGradientLength
     from .initial import InitialSelection
+    from .learning_loss import LearningLoss
     from .modal_dropout import (
         mc_dropout_bald,
         mc_dropout_max_entropy,
         mc_dropout_max_variationRatios,
         mc_dropout_mean_st,
     )
+    from .proxy import SelectionViaProxy
+    from .suggestive import SuggestiveAnnotation
     from .uncertainty import (
         RandomSampling,
         UncertaintySampling,
@@ -99,6 +106,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         margin_sampling,
         random_sampling,
     )
+    from .vaal import VAAL
     from .weibull import WeibullOutlier
 
 __all__ = [
@@ -140,6 +148,10 @@ __all__ = [
     "LabelDispersion",
     "PredictionRecorder",
     "InitialSelection",
+    "LearningLoss",
+    "VAAL",
+    "SuggestiveAnnotation",
+    "SelectionViaProxy",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

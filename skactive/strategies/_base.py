@@ -121,7 +121,8 @@ class QueryStrategy(BaseEstimator, metaclass=ABCMeta):
 
     #: What the strategy asks of the estimator: ``"any"`` (any classifier with
     #: ``predict_proba``), ``"net"`` (a skactive net: MC-dropout samples or
-    #: predictions under augmentation) or ``"ensemble"`` (a committee).
+    #: predictions under augmentation), ``"ensemble"`` (a committee) or
+    #: ``"loss_net"`` (a net with a loss-prediction module: ``predict_loss``).
     needs = "any"
 
     _parameter_constraints = {

@@ -22,7 +22,7 @@ class _Entry(NamedTuple):
     cls: str
     args: tuple  # positional arguments the name fixes (a measure)
     description: str
-    needs: str  # the class's ``needs``: "any", "net" or "ensemble"
+    needs: str  # the class's ``needs``: "any", "net", "ensemble" or "loss_net"
 
 
 # A static table, so that the names, descriptions and needs are known without
@@ -169,6 +169,34 @@ _STRATEGIES = {
         "expected probability of misclassification under ISDA (DAST-AL)",
         "any",
     ),
+    "learning_loss": _Entry(
+        "learning_loss",
+        "LearningLoss",
+        (),
+        "highest predicted loss of a loss-prediction module (Yoo & Kweon 2019)",
+        "loss_net",
+    ),
+    "svp": _Entry(
+        "proxy",
+        "SelectionViaProxy",
+        (),
+        "entropy sampling with a cheap proxy model (Coleman et al. 2020)",
+        "any",
+    ),
+    "suggestive_annotation": _Entry(
+        "suggestive",
+        "SuggestiveAnnotation",
+        (),
+        "ensemble variance, then greedy max-cover of the pool (Yang et al. 2017)",
+        "net",
+    ),
+    "vaal": _Entry(
+        "vaal",
+        "VAAL",
+        (),
+        "most confidently unlabeled under a VAE-latent discriminator (Sinha 2019)",
+        "any",
+    ),
     "weibull": _Entry(
         "weibull",
         "WeibullOutlier",
@@ -224,8 +252,9 @@ def strategy_needs(name):
     -------
     str
         ``"net"`` (a skactive net: MC-dropout samples or predictions under
-        augmentation), ``"ensemble"`` (a committee or fitted ensemble), or
-        ``"any"`` (any classifier with ``predict_proba``).
+        augmentation), ``"ensemble"`` (a committee or fitted ensemble),
+        ``"loss_net"`` (a net with a loss-prediction module, ``predict_loss``)
+        or ``"any"`` (any classifier with ``predict_proba``).
 
     Examples
     --------

@@ -1,0 +1,94 @@
+"""Selection via Proxy (skactive/strategies/proxy.py)."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils import check_random_state
+
+from skactive import ActiveLearner
+from skactive._random import seed_from_random_state
+from skactive._validation import InvalidParameterError
+from skactive.experiment import simulate
+from skactive.nets import MLP, DeepClassifier
+from skactive.strategies import (
+    BALD,
+    SelectionViaProxy,
+    UncertaintySampling,
+    make_strategy,
+)
+
+
+def test_picks_are_the_inner_strategy_on_a_proxy_fitted_by_hand(digits):
+    X, y = digits
+    proxy = LogisticRegression(max_iter=300)
+    svp = SelectionViaProxy(UncertaintySampling("margin"), proxy, random_state=0)
+    target = DeepClassifier(MLP)  # never fitted: selection does not ask it
+    got = svp(target, X[100:], 6, X_labeled=X[:100], y_labeled=y[:100])
+    rng = check_random_state(0)
+    fitted = LogisticRegression(max_iter=300, random_state=None)
+    fitted.set_params(random_state=seed_from_random_state(rng) % 2**31)
+    fitted.fit(X[:100], y[:100])
+    inner = UncertaintySampling(
+        "margin", random_state=seed_from_random_state(rng) % 2**31
+    )
+    expected, _ = inner.select(fitted, X[100:], 6)
+    np.testing.assert_array_equal(got, expected)
+    # by hand: the six smallest margins of the proxy
+    p = np.sort(fitted.predict_proba(X[100:]), axis=1)
+    np.testing.assert_array_equal(
+        np.sort(got), np.sort(np.argsort(p[:, -1] - p[:, -2])[:6])
+    )
+
+
+def test_a_small_net_as_proxy_for_a_bayesian_strategy(digits):
+    X, y = digits
+    proxy = DeepClassifier(MLP, max_epochs=2, module__hidden_units=(16,))
+    svp = SelectionViaProxy(BALD(n_samples=4), proxy, random_state=0)
+    a = svp(None, X[100:400], 3, X_labeled=X[:100], y_labeled=y[:100])
+    b = svp(None, X[100:400], 3, X_labeled=X[:100], y_labeled=y[:100])
+    np.testing.assert_array_equal(a, b)  # the proxy net is seeded
+
+
+def test_labeled_rows_come_from_the_learner(digits):
+    X, y = digits
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        SelectionViaProxy(random_state=0),
+        X_training=X[:60],
+        y_training=y[:60],
+    )
+    idx, _ = learner.query(X[60:300], n_instances=4)
+    direct = SelectionViaProxy(random_state=0)(
+        None, X[60:300], 4, X_labeled=X[:60], y_labeled=y[:60]
+    )
+    np.testing.assert_array_equal(idx, direct)
+    with pytest.raises(InvalidParameterError, match="trains its proxy"):
+        SelectionViaProxy()(None, X[:50], 2)
+    assert isinstance(make_strategy("svp"), SelectionViaProxy)
+
+
+def test_simulate_reports_selection_time_and_accuracy_side_by_side(digits):
+    X, y = digits
+    result = simulate(
+        DeepClassifier(MLP, max_epochs=3, classes=np.arange(10), random_state=0),
+        {
+            "bald": BALD(n_samples=5),
+            "svp-bald": SelectionViaProxy(
+                BALD(n_samples=5),
+                DeepClassifier(MLP, max_epochs=1, module__hidden_units=(8,)),
+            ),
+        },
+        X[:600],
+        y[:600],
+        X_test=X[1500:],
+        y_test=y[1500:],
+        initial=20,
+        n_rounds=2,
+        n_instances=10,
+        progress=False,
+    )
+    frame = result.to_frame()
+    assert set(frame["strategy"]) == {"bald", "svp-bald"}
+    rounds = frame[frame["round"] > 0]
+    assert rounds["query_seconds"].notna().all() and (rounds["query_seconds"] > 0).all()
+    assert rounds["accuracy"].between(0, 1).all()
