@@ -34,8 +34,16 @@ ESTIMATORS = {
     "labelprop": "semi-supervised: LabelPropagationClassifier with a small CNN",
     "pseudolabel": "semi-supervised: PseudoLabelClassifier (CEAL) with a small CNN",
     "lossnet": "LossPredictionClassifier (Learning Loss) with a small CNN",
+    "ensemble": "DeepEnsembleClassifier: 3 independently trained small CNNs "
+    "(their predictions are the posterior samples of BALD, variation ratio)",
+    "bayes": "BayesByBackpropClassifier: an MLP of Gaussian weights (weight "
+    "draws are the posterior samples)",
 }
 _NETS = ("mlp", "cnn", "mixmatch", "labelprop", "pseudolabel")
+#: nets whose posterior samples are members or weight draws (no MC dropout)
+_POSTERIOR_NETS = ("ensemble", "bayes")
+#: strategies that need predictions under augmentation (a DeepClassifier's)
+_AUGMENTED = ("consistency", "consistency_embedding")
 
 EMBEDDERS = {
     "pixels": "standardised, flattened pixels (no training)",
@@ -81,6 +89,19 @@ def _estimator(name, classes, max_epochs=30):
             batch_size=16,
             lr=2e-3,
             classes=classes,
+        )
+    if name == "ensemble":
+        member = nets.DeepClassifier(
+            nets.SmallCNN,
+            max_epochs=max_epochs,
+            batch_size=16,
+            lr=2e-3,
+            classes=classes,
+        )
+        return nets.DeepEnsembleClassifier(member, n_estimators=3, random_state=0)
+    if name == "bayes":
+        return nets.BayesByBackpropClassifier(
+            max_epochs=max_epochs, batch_size=16, lr=2e-3, classes=classes
         )
     if name in ("mlp", "cnn"):
         return nets.DeepClassifier(
@@ -466,7 +487,13 @@ def _check_args(args):
             raise _UsageError(unknown_strategy_message(name, what="--strategy"))
     for name in _strategy_names(args):
         need = strategy_needs(name)
-        if need == "net" and args.estimator not in _NETS:
+        if need == "net" and args.estimator == "ensemble" and name in _AUGMENTED:
+            raise _UsageError(
+                f"--strategy {name} needs predictions under augmentation, which "
+                f"--estimator ensemble does not give: use --estimator "
+                f"{', '.join(_NETS[:-1])}, {_NETS[-1]} or bayes"
+            )
+        if need == "net" and args.estimator not in (*_NETS, *_POSTERIOR_NETS):
             raise _UsageError(
                 f"--strategy {name} needs a skactive net (MC dropout or "
                 f"predictions under augmentation), not --estimator "
@@ -589,7 +616,7 @@ def _simulate(args):
             file=sys.stderr,
         )
     _check_budget(args, len(X_pool))
-    if args.estimator not in (*_NETS, "lossnet"):  # scikit-learn: flat rows
+    if args.estimator not in (*_NETS, *_POSTERIOR_NETS, "lossnet"):  # flat rows
         X_pool, X_test = _flatten(X_pool), _flatten(X_test)
     diverse = args.initial_strategy == "diversity"
     if args.embedder != "pixels" and diverse and X_pool.ndim < 3:

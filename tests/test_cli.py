@@ -859,13 +859,34 @@ def test_a_net_strategy_suggests_the_estimators_that_work(strategy, estimator, c
     assert set(_NETS) == {"mlp", "cnn", "mixmatch", "labelprop", "pseudolabel"}
 
 
-@pytest.mark.parametrize("estimator", ["mlp", "cnn", "mixmatch", "labelprop"])
+@pytest.mark.parametrize("estimator", ["mlp", "cnn", "mixmatch", "labelprop", "bayes"])
 def test_the_suggested_estimators_pass_the_check(estimator):
     from skactive.cli import _check_args, build_parser
 
     for strategy in NET_STRATEGIES:
         argv = ["simulate", "--strategy", strategy, "--estimator", estimator]
         _check_args(build_parser().parse_args(argv))  # raises nothing
+
+
+def test_an_ensemble_passes_for_posterior_strategies_not_augmented_ones(capsys):
+    from skactive.cli import _AUGMENTED, _check_args, build_parser
+
+    for strategy in NET_STRATEGIES:
+        argv = ["simulate", "--strategy", strategy, "--estimator", "ensemble"]
+        if strategy in _AUGMENTED:
+            assert main(argv) == 2
+            assert "needs predictions under augmentation" in capsys.readouterr().err
+        else:
+            _check_args(build_parser().parse_args(argv))  # raises nothing
+
+
+@pytest.mark.parametrize("estimator", ["ensemble", "bayes"])
+def test_bald_runs_on_ensembles_and_bayes_by_backprop(estimator, capsys):
+    argv = ["simulate", "--estimator", estimator, "--strategy", "bald"]
+    argv += ["--rounds", "1", "--max-epochs", "2", "--n-instances", "5"]
+    assert main([*argv, "--initial", "30", "--no-progress", "--threads", "1"]) == 0
+    rows = result_rows(capsys.readouterr()[0])
+    assert [r[1:3] for r in rows] == [(0, 30), (1, 35)]
 
 
 # ---------------------------------------------- the embedder's pre-training
