@@ -11,6 +11,8 @@ positional argument, third for :func:`badge_sampling`) and a
 Ranking (``_ranking``)
     :func:`top_k`
         The highest scores, best first, ties broken at random.
+    :func:`shard_top_k`, :func:`merge_top_k`
+        The same top-k shard by shard: exact merge of per-shard candidates.
     :func:`subsample_candidates`
         The random candidate subset of the pool (DAST-AL).
 
@@ -54,10 +56,19 @@ from ._clustering import (
     weighted_kmeans,
 )
 from ._farthest import diversity_sampling, kcenter_greedy
-from ._ranking import subsample_candidates, top_k
+from ._ranking import (
+    TopKCandidates,
+    merge_top_k,
+    shard_top_k,
+    subsample_candidates,
+    top_k,
+)
 
 __all__ = [
     "top_k",
+    "shard_top_k",
+    "merge_top_k",
+    "TopKCandidates",
     "subsample_candidates",
     "diversity_sampling",
     "kcenter_greedy",

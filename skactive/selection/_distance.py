@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from ._arrays import _BLOCK_ELEMS
+from ._blocks import _is_lazy_rows
 
 # Rows per pass of the per-pick distance update.  The only temporary of that
 # pass is one vector of this length, so the default can be large; a single
@@ -64,7 +66,16 @@ def _scratch_rows(X):
 
 
 def _sq_norms(X, shift=None):
-    """Row-wise ``||x - shift||^2`` through a small reusable scratch block."""
+    """Row-wise ``||x - shift||^2`` through a small reusable scratch block.
+
+    An out-of-core ``X`` (:class:`~skactive.selection._blocks._LazyRows`)
+    is read block by block; each row's value is the same as in memory.
+    """
+    if _is_lazy_rows(X):
+        out = torch.empty(X.shape[0], dtype=X.dtype, device=X.device)
+        for s, e, block in X.blocks():
+            out[s:e] = _sq_norms(block, shift)
+        return out
     n, d = X.shape
     out = torch.empty(n, dtype=X.dtype, device=X.device)
     rows = _scratch_rows(X)
@@ -80,14 +91,52 @@ def _sq_norms(X, shift=None):
     return out
 
 
-def _column_mean(X):
-    """Mean row (one matrix-vector pass).
+# Rows per block of the column sums of :func:`_column_mean`.
+_MEAN_ROWS = 1 << 12
+# Significant bits kept of the reference point (see :func:`_column_mean`).
+_MEAN_BITS = 8
 
-    Only used as a reference point for the expansion, so accumulation in
-    X's dtype is accurate enough: any fixed point near the data works.
+
+def _round_bits(v, bits):
+    """``v`` (a float64 tensor) rounded to ``bits`` significant bits."""
+    a = v.cpu().numpy()
+    mant, expo = np.frexp(a)
+    scale = float(1 << bits)
+    r = np.ldexp(np.round(mant * scale) / scale, expo)
+    return torch.from_numpy(r).to(v.device)
+
+
+def _block_sums(X):
+    """Column sums in float64, block by block (in memory or out of core)."""
+    total = torch.zeros(X.shape[1], dtype=torch.float64, device=X.device)
+    if _is_lazy_rows(X):
+        for _, _, block in X.blocks():
+            for s in range(0, block.shape[0], _MEAN_ROWS):
+                total += block[s : s + _MEAN_ROWS].to(torch.float64).sum(dim=0)
+        return total
+    for s in range(0, X.shape[0], _MEAN_ROWS):
+        total += X[s : s + _MEAN_ROWS].to(torch.float64).sum(dim=0)
+    return total
+
+
+def _reference_point(column_sums, n_rows, dtype):
+    """The mean row from float64 column sums, rounded to ``_MEAN_BITS`` bits.
+
+    Only a reference point for the expansion (any fixed point near the data
+    works): rounded to 8 significant bits it is the same whatever order the
+    sums were accumulated in -- in memory, block by block from a file, or
+    shard by shard on Dask workers -- so every path computes bit-identical
+    squared norms and distances.
     """
-    ones = torch.full((X.shape[0],), 1.0 / X.shape[0], dtype=X.dtype, device=X.device)
-    return torch.mv(X.T, ones)
+    return _round_bits(column_sums / n_rows, _MEAN_BITS).to(dtype)
+
+
+def _column_mean(X):
+    """The reference point of the expansion: the mean row, rounded.
+
+    See :func:`_reference_point`.
+    """
+    return _reference_point(_block_sums(X), X.shape[0], X.dtype)
 
 
 class _ShiftedEuclidean:
@@ -116,6 +165,9 @@ class _ShiftedEuclidean:
         self.r = self.sqn.clamp(min=0).sqrt_()  # ||x'||
         self.m_norm = float(torch.linalg.vector_norm(self.m64))
         self.lab_sq_max = 0.0  # largest ||l'||^2 of the labeled rows
+        self.lazy = _is_lazy_rows(X)
+        if self.lazy:  # one block of the file in memory per pass
+            chunk_rows = min(chunk_rows, X.block_rows)
         self.rows = min(self.n, chunk_rows)
         self.buf = torch.empty(self.rows, dtype=X.dtype, device=X.device)
         self.L = None  # labeled embeddings (set by min_to_set)
@@ -187,7 +239,7 @@ class _ShiftedEuclidean:
         off = (c64 @ c64 + 2.0 * (c64 @ self.m64)).to(X.dtype)  # ||c'||^2 + 2 m.c'
         if d2 is None:
             d2 = torch.full((n,), math.inf, dtype=X.dtype, device=X.device)
-        if rows == n:  # single chunk: no slicing overhead
+        if rows == n and not self.lazy:  # single chunk: no slicing overhead
             # buf = sqn + off first, then gemv accumulates into it in place
             # (addmv with input is out skips its internal copy)
             torch.add(sqn, off, out=buf)
@@ -433,6 +485,8 @@ class _GradientUpdater:
     def __init__(self, F, U, a, chunk_rows):
         self.F, self.U, self.a = F, U, a
         self.n = F.shape[0]
+        if _is_lazy_rows(F):  # one block of the file in memory per pass
+            chunk_rows = min(chunk_rows, F.block_rows)
         self.rows = min(self.n, chunk_rows)
         self.buf_f = torch.empty(self.rows, dtype=F.dtype, device=F.device)
         self.buf_u = torch.empty(self.rows, dtype=F.dtype, device=F.device)

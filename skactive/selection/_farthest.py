@@ -449,7 +449,9 @@ def diversity_sampling(
     [0, 1, 2, 3]
     """
     dev = _resolve_device(device, embeddings)
-    X = _to_tensor(embeddings, "embeddings", device=dev, check_finite=False)
+    X = _to_tensor(
+        embeddings, "embeddings", device=dev, check_finite=False, lazy_ok=True
+    )
     n_pool, n_feat = X.shape
     n = check_n_instances(n_instances, n_pool, caller="diversity_sampling")
     temperature = float(temperature)
