@@ -56,7 +56,7 @@ def _check_scores(scores, caller="top_k"):
 class TopKCandidates(NamedTuple):
     """The rows of one shard of scores that can be among the global top-k.
 
-    Attributes
+    Parameters
     ----------
     indices : ndarray of int64
         Their row indices in the whole pool, increasing.
