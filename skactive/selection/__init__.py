@@ -57,7 +57,7 @@ from ._clustering import (
 )
 from ._farthest import diversity_sampling, kcenter_greedy
 from ._ranking import (
-    TopKCandidates,
+    TopKCandidates,  # noqa: F401  (the type shard_top_k returns)
     merge_top_k,
     shard_top_k,
     subsample_candidates,
@@ -68,7 +68,6 @@ __all__ = [
     "top_k",
     "shard_top_k",
     "merge_top_k",
-    "TopKCandidates",
     "subsample_candidates",
     "diversity_sampling",
     "kcenter_greedy",

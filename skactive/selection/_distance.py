@@ -156,10 +156,12 @@ class _ShiftedEuclidean:
     make every other distance look like rounding noise.
     """
 
-    def __init__(self, X, chunk_rows):
+    def __init__(self, X, chunk_rows, reference=None):
         self.X = X
         self.n, self.d = X.shape
-        self.m = _column_mean(X)
+        # the reference point: the pool mean, or given (the mean of the whole
+        # pool when X is one shard of it: see skactive.distributed)
+        self.m = _column_mean(X) if reference is None else reference.to(X.dtype)
         self.m64 = self.m.to(torch.float64)
         self.sqn = _sq_norms(X, self.m)  # ||x'||^2
         self.r = self.sqn.clamp(min=0).sqrt_()  # ||x'||
@@ -172,6 +174,7 @@ class _ShiftedEuclidean:
         self.buf = torch.empty(self.rows, dtype=X.dtype, device=X.device)
         self.L = None  # labeled embeddings (set by min_to_set)
         self.centres = []  # rows added by __call__
+        self._centre_rows = []  # their values (or those of outside centres)
         # float64 copies for exact_sq, created on first use
         self._c64 = torch.empty((0, self.d), dtype=torch.float64, device=X.device)
         self._c64_sq = torch.empty(0, dtype=torch.float64, device=X.device)
@@ -233,8 +236,20 @@ class _ShiftedEuclidean:
 
     def __call__(self, d2, idx):
         """``d2 <- min(d2, ||X - X[idx]||^2)`` in one pass; ``d2[idx] = 0``."""
+        d2 = self.update_with(d2, self.X[idx])
+        d2[idx] = 0
+        self.centres.append(idx)
+        return d2
+
+    def update_with(self, d2, row):
+        """``d2 <- min(d2, ||X - row||^2)`` in one pass, for any centre ``row``.
+
+        ``row`` (a vector in X's dtype) need not be a row of ``X``: on a
+        shard of a distributed pool it comes from another shard.
+        """
         X, sqn, buf, rows, n = self.X, self.sqn, self.buf, self.rows, self.n
-        c = X[idx] - self.m  # c' (the centre relative to the mean)
+        self._centre_rows.append(row)
+        c = row - self.m  # c' (the centre relative to the mean)
         c64 = c.to(torch.float64)
         off = (c64 @ c64 + 2.0 * (c64 @ self.m64)).to(X.dtype)  # ||c'||^2 + 2 m.c'
         if d2 is None:
@@ -245,8 +260,6 @@ class _ShiftedEuclidean:
             torch.add(sqn, off, out=buf)
             torch.addmv(buf, X, c, alpha=-2, out=buf)
             torch.minimum(d2, buf, out=d2)
-            d2[idx] = 0
-            self.centres.append(idx)
             return d2
         for s in range(0, n, rows):
             e = min(n, s + rows)
@@ -256,8 +269,6 @@ class _ShiftedEuclidean:
             # <= tol count as 0 when drawing
             d2v = d2[s:e]
             torch.minimum(d2v, b, out=d2v)
-        d2[idx] = 0
-        self.centres.append(idx)
         return d2
 
     # -- lazy updates (k-center greedy) ------------------------------------
@@ -286,7 +297,9 @@ class _ShiftedEuclidean:
             grown_off = torch.empty(2 * k, dtype=self.X.dtype, device=self.X.device)
             grown_off[:k] = self._lz_off
             self._lz, self._lz_off = grown, grown_off
-        c = self.X[idx] - self.m
+        row = self.X[idx]
+        self._centre_rows.append(row)
+        c = row - self.m
         c64 = c.to(torch.float64)
         self._lz[k] = c
         self._lz_off[k] = (c64 @ c64 + 2.0 * (c64 @ self.m64)).to(self.X.dtype)
@@ -325,7 +338,7 @@ class _ShiftedEuclidean:
 
     def _centres64(self):
         """float64 copies of the centre rows minus the mean, grown lazily."""
-        p, done = len(self.centres), self._c64_rows
+        p, done = len(self._centre_rows), self._c64_rows
         if p > self._c64.shape[0]:  # grow geometrically
             grown = torch.empty(
                 (max(2 * p, 64), self.d), dtype=torch.float64, device=self.X.device
@@ -337,9 +350,9 @@ class _ShiftedEuclidean:
             grown_sq[:done] = self._c64_sq[:done]
             self._c64, self._c64_sq = grown, grown_sq
         if p > done:
-            rows = torch.as_tensor(self.centres[done:], device=self.X.device)
             new = self._c64[done:p]
-            torch.sub(self.X[rows].to(torch.float64), self.m64, out=new)
+            fresh = torch.stack(self._centre_rows[done:p])
+            torch.sub(fresh.to(torch.float64), self.m64, out=new)
             self._c64_sq[done:p] = (new * new).sum(dim=1)
             self._c64_rows = p
         return self._c64[:p], self._c64_sq[:p]
@@ -380,7 +393,7 @@ class _ShiftedEuclidean:
                 for t in range(0, self.L.shape[0], step):
                     L64 = self.L[t : t + step].to(torch.float64) - self.m64
                     fold(L64, (L64 * L64).sum(dim=1))
-        if self.centres:
+        if self._centre_rows:
             fold(*self._centres64())
         return best.clamp_(min=0)
 
