@@ -181,6 +181,31 @@ class _ShiftedEuclidean:
         self._c64_rows = 0
         self._L64 = None
 
+    @classmethod
+    def settler(cls, reference, labeled, device):
+        """Only the float64 settling (:meth:`exact_sq_rows`), without a pool.
+
+        The driver of a distributed pool settles near-ties with it: it gets
+        the labeled rows and every centre row (:meth:`add_centre_row`), and
+        computes exactly what the engine of one process would.
+        """
+        self = object.__new__(cls)
+        self.m = reference
+        self.m64 = reference.to(torch.float64)
+        self.d = reference.shape[0]
+        self.L = labeled
+        self._centre_rows = []
+        self._c64 = torch.empty((0, self.d), dtype=torch.float64, device=device)
+        self._c64_sq = torch.empty(0, dtype=torch.float64, device=device)
+        self._c64_rows = 0
+        self._L64 = None
+        self._device = device
+        return self
+
+    def add_centre_row(self, row):
+        """Record a centre (a row of X's dtype) for the settling only."""
+        self._centre_rows.append(row)
+
     def zero_tol(self, rtol=_ZERO_RTOL, dim_power=0.5):
         """Per row, the squared distance below which it counts as 0.
 
@@ -341,7 +366,7 @@ class _ShiftedEuclidean:
         p, done = len(self._centre_rows), self._c64_rows
         if p > self._c64.shape[0]:  # grow geometrically
             grown = torch.empty(
-                (max(2 * p, 64), self.d), dtype=torch.float64, device=self.X.device
+                (max(2 * p, 64), self.d), dtype=torch.float64, device=self._c64.device
             )
             grown[:done] = self._c64[:done]
             grown_sq = torch.empty(
@@ -366,14 +391,11 @@ class _ShiftedEuclidean:
         incrementally, so a call costs ``len(cand) x n_centres x d`` flops
         and no large temporaries.
         """
-        if not hasattr(self, "_c64"):
-            self._c64 = torch.empty(
-                (0, self.d), dtype=torch.float64, device=self.X.device
-            )
-            self._c64_sq = torch.empty(0, dtype=torch.float64, device=self.X.device)
-            self._c64_rows = 0
-            self._L64 = None
-        Q = self.X[cand].to(torch.float64) - self.m64
+        return self.exact_sq_rows(self.X[cand])
+
+    def exact_sq_rows(self, rows):
+        """:meth:`exact_sq` of the rows ``rows`` (values, in X's dtype)."""
+        Q = rows.to(torch.float64) - self.m64
         qq = (Q * Q).sum(dim=1)
         best = torch.full_like(qq, math.inf)
 
