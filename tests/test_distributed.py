@@ -215,3 +215,74 @@ def test_no_client_is_refused(monkeypatch):
     assert get_client() is None
     with pytest.raises(InvalidParameterError, match="top_k: no dask.distributed"):
         top_k(_first_column, None, da.zeros((4, 2), chunks=2), 1)
+
+
+# ---------------------------------------------------------------- strategies
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X[:500] / 16).astype(np.float32), y[:500]
+
+
+@pytest.mark.parametrize("measure", ["entropy", "margin", "least_confidence"])
+def test_score_strategies_pick_as_in_one_process(client, digits, measure):
+    from sklearn.linear_model import LogisticRegression
+
+    from skactive.strategies import UncertaintySampling
+
+    X, y = digits
+    clf = LogisticRegression(max_iter=300).fit(X[:60], y[:60])
+    strategy = UncertaintySampling(measure, random_state=3)
+    want, want_s = strategy.select(clf, X, 15)
+    got, got_s = strategy.select(clf, da.from_array(X, chunks=(70, 64)), 15)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got_s, want_s, rtol=1e-12)
+
+
+def test_a_sharded_pool_and_an_explicit_client(client, digits, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from skactive.strategies import UncertaintySampling
+
+    X, y = digits
+    clf = LogisticRegression(max_iter=300).fit(X[:60], y[:60])
+    pool = ShardedArray(_shards(tmp_path, X, [123, 377]))
+    strategy = UncertaintySampling("entropy", random_state=0)
+    want, _ = strategy.select(clf, X, 10)
+    got, _ = strategy.select(clf, pool, 10, client=client)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_bald_draws_the_masks_of_the_absolute_rows(client, digits):
+    from skactive.nets import MLP, DeepClassifier
+    from skactive.strategies import BALD
+
+    X, y = digits
+    net = DeepClassifier(MLP, max_epochs=2, random_state=0).fit(X[:80], y[:80])
+    strategy = BALD(n_samples=5, batch_size=50, random_state=7)
+    want, want_s = strategy.select(net, X, 12)
+    # chunks of 100 rows start at multiples of batch_size: the same seeds
+    got, got_s = strategy.select(net, da.from_array(X, chunks=(100, 64)), 12)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got_s, want_s, rtol=1e-6)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.5])
+def test_farthest_point_strategies_embed_and_select_on_the_workers(
+    client, digits, temperature
+):
+    from sklearn.linear_model import LogisticRegression
+
+    from skactive.strategies import DiversitySampling
+
+    X, y = digits
+    clf = LogisticRegression(max_iter=300).fit(X[:60], y[:60])
+    strategy = DiversitySampling(temperature, random_state=2)
+    want, want_d = strategy.select(clf, X, 20, X_labeled=X[:60])
+    got, got_d = strategy.select(
+        clf, da.from_array(X, chunks=(90, 64)), 20, X_labeled=X[:60]
+    )
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got_d, want_d, rtol=1e-6)

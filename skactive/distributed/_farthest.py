@@ -41,7 +41,7 @@ from ..selection._distance import (
     _ShiftedEuclidean,
 )
 from ..selection._farthest import _REFINE_MAX, _greedy_loop
-from ._chunks import _materialise, is_distributed_pool, pool_chunks
+from ._chunks import PoolChunks, _materialise, is_distributed_pool, pool_chunks
 from ._client import require_client
 
 __all__ = ["diversity_sampling", "kcenter_greedy"]
@@ -352,9 +352,12 @@ def diversity_sampling(
 
     Parameters
     ----------
-    embeddings : dask.array.Array, ShardedArray, ArrayFile or list of .npy paths
+    embeddings : dask.array.Array, ShardedArray, ArrayFile, list of .npy paths \
+            or PoolChunks
         Pool embeddings of shape ``(n_samples, n_features)``; see
-        :func:`pool_chunks`. Each worker holds its chunks in memory.
+        :func:`pool_chunks` (a :class:`PoolChunks` from
+        ``map_rows(..., gather=False)`` is used where it is). Each worker
+        holds its chunks in memory.
     n_instances : int
         Number of rows to select.
     labeled : array-like of shape (n_labeled, n_features), default=None
@@ -405,14 +408,20 @@ def diversity_sampling(
     >>> picks
     array([2, 3])
     """
-    if not (is_distributed_pool(embeddings) or isinstance(embeddings, ArrayFile)):
+    if not (
+        is_distributed_pool(embeddings)
+        or isinstance(embeddings, ArrayFile | PoolChunks)
+    ):
         raise InvalidParameterError(
             "diversity_sampling: embeddings must be a dask array, a "
             "ShardedArray, an ArrayFile or a list of .npy paths, got "
             f"{type(embeddings).__name__}."
         )
     client = require_client(client, "diversity_sampling")
-    chunks = pool_chunks(embeddings, client, chunk_rows=chunk_rows)
+    if isinstance(embeddings, PoolChunks):  # already on the workers
+        chunks = embeddings
+    else:
+        chunks = pool_chunks(embeddings, client, chunk_rows=chunk_rows)
     if len(chunks.shape) != 2:
         raise InvalidParameterError(
             f"diversity_sampling: embeddings must be 2-D, got shape {chunks.shape}."

@@ -14,7 +14,7 @@ from sklearn.utils import check_random_state
 from .._validation import Interval, InvalidParameterError, validate_params
 from ..pools import ArrayFile
 from ..selection import merge_top_k, shard_top_k
-from ._chunks import _materialise, is_distributed_pool, pool_chunks
+from ._chunks import PoolChunks, _materialise, is_distributed_pool, pool_chunks
 from ._client import require_client
 
 __all__ = ["map_rows", "top_k"]
@@ -71,9 +71,10 @@ def _concat(results):
         "pool": "no_validation",
         "client": "no_validation",
         "chunk_rows": [Interval(Integral, 1, None, closed="left"), None],
+        "gather": ["boolean"],
     }
 )
-def map_rows(fn, model, pool, *, client=None, chunk_rows=None):
+def map_rows(fn, model, pool, *, client=None, chunk_rows=None, gather=True):
     """``fn(model, rows, start)`` on every chunk of a pool, where it lives.
 
     Parameters
@@ -92,11 +93,15 @@ def map_rows(fn, model, pool, *, client=None, chunk_rows=None):
         The cluster; ``None`` uses the active client.
     chunk_rows : int or None, default=None
         Rows per range cut from files (a dask array keeps its chunks).
+    gather : bool, default=True
+        ``False`` leaves the results on the workers: a :class:`PoolChunks`
+        of their futures (``fn`` returning one array), the pool of the next
+        distributed step (embeddings for :func:`diversity_sampling`, say).
 
     Returns
     -------
-    result : ndarray or tuple of ndarray
-        The chunks' results concatenated in row order.
+    result : ndarray, tuple of ndarray or PoolChunks
+        The chunks' results concatenated in row order (or left in place).
 
     Examples
     --------
@@ -120,7 +125,28 @@ def map_rows(fn, model, pool, *, client=None, chunk_rows=None):
         return _call(fn, model, data, start)
 
     _, futures = _submit_all(client, task, model, chunks)
+    if not gather:
+        return _left_on_workers(client, futures, chunks)
     return _concat(client.gather(futures))
+
+
+def _shape_dtype(a):
+    a = np.asarray(a)
+    return a.shape, a.dtype.str
+
+
+def _left_on_workers(client, futures, chunks):
+    """The results of a map as a pool of futures, on the workers that made them."""
+    from distributed import wait
+
+    wait(futures)
+    meta = client.gather([client.submit(_shape_dtype, f, pure=False) for f in futures])
+    where = client.who_has(futures)
+    workers = [(list(where.get(f.key, ())) or [None])[0] for f in futures]
+    shape = (chunks.stops[-1], *meta[0][0][1:])
+    return PoolChunks(
+        chunks.starts, chunks.stops, futures, workers, shape, np.dtype(meta[0][1])
+    )
 
 
 @validate_params(
@@ -132,10 +158,19 @@ def map_rows(fn, model, pool, *, client=None, chunk_rows=None):
         "random_state": ["random_state"],
         "client": "no_validation",
         "chunk_rows": [Interval(Integral, 1, None, closed="left"), None],
+        "return_scores": ["boolean"],
     }
 )
 def top_k(
-    fn, model, pool, n_instances, *, random_state=None, client=None, chunk_rows=None
+    fn,
+    model,
+    pool,
+    n_instances,
+    *,
+    random_state=None,
+    client=None,
+    chunk_rows=None,
+    return_scores=False,
 ):
     """The rows of the highest scores, computed chunk by chunk on the cluster.
 
@@ -162,11 +197,15 @@ def top_k(
         The cluster; ``None`` uses the active client.
     chunk_rows : int or None, default=None
         Rows per range cut from files.
+    return_scores : bool, default=False
+        Also return the scores of the selected rows.
 
     Returns
     -------
     indices : ndarray of shape (n_instances,), dtype int64
         Pool indices, best first.
+    scores : ndarray of shape (n_instances,)
+        Only if ``return_scores=True``.
 
     Examples
     --------
@@ -193,4 +232,15 @@ def top_k(
         return _top_of_chunk(fn, model, data, start, n)
 
     _, futures = _submit_all(client, task, model, chunks)
-    return merge_top_k(client.gather(futures), n, random_state=rng)
+    shards = client.gather(futures)
+    indices = merge_top_k(shards, n, random_state=rng)
+    if not return_scores:
+        return indices
+    found = dict(
+        zip(
+            np.concatenate([c.indices for c in shards]).tolist(),
+            np.concatenate([c.values for c in shards]),
+            strict=True,
+        )
+    )
+    return indices, np.array([found[int(i)] for i in indices])

@@ -269,7 +269,14 @@ class ScoreStrategy(QueryStrategy):
         return self._score(model, X_pool)
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        from ._distributed import cluster_for, distributed_top_k
+
+        client = cluster_for(X, kwargs.pop("client", None))
         self._reject_kwargs(kwargs, type(self).__name__)
+        if client is not None:  # scored where the chunks live, same picks
+            return distributed_top_k(
+                self, estimator, X, n_instances, rng, client, seeded=False
+            )
         scores = np.asarray(self._score(estimator, X))
         indices = top_k(scores, n_instances, random_state=rng)
         return indices, scores[indices]

@@ -122,7 +122,22 @@ class DiversitySampling(_TorchEmbeddingStrategy):
         return self.temperature
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        from ._distributed import cluster_for, distributed_diversity
+
+        client = cluster_for(X, kwargs.pop("client", None))
         labeled = self._pop_labeled(estimator, learner, kwargs)
+        if client is not None:  # embedded and selected on the workers
+            indices, distances = distributed_diversity(
+                self,
+                estimator,
+                X,
+                n_instances,
+                rng,
+                client,
+                labeled=labeled,
+                temperature=self._temperature(),
+            )
+            return indices, np.asarray(distances)
         emb = self._embed(estimator, X)
         indices, distances = _div.diversity_sampling(
             emb,
