@@ -406,6 +406,17 @@ def diversity_sampling(
     float64 as :math:`(d_i / d_{max})^{1/T}`, which neither overflows nor
     loses the maximum for tiny temperatures.
 
+    Embeddings that do not fit in memory -- an
+    :class:`~skactive.pools.ArrayFile`, a :class:`numpy.memmap`, a
+    :class:`~skactive.pools.PoolView` of a file, a dask array -- are read in
+    blocks of rows (4 Mi values, 16 MiB of float32), converted block by
+    block as the in-memory call converts the whole array (float16 to
+    float32), so only one block and a few vectors of length ``n_samples``
+    are in memory; each pick makes one sequential pass over them. The picks
+    are those of the in-memory call (at ``T = 0`` the same float64
+    settling; at ``T > 0`` the same draws from the same float32 distances,
+    up to their last bit).
+
     At ``T = 0`` only the argmax matters, and a new centre can only lower
     distances, so for pools of a million values or more (``n_samples *
     n_features``) the pool's distances are kept as upper bounds and a pick
@@ -470,7 +481,9 @@ def diversity_sampling(
             f"diversity_sampling: temperature={temperature!r} is too small; use "
             "temperature=0."
         )
-    if exponent is None and n_pool * n_feat >= _LAZY_MIN_ELEMS:
+    # bound pruning gathers scattered rows: for embeddings read from a file
+    # one sequential pass per pick is cheaper (the picks are the same)
+    if exponent is None and n_pool * n_feat >= _LAZY_MIN_ELEMS and not update.lazy:
         picks, dists = _lazy_kcenter_loop(
             n, n_pool, d2, update, rng=rng, zero=zero, tie=tie
         )

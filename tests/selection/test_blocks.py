@@ -99,8 +99,9 @@ def test_kcenter_on_a_file_equals_float64_bruteforce(tmp_path, small_blocks):
     )
 
 
-def test_the_lazy_kcenter_loop_on_a_file(tmp_path, monkeypatch):
-    # pools of a million values use the bound-pruning loop: same picks
+def test_a_million_values_on_a_file_pick_as_the_pruning_loop(tmp_path, monkeypatch):
+    # in memory, pools of a million values use the bound-pruning loop; on a
+    # file one pass per pick: the same picks
     monkeypatch.setattr(_blocks, "_BLOCK_ELEMS", 512 * 64)
     rng = np.random.default_rng(2)
     X = rng.normal(size=(2100, 512)).astype(np.float16)
