@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from numbers import Integral
 from os import PathLike
 
 import numpy as np
 
-from .._validation import InvalidParameterError
+from .._validation import Interval, InvalidParameterError, validate_params
 from ..pools import ArrayFile, ShardedArray
 
 __all__ = ["PoolChunks", "pool_chunks", "is_distributed_pool"]
@@ -53,6 +54,7 @@ def _is_dask(X):
     return da is not None and isinstance(X, da.Array)
 
 
+@validate_params({"X": "no_validation"})
 def is_distributed_pool(X):
     """Whether ``X`` is a pool whose chunks can be processed where they live.
 
@@ -106,6 +108,15 @@ class PoolChunks:
         Its dtype.
     """
 
+    _parameter_constraints = {
+        "starts": [list],
+        "stops": [list],
+        "data": [list],
+        "workers": [list],
+        "shape": [tuple],
+        "dtype": "no_validation",
+    }
+
     def __init__(self, starts, stops, data, workers, shape, dtype):
         self.starts, self.stops = list(starts), list(stops)
         self.data, self.workers = list(data), list(workers)
@@ -134,6 +145,13 @@ def _file_chunks(files, chunk_rows, worker_list):
     return starts, stops, data, workers
 
 
+@validate_params(
+    {
+        "pool": "no_validation",
+        "client": "no_validation",
+        "chunk_rows": [Interval(Integral, 1, None, closed="left"), None],
+    }
+)
 def pool_chunks(pool, client, *, chunk_rows=None):
     """Describe a pool by its chunks, where they live on the cluster.
 
@@ -163,13 +181,6 @@ def pool_chunks(pool, client, *, chunk_rows=None):
     >>> pool_chunks([path], None, chunk_rows=4).starts
     [0, 4, 8]
     """
-    if chunk_rows is not None and (
-        not isinstance(chunk_rows, int | np.integer) or chunk_rows < 1
-    ):
-        raise InvalidParameterError(
-            f"pool_chunks: chunk_rows must be a positive int or None, got "
-            f"{chunk_rows!r}."
-        )
     chunk_rows = int(chunk_rows or DEFAULT_CHUNK_ROWS)
     worker_list = sorted(client.scheduler_info()["workers"]) if client else []
     if _is_dask(pool):

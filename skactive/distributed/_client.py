@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from .._validation import InvalidParameterError
+from .._validation import InvalidParameterError, validate_params
 
 __all__ = ["get_client"]
 
 
+@validate_params({"client": "no_validation"})
 def get_client(client=None):
     """The ``dask.distributed`` client to use: ``client``, else the active one.
 
