@@ -286,3 +286,47 @@ def test_farthest_point_strategies_embed_and_select_on_the_workers(
     )
     np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(got_d, want_d, rtol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_badge_is_the_one_process_badge(client, seed):
+    from skactive.distributed import badge_sampling
+    from skactive.selection._badge import _badge_sampling_naive
+
+    from .selection._helpers import badge_data
+
+    P, F = badge_data(n=260, d=12, C=4, seed=seed, dtype=np.float32)
+    F[100:104] = F[5]  # duplicate embeddings in other chunks
+    P[100:104] = P[5]
+    want = selection.badge_sampling(P, F, 25, random_state=seed)
+    both = map_rows(
+        _rows_as_is, None, da.from_array(np.hstack([F, P]), chunks=60), gather=False
+    )
+    got, norms = badge_sampling(both, 12, 25, random_state=seed, return_scores=True)
+    np.testing.assert_array_equal(got, want)
+    u = P.astype(np.float64).copy()
+    u[np.arange(len(u)), P.argmax(1)] -= 1
+    expected_norms = np.linalg.norm(u[got], axis=1) * np.linalg.norm(F[got], axis=1)
+    np.testing.assert_allclose(norms, expected_norms, rtol=1e-5)
+    # and the gradient-embedding reference (formed explicitly), float64
+    np.testing.assert_array_equal(
+        _badge_sampling_naive(P.astype(np.float64), F.astype(np.float64), 1), want[:1]
+    )
+
+
+def _rows_as_is(model, rows, start):
+    return rows
+
+
+def test_badge_strategy_on_the_workers(client, digits):
+    from sklearn.linear_model import LogisticRegression
+
+    from skactive.strategies import BADGE
+
+    X, y = digits
+    clf = LogisticRegression(max_iter=300).fit(X[:60], y[:60])
+    strategy = BADGE(random_state=5)
+    want, want_s = strategy.select(clf, X, 15)
+    got, got_s = strategy.select(clf, da.from_array(X, chunks=(90, 64)), 15)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got_s, want_s, rtol=1e-6)

@@ -15,9 +15,12 @@ returns:
   (:func:`skactive.selection.merge_top_k`);
 * :func:`diversity_sampling`, :func:`kcenter_greedy` -- farthest-point
   selection with the minimum-distance vector kept sharded on the workers
-  (Dask actors); each pick moves a few scalars and one embedding row.
+  (Dask actors); each pick moves a few scalars and one embedding row;
+* :func:`badge_sampling` -- BADGE the same way (one embedding row, one
+  ``p - e_yhat`` row and one scalar per pick).
 """
 
+from ._badge import badge_sampling
 from ._chunks import PoolChunks, is_distributed_pool, pool_chunks
 from ._client import get_client
 from ._farthest import diversity_sampling, kcenter_greedy
@@ -32,4 +35,5 @@ __all__ = [
     "top_k",
     "diversity_sampling",
     "kcenter_greedy",
+    "badge_sampling",
 ]

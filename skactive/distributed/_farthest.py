@@ -214,6 +214,39 @@ def _runs(chunks, actor_of_chunk):
     return runs
 
 
+def _spawn_actors(client, chunks, cls, *args):
+    """One actor of class ``cls`` per worker, holding the chunks living there.
+
+    Returns the actors, the owner table ``(sorted chunk starts, actor of
+    each)`` and the runs of consecutive chunks per actor (see :func:`_runs`).
+    """
+    by_worker = {}
+    for k, w in enumerate(chunks.workers):
+        by_worker.setdefault(w, []).append(k)
+    futures, actor_of_chunk = [], {}
+    for a, (w, ks) in enumerate(sorted(by_worker.items(), key=lambda t: str(t[0]))):
+        parts = [(chunks.starts[k], chunks.data[k]) for k in ks]
+        futures.append(
+            client.submit(
+                cls,
+                parts,
+                *args,
+                actor=True,
+                workers=None if w is None else [w],
+                allow_other_workers=True,
+            )
+        )
+        for p, k in enumerate(ks):
+            actor_of_chunk[k] = (a, p)
+    actors = [f.result() for f in futures]
+    order = np.argsort(chunks.starts)
+    owner = (
+        np.asarray(chunks.starts)[order],
+        [actor_of_chunk[k][0] for k in order],
+    )
+    return actors, owner, _runs(chunks, actor_of_chunk)
+
+
 def _err(k, m_norm, root):
     return k * root * (root + m_norm)
 
@@ -239,7 +272,8 @@ class _Driver:
 
     def update(self, d2, idx):
         row = self.row(idx)
-        self.settler.add_centre_row(torch.from_numpy(row))
+        if self.settler is not None:
+            self.settler.add_centre_row(torch.from_numpy(row))
         self._all("update", row, int(idx))
         return True  # the distances live on the workers
 
@@ -437,23 +471,7 @@ def diversity_sampling(
         )
     rng = check_random_state(random_state)
 
-    # one actor per worker, holding the chunks that live there
-    by_worker = {}
-    for k, w in enumerate(chunks.workers):
-        by_worker.setdefault(w, []).append(k)
-    actors, actor_of_chunk = [], {}
-    for a, (w, ks) in enumerate(sorted(by_worker.items(), key=lambda t: str(t[0]))):
-        parts = [(chunks.starts[k], chunks.data[k]) for k in ks]
-        future = client.submit(
-            _Shard,
-            parts,
-            actor=True,
-            workers=None if w is None else [w],
-            allow_other_workers=True,
-        )
-        actors.append(future.result())
-        for p, k in enumerate(ks):
-            actor_of_chunk[k] = (a, p)
+    actors, owner, runs = _spawn_actors(client, chunks, _Shard)
 
     def _all(method, *args):
         futures = [getattr(x, method)(*args) for x in actors]
@@ -487,14 +505,7 @@ def diversity_sampling(
         "R": R,
     }
     settler = _ShiftedEuclidean.settler(reference, lab, torch.device("cpu"))
-    order = np.argsort(chunks.starts)
-    owner = (
-        np.asarray(chunks.starts)[order],
-        [actor_of_chunk[k][0] for k in order],
-    )
-    driver = _Driver(
-        actors, _runs(chunks, actor_of_chunk), owner, settler, tie, n_pool, dtype
-    )
+    driver = _Driver(actors, runs, owner, settler, tie, n_pool, dtype)
     if exponent is None:
         draw = driver.argmax
     else:

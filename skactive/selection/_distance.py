@@ -527,8 +527,17 @@ class _GradientUpdater:
         self.buf_u = torch.empty(self.rows, dtype=F.dtype, device=F.device)
 
     def __call__(self, d2, idx):
+        d2 = self.update_with(d2, self.F[idx], self.U[idx], self.a[idx])
+        d2[idx] = 0
+        return d2
+
+    def update_with(self, d2, fj, uj, aj):
+        """``d2 <- min(d2, ||g - g_j||^2)`` for a centre given by its parts.
+
+        ``fj``, ``uj``, ``aj``: the centre's embedding, ``p - e_yhat`` and
+        squared gradient norm (from another shard of a distributed pool).
+        """
         F, U, a, rows = self.F, self.U, self.a, self.rows
-        fj, uj, aj = F[idx], U[idx], a[idx]
         if d2 is None:
             d2 = torch.full((self.n,), math.inf, dtype=F.dtype, device=F.device)
         for s in range(0, self.n, rows):
@@ -539,5 +548,4 @@ class _GradientUpdater:
             torch.addcmul(a[s:e], bf, bu, value=-2.0, out=bf).add_(aj)
             d2v = d2[s:e]
             torch.minimum(d2v, bf, out=d2v)
-        d2[idx] = 0
         return d2

@@ -99,3 +99,32 @@ def distributed_diversity(
         client=client,
         return_distances=True,
     )
+
+
+def _badge_rows(model, rows, start):
+    strategy, estimator = model
+    with pool_offset(start):
+        proba, emb = embed_pool(
+            estimator, rows, return_proba=True, n_jobs=strategy.n_jobs
+        )
+    emb = np.asarray(emb)
+    # the dtype the selector computes in (float16 -> float32), for both parts
+    dtype = np.result_type(emb.dtype, np.float32)
+    return np.hstack([emb.astype(dtype), np.asarray(proba, dtype=dtype)])
+
+
+def distributed_badge(strategy, estimator, X, n_instances, rng, client):
+    """``(indices, gradient norms)`` of BADGE picks, computed on the workers."""
+    from ..distributed import badge_sampling as dist_badge
+    from ..distributed import map_rows
+
+    both = map_rows(_badge_rows, (strategy, estimator), X, client=client, gather=False)
+    n_classes = len(estimator.classes_)
+    return dist_badge(
+        both,
+        both.shape[1] - n_classes,
+        n_instances,
+        random_state=rng,
+        client=client,
+        return_scores=True,
+    )

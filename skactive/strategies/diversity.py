@@ -217,7 +217,12 @@ class BADGE(_TorchEmbeddingStrategy):
     """
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        from ._distributed import cluster_for, distributed_badge
+
+        client = cluster_for(X, kwargs.pop("client", None))
         self._reject_kwargs(kwargs, type(self).__name__)
+        if client is not None:  # gradient embeddings on the workers
+            return distributed_badge(self, estimator, X, n_instances, rng, client)
         proba, emb = embed_pool(
             estimator, X, return_proba=True, n_jobs=self.n_jobs, lazy=True
         )
