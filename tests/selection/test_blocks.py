@@ -156,3 +156,18 @@ def test_a_nan_in_a_file_is_refused_naming_the_argument(tmp_path, small_blocks):
         diversity_sampling(_file(tmp_path, X), 3)
     with pytest.raises(ValueError, match="embeddings must be a 2-D"):
         diversity_sampling(_file(tmp_path, np.ones((4, 2, 2)), "three.npy"), 1)
+
+
+def test_a_dask_array_of_embeddings_is_read_by_blocks(small_blocks):
+    da = pytest.importorskip("dask.array")
+    X = np.random.default_rng(6).normal(size=(150, 32)).astype(np.float32)
+    for temperature in (0.0, 1.0):
+        np.testing.assert_array_equal(
+            diversity_sampling(
+                da.from_array(X, chunks=(40, 32)),
+                12,
+                temperature=temperature,
+                random_state=0,
+            ),
+            diversity_sampling(X, 12, temperature=temperature, random_state=0),
+        )
