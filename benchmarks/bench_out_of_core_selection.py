@@ -14,9 +14,11 @@ its peak resident memory is its own:
 * ``file-sub``   -- the same on a file holding the first ``--subset`` rows;
 * ``memory-sub`` -- the same rows as an in-memory float16 array.
 
-``file-sub`` and ``memory-sub`` must return the same picks. ``--full-budget``
-runs the whole file with fewer picks (the time per pick is constant: one
-pass over the file) and the table extrapolates it to ``--budget`` picks.
+``file-sub`` and ``memory-sub`` must return the same picks. ``--dir`` of
+an earlier run reuses its files (same ``--n``, ``--d``, ``--subset`` and
+``--seed``). ``--full-budget`` runs the whole file with fewer picks and the
+table extrapolates it linearly to ``--budget`` picks (an upper bound: with
+the bound pruning, later picks read fewer rows than the first ones).
 The labeled set is ``--labeled`` rows drawn from the same distribution.
 """
 
@@ -37,6 +39,11 @@ import numpy as np
 
 def _write(path, n, d, seed, block=65536):
     from skactive.pools import ArrayFile
+
+    if os.path.exists(path):  # --dir of an earlier run: reuse its files
+        old = ArrayFile(path)
+        if old.shape == (n, d) and old.dtype == np.float16:
+            return old
 
     out = ArrayFile.create(path, (n, d), "float16")
     rng = np.random.default_rng(seed)

@@ -348,6 +348,8 @@ class _ShiftedEuclidean:
         rows, seen = rows[order], seen[order]
         k = self._lz_rows
         step = max(1, _BLOCK_ELEMS // max(1, k))
+        if self.lazy:  # rows gathered from a file: one block at a time
+            step = min(step, self.X.block_rows)
         for s in range(0, rows.shape[0], step):
             r, sn = rows[s : s + step], seen[s : s + step]
             s0 = int(sn[0])

@@ -412,7 +412,9 @@ def diversity_sampling(
     blocks of rows (4 Mi values, 16 MiB of float32), converted block by
     block as the in-memory call converts the whole array (float16 to
     float32), so only one block and a few vectors of length ``n_samples``
-    are in memory; each pick makes one sequential pass over them. The picks
+    are in memory. At ``T = 0`` the bound pruning below reads only the rows
+    that compete for the maximum (gathered from the file, at most one block
+    at a time); at ``T > 0`` each pick makes one sequential pass. The picks
     are those of the in-memory call (at ``T = 0`` the same float64
     settling; at ``T > 0`` the same draws from the same float32 distances,
     up to their last bit).
@@ -481,9 +483,7 @@ def diversity_sampling(
             f"diversity_sampling: temperature={temperature!r} is too small; use "
             "temperature=0."
         )
-    # bound pruning gathers scattered rows: for embeddings read from a file
-    # one sequential pass per pick is cheaper (the picks are the same)
-    if exponent is None and n_pool * n_feat >= _LAZY_MIN_ELEMS and not update.lazy:
+    if exponent is None and n_pool * n_feat >= _LAZY_MIN_ELEMS:
         picks, dists = _lazy_kcenter_loop(
             n, n_pool, d2, update, rng=rng, zero=zero, tie=tie
         )
