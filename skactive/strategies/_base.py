@@ -236,7 +236,10 @@ class ScoreStrategy(QueryStrategy):
     Subclasses implement ``_score(estimator, X)``, returning one value per
     row where higher is more informative (:meth:`score_pool` exposes it);
     ties are broken through ``random_state``. Calls take no strategy-specific
-    keyword arguments.
+    keyword arguments but ``client=``: on a dask-array or
+    :class:`~skactive.pools.ShardedArray` pool, with that client or the
+    active ``dask.distributed`` one, the chunks are scored where they live
+    and merged exactly (:func:`skactive.distributed.top_k`): the same picks.
 
     Parameters
     ----------
