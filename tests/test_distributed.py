@@ -330,3 +330,13 @@ def test_badge_strategy_on_the_workers(client, digits):
     got, got_s = strategy.select(clf, da.from_array(X, chunks=(90, 64)), 15)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(got_s, want_s, rtol=1e-6)
+
+
+def test_an_in_memory_pool_runs_here_and_a_bad_client_is_refused(client):
+    from skactive.strategies._distributed import cluster_for
+
+    X = np.zeros((3, 2))
+    assert cluster_for(X) is None and cluster_for(X, client) is None
+    assert cluster_for(da.zeros((4, 2), chunks=2)) is client
+    with pytest.raises(InvalidParameterError, match="client must be"):
+        cluster_for(X, "tcp://nowhere")
