@@ -411,6 +411,7 @@ PUBLIC_MODULES = (
     "skactive.nets",
     "skactive.scores",
     "skactive.selection",
+    "skactive.distributed",
     "skactive.metrics",
     "skactive.experiment",
     "skactive.representation",

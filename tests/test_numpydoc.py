@@ -26,6 +26,7 @@ PUBLIC_MODULES = (
     "skactive.experiment",
     "skactive.metrics",
     "skactive.selection",
+    "skactive.distributed",
     "skactive.representation",
     "skactive.losses",
     "skactive.augment",

@@ -11,6 +11,8 @@ positional argument, third for :func:`badge_sampling`) and a
 Ranking (``_ranking``)
     :func:`top_k`
         The highest scores, best first, ties broken at random.
+    :func:`shard_top_k`, :func:`merge_top_k`
+        The same top-k shard by shard: exact merge of per-shard candidates.
     :func:`subsample_candidates`
         The random candidate subset of the pool (DAST-AL).
 
@@ -60,11 +62,19 @@ from ._clustering import (
 )
 from ._farthest import diversity_sampling, kcenter_greedy
 from ._max_cover import greedy_max_cover
-from ._ranking import subsample_candidates, top_k
+from ._ranking import (
+    TopKCandidates,  # noqa: F401  (the type shard_top_k returns)
+    merge_top_k,
+    shard_top_k,
+    subsample_candidates,
+    top_k,
+)
 
 __all__ = [
     "greedy_max_cover",
     "top_k",
+    "shard_top_k",
+    "merge_top_k",
     "subsample_candidates",
     "diversity_sampling",
     "kcenter_greedy",

@@ -36,13 +36,34 @@ def _describe(x):
     return f"shape {shape}"
 
 
-def _to_tensor(x, name, *, device, dtype=None, allow_empty=False, check_finite=True):
+def _to_tensor(
+    x,
+    name,
+    *,
+    device,
+    dtype=None,
+    allow_empty=False,
+    check_finite=True,
+    lazy_ok=False,
+):
     """Convert array-like or tensor ``x`` into a 2-D finite floating tensor.
 
     numpy inputs that are already C-contiguous float32/float64 are wrapped
     without a copy (on CPU).  Integer and boolean inputs become float64,
     half-precision inputs float32.
+
+    A lazy pool (a file, a memmap, a dask array: see :mod:`skactive.pools`)
+    becomes a :class:`~skactive.selection._blocks._LazyRows` read in blocks
+    when ``lazy_ok`` (the caller checks finiteness through derived vectors),
+    else it is read, block by block, into memory.
     """
+    from ._blocks import _lazy_or_none, _read_all
+
+    lazy = _lazy_or_none(x, name, _resolve_device(device, None))
+    if lazy is not None:
+        if lazy_ok and dtype is None:
+            return lazy
+        x = _read_all(x, name)
     if isinstance(x, torch.Tensor):
         t = x.detach()
         if not (t.is_floating_point() or t.dtype == torch.bool) and t.dtype not in (

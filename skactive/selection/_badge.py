@@ -39,7 +39,9 @@ __all__ = ["badge_sampling"]
 
 def _badge_inputs(probas, embeddings, device):
     dev = _resolve_device(device, embeddings)
-    F = _to_tensor(embeddings, "embeddings", device=dev, check_finite=False)
+    F = _to_tensor(
+        embeddings, "embeddings", device=dev, check_finite=False, lazy_ok=True
+    )
     P = _check_probas(probas, F.shape[0], device=dev, dtype=F.dtype)
     return F, P
 

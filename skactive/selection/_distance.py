@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from ._arrays import _BLOCK_ELEMS
+from ._blocks import _is_lazy_rows
 
 # Rows per pass of the per-pick distance update.  The only temporary of that
 # pass is one vector of this length, so the default can be large; a single
@@ -64,7 +66,16 @@ def _scratch_rows(X):
 
 
 def _sq_norms(X, shift=None):
-    """Row-wise ``||x - shift||^2`` through a small reusable scratch block."""
+    """Row-wise ``||x - shift||^2`` through a small reusable scratch block.
+
+    An out-of-core ``X`` (:class:`~skactive.selection._blocks._LazyRows`)
+    is read block by block; each row's value is the same as in memory.
+    """
+    if _is_lazy_rows(X):
+        out = torch.empty(X.shape[0], dtype=X.dtype, device=X.device)
+        for s, e, block in X.blocks():
+            out[s:e] = _sq_norms(block, shift)
+        return out
     n, d = X.shape
     out = torch.empty(n, dtype=X.dtype, device=X.device)
     rows = _scratch_rows(X)
@@ -80,14 +91,52 @@ def _sq_norms(X, shift=None):
     return out
 
 
-def _column_mean(X):
-    """Mean row (one matrix-vector pass).
+# Rows per block of the column sums of :func:`_column_mean`.
+_MEAN_ROWS = 1 << 12
+# Significant bits kept of the reference point (see :func:`_column_mean`).
+_MEAN_BITS = 8
 
-    Only used as a reference point for the expansion, so accumulation in
-    X's dtype is accurate enough: any fixed point near the data works.
+
+def _round_bits(v, bits):
+    """``v`` (a float64 tensor) rounded to ``bits`` significant bits."""
+    a = v.cpu().numpy()
+    mant, expo = np.frexp(a)
+    scale = float(1 << bits)
+    r = np.ldexp(np.round(mant * scale) / scale, expo)
+    return torch.from_numpy(r).to(v.device)
+
+
+def _block_sums(X):
+    """Column sums in float64, block by block (in memory or out of core)."""
+    total = torch.zeros(X.shape[1], dtype=torch.float64, device=X.device)
+    if _is_lazy_rows(X):
+        for _, _, block in X.blocks():
+            for s in range(0, block.shape[0], _MEAN_ROWS):
+                total += block[s : s + _MEAN_ROWS].to(torch.float64).sum(dim=0)
+        return total
+    for s in range(0, X.shape[0], _MEAN_ROWS):
+        total += X[s : s + _MEAN_ROWS].to(torch.float64).sum(dim=0)
+    return total
+
+
+def _reference_point(column_sums, n_rows, dtype):
+    """The mean row from float64 column sums, rounded to ``_MEAN_BITS`` bits.
+
+    Only a reference point for the expansion (any fixed point near the data
+    works): rounded to 8 significant bits it is the same whatever order the
+    sums were accumulated in -- in memory, block by block from a file, or
+    shard by shard on Dask workers -- so every path computes bit-identical
+    squared norms and distances.
     """
-    ones = torch.full((X.shape[0],), 1.0 / X.shape[0], dtype=X.dtype, device=X.device)
-    return torch.mv(X.T, ones)
+    return _round_bits(column_sums / n_rows, _MEAN_BITS).to(dtype)
+
+
+def _column_mean(X):
+    """The reference point of the expansion: the mean row, rounded.
+
+    See :func:`_reference_point`.
+    """
+    return _reference_point(_block_sums(X), X.shape[0], X.dtype)
 
 
 class _ShiftedEuclidean:
@@ -107,24 +156,55 @@ class _ShiftedEuclidean:
     make every other distance look like rounding noise.
     """
 
-    def __init__(self, X, chunk_rows):
+    def __init__(self, X, chunk_rows, reference=None):
         self.X = X
         self.n, self.d = X.shape
-        self.m = _column_mean(X)
+        # the reference point: the pool mean, or given (the mean of the whole
+        # pool when X is one shard of it: see skactive.distributed)
+        self.m = _column_mean(X) if reference is None else reference.to(X.dtype)
         self.m64 = self.m.to(torch.float64)
         self.sqn = _sq_norms(X, self.m)  # ||x'||^2
         self.r = self.sqn.clamp(min=0).sqrt_()  # ||x'||
         self.m_norm = float(torch.linalg.vector_norm(self.m64))
         self.lab_sq_max = 0.0  # largest ||l'||^2 of the labeled rows
+        self.lazy = _is_lazy_rows(X)
+        if self.lazy:  # one block of the file in memory per pass
+            chunk_rows = min(chunk_rows, X.block_rows)
         self.rows = min(self.n, chunk_rows)
         self.buf = torch.empty(self.rows, dtype=X.dtype, device=X.device)
         self.L = None  # labeled embeddings (set by min_to_set)
         self.centres = []  # rows added by __call__
+        self._centre_rows = []  # their values (or those of outside centres)
         # float64 copies for exact_sq, created on first use
         self._c64 = torch.empty((0, self.d), dtype=torch.float64, device=X.device)
         self._c64_sq = torch.empty(0, dtype=torch.float64, device=X.device)
         self._c64_rows = 0
         self._L64 = None
+
+    @classmethod
+    def settler(cls, reference, labeled, device):
+        """Only the float64 settling (:meth:`exact_sq_rows`), without a pool.
+
+        The driver of a distributed pool settles near-ties with it: it gets
+        the labeled rows and every centre row (:meth:`add_centre_row`), and
+        computes exactly what the engine of one process would.
+        """
+        self = object.__new__(cls)
+        self.m = reference
+        self.m64 = reference.to(torch.float64)
+        self.d = reference.shape[0]
+        self.L = labeled
+        self._centre_rows = []
+        self._c64 = torch.empty((0, self.d), dtype=torch.float64, device=device)
+        self._c64_sq = torch.empty(0, dtype=torch.float64, device=device)
+        self._c64_rows = 0
+        self._L64 = None
+        self._device = device
+        return self
+
+    def add_centre_row(self, row):
+        """Record a centre (a row of X's dtype) for the settling only."""
+        self._centre_rows.append(row)
 
     def zero_tol(self, rtol=_ZERO_RTOL, dim_power=0.5):
         """Per row, the squared distance below which it counts as 0.
@@ -181,20 +261,30 @@ class _ShiftedEuclidean:
 
     def __call__(self, d2, idx):
         """``d2 <- min(d2, ||X - X[idx]||^2)`` in one pass; ``d2[idx] = 0``."""
+        d2 = self.update_with(d2, self.X[idx])
+        d2[idx] = 0
+        self.centres.append(idx)
+        return d2
+
+    def update_with(self, d2, row):
+        """``d2 <- min(d2, ||X - row||^2)`` in one pass, for any centre ``row``.
+
+        ``row`` (a vector in X's dtype) need not be a row of ``X``: on a
+        shard of a distributed pool it comes from another shard.
+        """
         X, sqn, buf, rows, n = self.X, self.sqn, self.buf, self.rows, self.n
-        c = X[idx] - self.m  # c' (the centre relative to the mean)
+        self._centre_rows.append(row)
+        c = row - self.m  # c' (the centre relative to the mean)
         c64 = c.to(torch.float64)
         off = (c64 @ c64 + 2.0 * (c64 @ self.m64)).to(X.dtype)  # ||c'||^2 + 2 m.c'
         if d2 is None:
             d2 = torch.full((n,), math.inf, dtype=X.dtype, device=X.device)
-        if rows == n:  # single chunk: no slicing overhead
+        if rows == n and not self.lazy:  # single chunk: no slicing overhead
             # buf = sqn + off first, then gemv accumulates into it in place
             # (addmv with input is out skips its internal copy)
             torch.add(sqn, off, out=buf)
             torch.addmv(buf, X, c, alpha=-2, out=buf)
             torch.minimum(d2, buf, out=d2)
-            d2[idx] = 0
-            self.centres.append(idx)
             return d2
         for s in range(0, n, rows):
             e = min(n, s + rows)
@@ -204,8 +294,6 @@ class _ShiftedEuclidean:
             # <= tol count as 0 when drawing
             d2v = d2[s:e]
             torch.minimum(d2v, b, out=d2v)
-        d2[idx] = 0
-        self.centres.append(idx)
         return d2
 
     # -- lazy updates (k-center greedy) ------------------------------------
@@ -234,7 +322,9 @@ class _ShiftedEuclidean:
             grown_off = torch.empty(2 * k, dtype=self.X.dtype, device=self.X.device)
             grown_off[:k] = self._lz_off
             self._lz, self._lz_off = grown, grown_off
-        c = self.X[idx] - self.m
+        row = self.X[idx]
+        self._centre_rows.append(row)
+        c = row - self.m
         c64 = c.to(torch.float64)
         self._lz[k] = c
         self._lz_off[k] = (c64 @ c64 + 2.0 * (c64 @ self.m64)).to(self.X.dtype)
@@ -258,6 +348,8 @@ class _ShiftedEuclidean:
         rows, seen = rows[order], seen[order]
         k = self._lz_rows
         step = max(1, _BLOCK_ELEMS // max(1, k))
+        if self.lazy:  # rows gathered from a file: one block at a time
+            step = min(step, self.X.block_rows)
         for s in range(0, rows.shape[0], step):
             r, sn = rows[s : s + step], seen[s : s + step]
             s0 = int(sn[0])
@@ -273,10 +365,10 @@ class _ShiftedEuclidean:
 
     def _centres64(self):
         """float64 copies of the centre rows minus the mean, grown lazily."""
-        p, done = len(self.centres), self._c64_rows
+        p, done = len(self._centre_rows), self._c64_rows
         if p > self._c64.shape[0]:  # grow geometrically
             grown = torch.empty(
-                (max(2 * p, 64), self.d), dtype=torch.float64, device=self.X.device
+                (max(2 * p, 64), self.d), dtype=torch.float64, device=self._c64.device
             )
             grown[:done] = self._c64[:done]
             grown_sq = torch.empty(
@@ -285,9 +377,9 @@ class _ShiftedEuclidean:
             grown_sq[:done] = self._c64_sq[:done]
             self._c64, self._c64_sq = grown, grown_sq
         if p > done:
-            rows = torch.as_tensor(self.centres[done:], device=self.X.device)
             new = self._c64[done:p]
-            torch.sub(self.X[rows].to(torch.float64), self.m64, out=new)
+            fresh = torch.stack(self._centre_rows[done:p])
+            torch.sub(fresh.to(torch.float64), self.m64, out=new)
             self._c64_sq[done:p] = (new * new).sum(dim=1)
             self._c64_rows = p
         return self._c64[:p], self._c64_sq[:p]
@@ -301,14 +393,11 @@ class _ShiftedEuclidean:
         incrementally, so a call costs ``len(cand) x n_centres x d`` flops
         and no large temporaries.
         """
-        if not hasattr(self, "_c64"):
-            self._c64 = torch.empty(
-                (0, self.d), dtype=torch.float64, device=self.X.device
-            )
-            self._c64_sq = torch.empty(0, dtype=torch.float64, device=self.X.device)
-            self._c64_rows = 0
-            self._L64 = None
-        Q = self.X[cand].to(torch.float64) - self.m64
+        return self.exact_sq_rows(self.X[cand])
+
+    def exact_sq_rows(self, rows):
+        """:meth:`exact_sq` of the rows ``rows`` (values, in X's dtype)."""
+        Q = rows.to(torch.float64) - self.m64
         qq = (Q * Q).sum(dim=1)
         best = torch.full_like(qq, math.inf)
 
@@ -328,7 +417,7 @@ class _ShiftedEuclidean:
                 for t in range(0, self.L.shape[0], step):
                     L64 = self.L[t : t + step].to(torch.float64) - self.m64
                     fold(L64, (L64 * L64).sum(dim=1))
-        if self.centres:
+        if self._centre_rows:
             fold(*self._centres64())
         return best.clamp_(min=0)
 
@@ -433,13 +522,24 @@ class _GradientUpdater:
     def __init__(self, F, U, a, chunk_rows):
         self.F, self.U, self.a = F, U, a
         self.n = F.shape[0]
+        if _is_lazy_rows(F):  # one block of the file in memory per pass
+            chunk_rows = min(chunk_rows, F.block_rows)
         self.rows = min(self.n, chunk_rows)
         self.buf_f = torch.empty(self.rows, dtype=F.dtype, device=F.device)
         self.buf_u = torch.empty(self.rows, dtype=F.dtype, device=F.device)
 
     def __call__(self, d2, idx):
+        d2 = self.update_with(d2, self.F[idx], self.U[idx], self.a[idx])
+        d2[idx] = 0
+        return d2
+
+    def update_with(self, d2, fj, uj, aj):
+        """``d2 <- min(d2, ||g - g_j||^2)`` for a centre given by its parts.
+
+        ``fj``, ``uj``, ``aj``: the centre's embedding, ``p - e_yhat`` and
+        squared gradient norm (from another shard of a distributed pool).
+        """
         F, U, a, rows = self.F, self.U, self.a, self.rows
-        fj, uj, aj = F[idx], U[idx], a[idx]
         if d2 is None:
             d2 = torch.full((self.n,), math.inf, dtype=F.dtype, device=F.device)
         for s in range(0, self.n, rows):
@@ -450,5 +550,4 @@ class _GradientUpdater:
             torch.addcmul(a[s:e], bf, bu, value=-2.0, out=bf).add_(aj)
             d2v = d2[s:e]
             torch.minimum(d2v, bf, out=d2v)
-        d2[idx] = 0
         return d2

@@ -406,6 +406,19 @@ def diversity_sampling(
     float64 as :math:`(d_i / d_{max})^{1/T}`, which neither overflows nor
     loses the maximum for tiny temperatures.
 
+    Embeddings that do not fit in memory -- an
+    :class:`~skactive.pools.ArrayFile`, a :class:`numpy.memmap`, a
+    :class:`~skactive.pools.PoolView` of a file, a dask array -- are read in
+    blocks of rows (4 Mi values, 16 MiB of float32), converted block by
+    block as the in-memory call converts the whole array (float16 to
+    float32), so only one block and a few vectors of length ``n_samples``
+    are in memory. At ``T = 0`` the bound pruning below reads only the rows
+    that compete for the maximum (gathered from the file, at most one block
+    at a time); at ``T > 0`` each pick makes one sequential pass. The picks
+    are those of the in-memory call (at ``T = 0`` the same float64
+    settling; at ``T > 0`` the same draws from the same float32 distances,
+    up to their last bit).
+
     At ``T = 0`` only the argmax matters, and a new centre can only lower
     distances, so for pools of a million values or more (``n_samples *
     n_features``) the pool's distances are kept as upper bounds and a pick
@@ -449,7 +462,9 @@ def diversity_sampling(
     [0, 1, 2, 3]
     """
     dev = _resolve_device(device, embeddings)
-    X = _to_tensor(embeddings, "embeddings", device=dev, check_finite=False)
+    X = _to_tensor(
+        embeddings, "embeddings", device=dev, check_finite=False, lazy_ok=True
+    )
     n_pool, n_feat = X.shape
     n = check_n_instances(n_instances, n_pool, caller="diversity_sampling")
     temperature = float(temperature)

@@ -237,7 +237,10 @@ class ScoreStrategy(QueryStrategy):
     Subclasses implement ``_score(estimator, X)``, returning one value per
     row where higher is more informative (:meth:`score_pool` exposes it);
     ties are broken through ``random_state``. Calls take no strategy-specific
-    keyword arguments.
+    keyword arguments but ``client=``: on a dask-array or
+    :class:`~skactive.pools.ShardedArray` pool, with that client or the
+    active ``dask.distributed`` one, the chunks are scored where they live
+    and merged exactly (:func:`skactive.distributed.top_k`): the same picks.
 
     Parameters
     ----------
@@ -270,7 +273,14 @@ class ScoreStrategy(QueryStrategy):
         return self._score(model, X_pool)
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        from ._distributed import cluster_for, distributed_top_k
+
+        client = cluster_for(X, kwargs.pop("client", None))
         self._reject_kwargs(kwargs, type(self).__name__)
+        if client is not None:  # scored where the chunks live, same picks
+            return distributed_top_k(
+                self, estimator, X, n_instances, rng, client, seeded=False
+            )
         scores = np.asarray(self._score(estimator, X))
         indices = top_k(scores, n_instances, random_state=rng)
         return indices, scores[indices]

@@ -143,7 +143,14 @@ default="bald"
         self.dropout_layers = dropout_layers
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        from ._distributed import cluster_for, distributed_top_k
+
+        client = cluster_for(X, kwargs.pop("client", None))
         self._reject_kwargs(kwargs, type(self).__name__)
+        if client is not None:  # MC masks of the absolute rows: same picks
+            return distributed_top_k(
+                self, estimator, X, n_instances, rng, client, seeded=True
+            )
         scores = np.asarray(self._score(estimator, X, random_state=rng))
         indices = top_k(scores, n_instances, random_state=rng)
         return indices, scores[indices]

@@ -122,7 +122,22 @@ class DiversitySampling(_TorchEmbeddingStrategy):
         return self.temperature
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        from ._distributed import cluster_for, distributed_diversity
+
+        client = cluster_for(X, kwargs.pop("client", None))
         labeled = self._pop_labeled(estimator, learner, kwargs)
+        if client is not None:  # embedded and selected on the workers
+            indices, distances = distributed_diversity(
+                self,
+                estimator,
+                X,
+                n_instances,
+                rng,
+                client,
+                labeled=labeled,
+                temperature=self._temperature(),
+            )
+            return indices, np.asarray(distances)
         emb = self._embed(estimator, X)
         indices, distances = _div.diversity_sampling(
             emb,
@@ -202,7 +217,12 @@ class BADGE(_TorchEmbeddingStrategy):
     """
 
     def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        from ._distributed import cluster_for, distributed_badge
+
+        client = cluster_for(X, kwargs.pop("client", None))
         self._reject_kwargs(kwargs, type(self).__name__)
+        if client is not None:  # gradient embeddings on the workers
+            return distributed_badge(self, estimator, X, n_instances, rng, client)
         proba, emb = embed_pool(
             estimator, X, return_proba=True, n_jobs=self.n_jobs, lazy=True
         )

@@ -19,6 +19,15 @@ SCORES = _rng.normal(size=40)
 #: A valid call of every public selector, every argument by keyword.
 CALLS = {
     "top_k": dict(scores=SCORES, n_instances=5, random_state=0),
+    "shard_top_k": dict(scores=SCORES[:25], n_instances=5, offset=15),
+    "merge_top_k": dict(
+        shards=[
+            selection.shard_top_k(SCORES[:15], 5),
+            selection.shard_top_k(SCORES[15:], 5, offset=15),
+        ],
+        n_instances=5,
+        random_state=0,
+    ),
     "subsample_candidates": dict(n_pool=40, R=10, n_instances=5, random_state=0),
     "diversity_sampling": dict(
         embeddings=E,
@@ -57,7 +66,7 @@ CALLS = {
 #: Selectors that pick rows (they take ``n_instances``).
 PICKERS = sorted(name for name, kw in CALLS.items() if "n_instances" in kw)
 #: ... and those of them that took it as ``n`` before (``n=`` still works).
-RENAMED = sorted(set(PICKERS) - {"subsample_candidates"})
+RENAMED = sorted(set(PICKERS) - {"subsample_candidates", "shard_top_k", "merge_top_k"})
 
 
 def _same(a, b):

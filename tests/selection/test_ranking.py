@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from skactive._validation import InvalidParameterError
-from skactive.selection import subsample_candidates, top_k
+from skactive.selection import merge_top_k, shard_top_k, subsample_candidates, top_k
 
 
 def test_top_k_returns_highest_in_order():
@@ -82,3 +82,56 @@ def test_subsample_candidates():
 def test_subsample_candidates_bad_ints(args, name):
     with pytest.raises(InvalidParameterError, match=f"subsample_candidates: {name}"):
         subsample_candidates(*args)
+
+
+# ------------------------------------------------------ shard-wise top-k merge
+def _split(n, n_shards, rng):
+    cuts = np.sort(rng.choice(np.arange(1, n), size=n_shards - 1, replace=False))
+    return np.split(np.arange(n), cuts)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_merge_top_k_equals_top_k_on_the_whole(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 200))
+    # few distinct values: ties inside shards, across shards, at the boundary
+    scores = rng.integers(0, 6, size=n).astype(np.float64)
+    k = int(rng.integers(1, n + 1))
+    parts = _split(n, int(rng.integers(2, 8)), rng)
+    shards = [shard_top_k(scores[p], k, offset=int(p[0])) for p in parts]
+    rng.shuffle(shards)  # any order of the shards
+    for state in (0, 1, 7):
+        np.testing.assert_array_equal(
+            merge_top_k(shards, k, random_state=state),
+            top_k(scores, k, random_state=state),
+        )
+
+
+def test_merge_top_k_matches_a_brute_force_reference():
+    # hand reference: candidates = every row >= the k-th largest score, one
+    # uniform number per candidate in pool order, sort by (-score, number)
+    scores = np.array([3.0, 1.0, 3.0, 2.0, 3.0, 2.0, 0.0])
+    shards = [shard_top_k(scores[:3], 4), shard_top_k(scores[3:], 4, offset=3)]
+    rs = np.random.RandomState(5)
+    cand = np.flatnonzero(scores >= 2.0)
+    u = rs.random_sample(cand.size)
+    expected = sorted(cand, key=lambda i: (-scores[i], u[list(cand).index(i)]))[:4]
+    np.testing.assert_array_equal(merge_top_k(shards, 4, random_state=5), expected)
+
+
+def test_shard_top_k_keeps_every_tie_at_the_shard_boundary():
+    c = shard_top_k([1.0, 5.0, 1.0, 1.0, 0.0], 2, offset=100)
+    np.testing.assert_array_equal(c.indices, [100, 101, 102, 103])
+    np.testing.assert_array_equal(c.values, [1.0, 5.0, 1.0, 1.0])
+    assert c.n_rows == 5
+
+
+def test_merge_top_k_refuses_bad_input():
+    with pytest.raises(ValueError, match="merge_top_k: n_instances"):
+        merge_top_k([shard_top_k([1.0, 2.0], 2)], 3)
+    with pytest.raises(InvalidParameterError, match="TopKCandidates"):
+        merge_top_k([np.arange(3)], 1)
+    with pytest.raises(InvalidParameterError, match="shard_top_k: scores"):
+        shard_top_k([np.nan], 1)
+    with pytest.raises(InvalidParameterError, match="offset"):
+        shard_top_k([1.0], 1, offset=-1)

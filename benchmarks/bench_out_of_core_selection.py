@@ -1,0 +1,185 @@
+"""k-center greedy on float16 embeddings on disk, out of core vs in memory.
+
+Usage::
+
+    python benchmarks/bench_out_of_core_selection.py              # 2M x 512, b=1000
+    python benchmarks/bench_out_of_core_selection.py --n 200000 --subset 50000
+
+Writes ``n x d`` float16 Gaussian embeddings (seeded, block by block, never
+whole in memory) to a ``.npy`` file, then, each in its own subprocess so that
+its peak resident memory is its own:
+
+* ``file-full``  -- :func:`skactive.selection.kcenter_greedy` on the whole
+  file (an :class:`~skactive.pools.ArrayFile`, read in blocks);
+* ``file-sub``   -- the same on a file holding the first ``--subset`` rows;
+* ``memory-sub`` -- the same rows as an in-memory float16 array.
+
+``file-sub`` and ``memory-sub`` must return the same picks. ``--dir`` of
+an earlier run reuses its files (same ``--n``, ``--d``, ``--subset`` and
+``--seed``). ``--full-budget`` runs the whole file with fewer picks and the
+table extrapolates it linearly to ``--budget`` picks (an upper bound: with
+the bound pruning, later picks read fewer rows than the first ones).
+The labeled set is ``--labeled`` rows drawn from the same distribution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def _write(path, n, d, seed, block=65536):
+    from skactive.pools import ArrayFile
+
+    if os.path.exists(path):  # --dir of an earlier run: reuse its files
+        old = ArrayFile(path)
+        if old.shape == (n, d) and old.dtype == np.float16:
+            return old
+
+    out = ArrayFile.create(path, (n, d), "float16")
+    rng = np.random.default_rng(seed)
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        out.write(s, rng.standard_normal((e - s, d), dtype=np.float32).astype("f2"))
+    return out
+
+
+def _labeled(d, m, seed):
+    return np.random.default_rng(seed + 1).standard_normal((m, d)).astype("f2")
+
+
+def _worker(args):
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from skactive.pools import ArrayFile
+    from skactive.selection import kcenter_greedy
+
+    pool = ArrayFile(args.path)
+    if args.kind == "memory":
+        pool = pool[:]  # the rows in memory (float16)
+    labeled = _labeled(pool.shape[1], args.labeled, args.seed)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    picks = kcenter_greedy(pool, args.budget, labeled=labeled, random_state=0)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "wall_s": wall,
+                "peak_rss_mb": peak,
+                "before_mb": base,
+                "picks": hashlib.sha1(picks.tobytes()).hexdigest()[:12],
+                "first": picks[:5].tolist(),
+            }
+        )
+    )
+
+
+def _run(path, kind, budget, args):
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        kind,
+        "--path",
+        path,
+        "--budget",
+        str(budget),
+        "--labeled",
+        str(args.labeled),
+        "--seed",
+        str(args.seed),
+        "--threads",
+        str(args.threads),
+    ]
+    # the checkout this script belongs to, first on the child's path
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+    }
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode:
+        sys.exit(f"{kind} run failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--n", type=int, default=2_000_000)
+    p.add_argument("--d", type=int, default=512)
+    p.add_argument("--budget", type=int, default=1000)
+    p.add_argument("--full-budget", type=int, default=None)
+    p.add_argument("--subset", type=int, default=200_000)
+    p.add_argument("--labeled", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--dir", default=None)
+    p.add_argument("--worker", choices=["file", "memory"], default=None)
+    p.add_argument("--path", default=None)
+    args = p.parse_args(argv)
+    if args.worker:
+        args.kind = args.worker
+        return _worker(args)
+
+    folder = args.dir or tempfile.mkdtemp(prefix="skactive-ooc-")
+    full = os.path.join(folder, "embeddings.npy")
+    sub = os.path.join(folder, "subset.npy")
+    t0 = time.perf_counter()
+    _write(full, args.n, args.d, args.seed)
+    _write(sub, args.subset, args.d, args.seed)  # the same first rows
+    print(
+        f"wrote {args.n} x {args.d} float16 ({os.path.getsize(full) / 2**30:.2f} "
+        f"GiB) in {time.perf_counter() - t0:.1f} s to {folder}"
+    )
+    full_budget = args.full_budget or args.budget
+    rows = [
+        ("file-full", args.n, full_budget, _run(full, "file", full_budget, args)),
+        ("file-sub", args.subset, args.budget, _run(sub, "file", args.budget, args)),
+        (
+            "memory-sub",
+            args.subset,
+            args.budget,
+            _run(sub, "memory", args.budget, args),
+        ),
+    ]
+    print(
+        f"\nk-center greedy, d={args.d}, float16, {args.labeled} labeled rows, "
+        f"torch threads={args.threads}"
+    )
+    print(
+        f"{'run':<11} {'rows':>9} {'picks':>6} {'wall s':>9} {'s/pick':>8} "
+        f"{'peak RSS MB':>12} {'picks sha1':>13}"
+    )
+    for name, n, b, r in rows:
+        print(
+            f"{name:<11} {n:>9} {b:>6} {r['wall_s']:>9.1f} {r['wall_s'] / b:>8.3f} "
+            f"{r['before_mb']:>11.0f} {r['peak_rss_mb']:>12.0f} {r['picks']:>13}"
+        )
+    same = rows[1][3]["picks"] == rows[2][3]["picks"]
+    print(f"\nfile-sub and memory-sub pick the same rows: {same}")
+    ratio = rows[1][3]["wall_s"] / rows[2][3]["wall_s"]
+    print(f"out of core / in memory on the subset: {ratio:.2f}x the time")
+    if full_budget != args.budget:
+        est = rows[0][3]["wall_s"] / full_budget * args.budget
+        print(
+            f"file-full extrapolated to b={args.budget}: {est:.0f} s "
+            f"({est / 60:.1f} min; one pass over the file per pick)"
+        )
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

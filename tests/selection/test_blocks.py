@@ -1,0 +1,173 @@
+"""Selectors on embeddings that do not fit in memory, read in blocks.
+
+Every selector given a ``.npy`` file, a memmap or a view of a file picks the
+same rows as on the array in memory, reading at most one block of rows at a
+time; k-center on a file equals a float64 brute-force greedy.
+"""
+
+import numpy as np
+import pytest
+
+from skactive.pools import ArrayFile, PoolView
+from skactive.selection import (
+    _blocks,
+    badge_sampling,
+    diversity_sampling,
+    kcenter_greedy,
+    probcover_sampling,
+    typiclust_sampling,
+)
+
+from ._helpers import badge_data, blobs, greedy_with_gap
+
+
+class CountingFile(ArrayFile):
+    """An ArrayFile recording the rows of every read."""
+
+    def _read(self, start, stop, out=None):
+        self.reads.append(stop - start)
+        return super()._read(start, stop, out)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    # 16 rows of 32 features per block: many blocks even for small pools
+    monkeypatch.setattr(_blocks, "_BLOCK_ELEMS", 16 * 32)
+    return 16
+
+
+def _file(tmp_path, a, name="emb.npy"):
+    path = tmp_path / name
+    np.save(path, a)
+    pool = CountingFile(path)
+    pool.reads = []
+    return pool
+
+
+def _kinds(tmp_path, a):
+    """The same rows as a file, a memmap and a view of a longer file."""
+    n = a.shape[0]
+    big = np.zeros((2 * n, a.shape[1]), dtype=a.dtype)
+    positions = np.arange(2 * n - 1, 0, -2)
+    big[positions] = a
+    np.save(tmp_path / "mm.npy", a)
+    return {
+        "file": _file(tmp_path, a),
+        "memmap": np.load(tmp_path / "mm.npy", mmap_mode="r"),
+        "view": PoolView(_file(tmp_path, big, "big.npy"), positions),
+    }
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("temperature", [0.0, 0.5, 2.0])
+def test_diversity_sampling_on_files_picks_as_in_memory(
+    tmp_path, small_blocks, dtype, temperature
+):
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(300, 32)) + 5.0).astype(dtype)
+    X[40:45] = X[7]  # duplicates
+    L = X[:3].astype(np.float64)
+    ref, ref_d = diversity_sampling(
+        X,
+        40,
+        labeled=L,
+        temperature=temperature,
+        random_state=3,
+        return_distances=True,
+    )
+    for kind, pool in _kinds(tmp_path, X).items():
+        got, got_d = diversity_sampling(
+            pool,
+            40,
+            labeled=L,
+            temperature=temperature,
+            random_state=3,
+            return_distances=True,
+        )
+        np.testing.assert_array_equal(got, ref, err_msg=kind)
+        np.testing.assert_array_equal(got_d, ref_d, err_msg=kind)
+
+
+def test_kcenter_on_a_file_equals_float64_bruteforce(tmp_path, small_blocks):
+    X, _ = blobs(n_blobs=6, per_blob=40, dim=32, spread=1.0, sep=20.0, seed=1)
+    X32 = X.astype(np.float32)
+    L = X32[:2].astype(np.float64)
+    expected, gap = greedy_with_gap(X32.astype(np.float64), L, 25)
+    assert gap > 1e-9  # no exact ties: the greedy is unique
+    np.testing.assert_array_equal(
+        kcenter_greedy(_file(tmp_path, X32), 25, labeled=L), expected
+    )
+
+
+def test_a_million_values_on_a_file_pick_as_the_pruning_loop(tmp_path, monkeypatch):
+    # in memory, pools of a million values use the bound-pruning loop; on a
+    # file one pass per pick: the same picks
+    monkeypatch.setattr(_blocks, "_BLOCK_ELEMS", 512 * 64)
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(2100, 512)).astype(np.float16)
+    ref = kcenter_greedy(X, 30, random_state=0)
+    pool = _file(tmp_path, X)
+    np.testing.assert_array_equal(kcenter_greedy(pool, 30, random_state=0), ref)
+    assert max(pool.reads) <= 64  # never more than one block at once
+
+
+def test_reads_stay_within_one_block(tmp_path, small_blocks):
+    X = np.random.default_rng(3).normal(size=(500, 32)).astype(np.float32)
+    pool = _file(tmp_path, X)
+    diversity_sampling(pool, 20, temperature=0.5, random_state=0)
+    assert pool.reads and max(pool.reads) <= small_blocks
+    pool.reads.clear()
+    P, F = badge_data(n=500, d=32, dtype=np.float32)
+    fpool = _file(tmp_path, F, "f.npy")
+    fpool.reads = []
+    badge_sampling(P, fpool, 20, random_state=0)
+    assert fpool.reads and max(fpool.reads) <= small_blocks
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_badge_on_a_file_picks_as_in_memory(tmp_path, small_blocks, dtype):
+    P, F = badge_data(n=400, d=32, C=5, seed=4)
+    F = F.astype(dtype)
+    ref = badge_sampling(P.astype(np.float32), F, 30, random_state=2)
+    for kind, pool in _kinds(tmp_path, F).items():
+        got = badge_sampling(P.astype(np.float32), pool, 30, random_state=2)
+        np.testing.assert_array_equal(got, ref, err_msg=kind)
+
+
+def test_typiclust_and_probcover_read_a_file(tmp_path, small_blocks):
+    X, _ = blobs(n_blobs=4, per_blob=25, dim=32, spread=0.3, sep=10.0)
+    X = X.astype(np.float32)
+    pool = _file(tmp_path, X)
+    np.testing.assert_array_equal(
+        typiclust_sampling(pool, 4, k_neighbors=5, random_state=0),
+        typiclust_sampling(X, 4, k_neighbors=5, random_state=0),
+    )
+    np.testing.assert_array_equal(
+        probcover_sampling(pool, 4, delta=1.5, random_state=0),
+        probcover_sampling(X, 4, delta=1.5, random_state=0),
+    )
+    assert max(pool.reads) <= small_blocks
+
+
+def test_a_nan_in_a_file_is_refused_naming_the_argument(tmp_path, small_blocks):
+    X = np.ones((100, 32), dtype=np.float32)
+    X[77, 3] = np.nan
+    with pytest.raises(ValueError, match="embeddings contains NaN"):
+        diversity_sampling(_file(tmp_path, X), 3)
+    with pytest.raises(ValueError, match="embeddings must be a 2-D"):
+        diversity_sampling(_file(tmp_path, np.ones((4, 2, 2)), "three.npy"), 1)
+
+
+def test_a_dask_array_of_embeddings_is_read_by_blocks(small_blocks):
+    da = pytest.importorskip("dask.array")
+    X = np.random.default_rng(6).normal(size=(150, 32)).astype(np.float32)
+    for temperature in (0.0, 1.0):
+        np.testing.assert_array_equal(
+            diversity_sampling(
+                da.from_array(X, chunks=(40, 32)),
+                12,
+                temperature=temperature,
+                random_state=0,
+            ),
+            diversity_sampling(X, 12, temperature=temperature, random_state=0),
+        )
