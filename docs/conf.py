@@ -60,7 +60,7 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "_distributed_section.rst"]
 default_role = "py:obj"
 
 # autodoc / autosummary
