@@ -393,6 +393,7 @@ PUBLIC_MODULES = (
     "skactive.losses",
     "skactive.augment",
     "skactive.callbacks",
+    "skactive.stopping",
 )
 
 #: Public objects that take anything and raise their own errors.
