@@ -140,6 +140,58 @@ class EvaluationResult(SimulationResult):
         return strict_json(payload, indent=1, default=float)
 
 
+class _ColdStart:
+    """The first pick of a strategy that only embeds, made before any label.
+
+    Embedding strategies (TypiClust, ProbCover, diversity sampling, core-set)
+    ask a fitted model for embeddings only; on cached embeddings any
+    estimator that is not a pipeline embeds a row as itself, so they are
+    given a label-free stand-in (a :class:`~sklearn.dummy.DummyClassifier`
+    fitted on one row with a placeholder label). ``random_state`` is set by
+    :func:`simulate` per repeat, through ``get_params``/``set_params``.
+    """
+
+    def __init__(self, strategy, random_state=None):
+        self.strategy = strategy
+        self.random_state = random_state
+
+    def get_params(self, deep=False):
+        return {"strategy": self.strategy, "random_state": self.random_state}
+
+    def set_params(self, **params):
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        return f"_ColdStart({self.strategy!r})"
+
+    def __call__(self, estimator, X, n_instances):
+        from sklearn.base import clone
+        from sklearn.dummy import DummyClassifier
+
+        from .._rows import take_rows
+
+        strategy = clone(self.strategy)
+        if "random_state" in strategy.get_params(deep=False):
+            strategy.set_params(random_state=self.random_state)
+        stand_in = DummyClassifier().fit(take_rows(X, [0]), [0])
+        return strategy(stand_in, X, n_instances)
+
+
+def _picks_cold(strategy):
+    """Whether ``strategy`` can pick the first budget without labels."""
+    from ..strategies import CoreSet, DiversitySampling, ProbCover, TypiClust
+
+    if not getattr(strategy, "_requires_fit", True):
+        return "itself"
+    if getattr(strategy, "_cold_start", False) or isinstance(
+        strategy, CoreSet | DiversitySampling | ProbCover | TypiClust
+    ):
+        return "stand-in"
+    return None
+
+
 def _initial_seeds(seed, n_seeds):
     from ._loop import _INITIAL, _round_seed
 
@@ -224,9 +276,11 @@ def evaluate_strategies(
 
     The budget curve has a point at every entry of ``budgets_per_class``
     times the number of classes (1 label per class included). With
-    ``cold_start=True`` a strategy that needs no fitted model (random,
-    TypiClust, ProbCover, diversity sampling, TCM...) also picks the first
-    budget; the others start from the random initial set of the seed.
+    ``cold_start=True`` a strategy that needs no labels to choose (random,
+    and the strategies that only embed: TypiClust, ProbCover, diversity
+    sampling, core-set, TCM below its switch point) also picks the first
+    budget, in the cached embedding; the others start from the random
+    initial set of the seed (random's own).
 
     Parameters
     ----------
@@ -319,7 +373,12 @@ def evaluate_strategies(
     seconds = {}
     for name, strategy in strategies.items():
         t1 = time.perf_counter()
-        cold = cold_start and not getattr(strategy, "_requires_fit", True)
+        cold = _picks_cold(strategy) if cold_start else None
+        initial = budgets[0]
+        if cold == "itself":
+            initial = (strategy, budgets[0])
+        elif cold == "stand-in":
+            initial = (_ColdStart(strategy), budgets[0])
         result = simulate(
             head,
             {name: strategy},
@@ -327,7 +386,7 @@ def evaluate_strategies(
             y,
             X_test=E_test,
             y_test=y_test,
-            initial=(strategy, budgets[0]) if cold else budgets[0],
+            initial=initial,
             budgets=budgets[1:],
             n_repeats=n_seeds,
             random_state=seed,
