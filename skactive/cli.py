@@ -410,9 +410,16 @@ def _simulate(args):
     # the embedder's pre-training shows its epochs, as the command's display
     # rather than a parameter of the embedder (whose repr, which a checkpoint
     # records, stays what it was)
+    estimator = _estimator(args.estimator, classes, args.max_epochs)
+    if "label_dispersion" in strategies and args.estimator in _NETS:
+        # label dispersion reads the predictions of every epoch: the learner
+        # points this recorder at its pool before every fit
+        from .callbacks import PredictionRecorder
+
+        estimator.set_params(callbacks=[("recorder", PredictionRecorder(X_pool))])
     with training_progress(not args.no_progress):
         result = simulate(
-            _estimator(args.estimator, classes, args.max_epochs),
+            estimator,
             strategies,
             X_pool,
             y_pool,
@@ -460,6 +467,12 @@ def _print_result(result, args):
             ci = one or f"[{row['diff_low']:+.4f}, {row['diff_high']:+.4f}]"
             line += f"  {row['diff_mean']:+.4f} {ci}"
         print(line)
+    if "random" in result.strategies and args.repeats > 1:
+        from .experiment import format_labels_saved, labels_saved
+
+        print("labels saved (to reach random's final accuracy, 95% bootstrap CI):")
+        for line in format_labels_saved(labels_saved(result, random_state=args.seed)):
+            print(line)
 
 
 def _list_strategies(_args):

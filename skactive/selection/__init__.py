@@ -35,6 +35,11 @@ Clustering (``_clustering``)
     :func:`probcover_sampling`
         ProbCover (Yehuda et al., 2022).
 
+Stochastic batches (``_stochastic``)
+    :func:`stochastic_sampling`
+        Power, softmax or soft-rank sampling without replacement (Kirsch et
+        al., 2023), through the Gumbel-top-k trick.
+
 Bayesian batches (``_batchbald``)
     :func:`batchbald_select`
         Greedy BatchBALD from consistent MC samples (Kirsch et al., 2019).
@@ -55,6 +60,7 @@ from ._clustering import (
 )
 from ._farthest import diversity_sampling, kcenter_greedy
 from ._ranking import subsample_candidates, top_k
+from ._stochastic import stochastic_sampling
 
 __all__ = [
     "top_k",
@@ -67,4 +73,5 @@ __all__ = [
     "typiclust_sampling",
     "probcover_sampling",
     "batchbald_select",
+    "stochastic_sampling",
 ]

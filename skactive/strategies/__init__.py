@@ -51,6 +51,8 @@ _LAZY = {
     "LabelDispersion": "dispersion",
     "PredictionRecorder": "dispersion",
     "InitialSelection": "initial",
+    "TCM": "tcm",
+    "StochasticBatch": "stochastic",
     "mc_dropout_bald": "modal_dropout",
     "mc_dropout_mean_st": "modal_dropout",
     "mc_dropout_max_entropy": "modal_dropout",
@@ -91,6 +93,8 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         mc_dropout_max_variationRatios,
         mc_dropout_mean_st,
     )
+    from .stochastic import StochasticBatch
+    from .tcm import TCM
     from .uncertainty import (
         RandomSampling,
         UncertaintySampling,
@@ -140,6 +144,8 @@ __all__ = [
     "LabelDispersion",
     "PredictionRecorder",
     "InitialSelection",
+    "TCM",
+    "StochasticBatch",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

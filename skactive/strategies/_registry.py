@@ -23,6 +23,7 @@ class _Entry(NamedTuple):
     args: tuple  # positional arguments the name fixes (a measure)
     description: str
     needs: str  # the class's ``needs``: "any", "net" or "ensemble"
+    params: tuple = ()  # (keyword, value) pairs the name fixes
 
 
 # A static table, so that the names, descriptions and needs are known without
@@ -169,6 +170,43 @@ _STRATEGIES = {
         "expected probability of misclassification under ISDA (DAST-AL)",
         "any",
     ),
+    "label_dispersion": _Entry(
+        "dispersion",
+        "LabelDispersion",
+        (),
+        "most changed prediction over training epochs (Bengar et al. 2021)",
+        "net",
+    ),
+    "tcm": _Entry(
+        "tcm",
+        "TCM",
+        (),
+        "TypiClust below 3 labels per class, then margin (Doucet et al. 2024)",
+        "any",
+    ),
+    "auto": _Entry(
+        "tcm",
+        "TCM",
+        (),
+        "budget-aware default: typical picks at low budget, then margin (TCM)",
+        "any",
+    ),
+    "stochastic_entropy": _Entry(
+        "stochastic",
+        "StochasticBatch",
+        ("entropy",),
+        "entropy, batch drawn by power sampling (Kirsch et al. 2023)",
+        "any",
+        (("mode", "power"),),
+    ),
+    "stochastic_margin": _Entry(
+        "stochastic",
+        "StochasticBatch",
+        ("margin",),
+        "margin, batch drawn by soft-rank sampling (Kirsch et al. 2023)",
+        "any",
+        (("mode", "softrank"),),
+    ),
     "weibull": _Entry(
         "weibull",
         "WeibullOutlier",
@@ -274,7 +312,7 @@ def make_strategy(name, **params):
         raise InvalidParameterError(unknown_strategy_message(name))
     entry = _STRATEGIES[name]
     module = importlib.import_module(f"{__package__}.{entry.module}")
-    return getattr(module, entry.cls)(*entry.args, **params)
+    return getattr(module, entry.cls)(*entry.args, **{**dict(entry.params), **params})
 
 
 # The vocabulary's declarations (checked by _check_name, which needs no numpy).
