@@ -187,8 +187,8 @@ _STRATEGIES = {
     "auto": _Entry(
         "tcm",
         "TCM",
-        (),
-        "budget-aware default: typical picks at low budget, then margin (TCM)",
+        (10,),
+        "budget-aware default: TypiClust below 10 labels per class, then margin",
         "any",
     ),
     "stochastic_entropy": _Entry(
