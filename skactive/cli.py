@@ -471,7 +471,9 @@ def _print_result(result, args):
         from .experiment import format_labels_saved, labels_saved
 
         print("labels saved (to reach random's final accuracy, 95% bootstrap CI):")
-        for line in format_labels_saved(labels_saved(result, random_state=args.seed)):
+        for line in format_labels_saved(
+            labels_saved(result, random_state=getattr(args, "seed", 0))
+        ):
             print(line)
 
 

@@ -40,6 +40,13 @@ Stochastic batches (``_stochastic``)
         Power, softmax or soft-rank sampling without replacement (Kirsch et
         al., 2023), through the Gumbel-top-k trick.
 
+Kernel herding (``_herding``)
+    :func:`herding_sampling`
+        Greedy (uncertainty-weighted) generalised coverage: MaxHerding and
+        Uncertainty Herding (Bae et al., 2024, 2025).
+    :func:`median_bandwidth`
+        The median heuristic for the kernel's bandwidth.
+
 Bayesian batches (``_batchbald``)
     :func:`batchbald_select`
         Greedy BatchBALD from consistent MC samples (Kirsch et al., 2019).
@@ -59,6 +66,7 @@ from ._clustering import (
     weighted_kmeans,
 )
 from ._farthest import diversity_sampling, kcenter_greedy
+from ._herding import herding_sampling, median_bandwidth
 from ._ranking import subsample_candidates, top_k
 from ._stochastic import stochastic_sampling
 
@@ -74,4 +82,6 @@ __all__ = [
     "probcover_sampling",
     "batchbald_select",
     "stochastic_sampling",
+    "herding_sampling",
+    "median_bandwidth",
 ]

@@ -52,6 +52,8 @@ _LAZY = {
     "PredictionRecorder": "dispersion",
     "InitialSelection": "initial",
     "TCM": "tcm",
+    "MaxHerding": "herding",
+    "UncertaintyHerding": "herding",
     "StochasticBatch": "stochastic",
     "mc_dropout_bald": "modal_dropout",
     "mc_dropout_mean_st": "modal_dropout",
@@ -86,6 +88,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from .epmcm import EPMCM
     from .gradient import ExpectedGradientLength
+    from .herding import MaxHerding, UncertaintyHerding
     from .initial import InitialSelection
     from .modal_dropout import (
         mc_dropout_bald,
@@ -146,6 +149,8 @@ __all__ = [
     "InitialSelection",
     "TCM",
     "StochasticBatch",
+    "MaxHerding",
+    "UncertaintyHerding",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

@@ -207,6 +207,20 @@ _STRATEGIES = {
         "any",
         (("mode", "softrank"),),
     ),
+    "maxherding": _Entry(
+        "herding",
+        "MaxHerding",
+        (),
+        "greedy kernel coverage of the pool (Bae et al. 2024)",
+        "any",
+    ),
+    "uherding": _Entry(
+        "herding",
+        "UncertaintyHerding",
+        (),
+        "calibrated-uncertainty-weighted kernel coverage (Bae et al. 2025)",
+        "any",
+    ),
     "weibull": _Entry(
         "weibull",
         "WeibullOutlier",
