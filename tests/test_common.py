@@ -394,6 +394,7 @@ PUBLIC_MODULES = (
     "skactive.augment",
     "skactive.callbacks",
     "skactive.stopping",
+    "skactive.calibration",
 )
 
 #: Public objects that take anything and raise their own errors.
