@@ -629,7 +629,9 @@ def _labels_needed(x, curves, target):
     ``curves`` has shape ``(..., n_points)``, ``target`` shape ``(...)``;
     ``nan`` where a curve never reaches it.
     """
-    reached = curves >= target[..., None]
+    # a tolerance: the target and the curve's last point are the same mean
+    # computed two ways (they may differ in the last bit)
+    reached = curves >= target[..., None] - 1e-12
     any_reached = reached.any(axis=-1)
     i = np.argmax(reached, axis=-1)
     prev = np.maximum(i - 1, 0)
