@@ -31,6 +31,8 @@ PUBLIC_MODULES = (
     "skactive.augment",
     "skactive.callbacks",
     "skactive.cli",
+    "skactive.stopping",
+    "skactive.calibration",
 )
 
 STRICT_CODES = {
