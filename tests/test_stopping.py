@@ -262,3 +262,29 @@ def test_learner_should_stop(digits_split):
     ]
     with pytest.raises(InvalidParameterError, match="no stopping criterion"):
         ActiveLearner(LogisticRegression()).should_stop()
+
+
+def test_plot_marks_the_median_stop():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skactive.experiment import SimulationResult, plot_learning_curves
+
+    rows = [
+        {
+            "strategy": "random",
+            "repeat": k,
+            "round": r,
+            "n_labels": 10 * (r + 1),
+            "accuracy": 0.5 + 0.1 * r,
+            "stop": r >= fire,
+        }
+        for k, fire in enumerate((1, 2, 2))
+        for r in range(3)
+    ]
+    ax = plot_learning_curves(SimulationResult(rows))
+    markers = [line for line in ax.get_lines() if line.get_marker() == "v"]
+    assert len(markers) == 1
+    # median of the firing points 20, 30, 30 -> 30, on the mean curve (0.7)
+    assert markers[0].get_xdata()[0] == 30
+    assert markers[0].get_ydata()[0] == pytest.approx(0.7)
