@@ -667,7 +667,8 @@ def labels_saved(
 
     The target is the baseline's mean accuracy at its last budget. A
     strategy's *labels needed* is where its mean curve first reaches the
-    target (linear interpolation between budget points); its saving is the
+    target (to within 1e-12; linear interpolation between budget points);
+    its saving is the
     last budget minus that. The interval is a paired bootstrap over seeds
     (the same resampled seeds for the strategy and the target), percentile
     method; bootstrap samples in which the curve never reaches the target

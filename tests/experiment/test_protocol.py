@@ -107,7 +107,7 @@ def test_labels_saved_interpolation_and_bootstrap_by_loop(synthetic):
 
     def needed(mean, t):
         for i, m in enumerate(mean):
-            if m >= t:
+            if m >= t - 1e-12:  # the documented tolerance
                 if i == 0:
                     return float(x[0])
                 m0 = mean[i - 1]
