@@ -69,4 +69,4 @@ def test_in_a_learner_it_counts_the_training_rows(setting):
 def test_auto_is_tcm():
     auto = make_strategy("auto", random_state=1)
     assert isinstance(auto, TCM) and auto.random_state == 1
-    assert auto.switch_per_class == 10
+    assert auto.switch_per_class == 3

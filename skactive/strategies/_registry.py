@@ -187,8 +187,8 @@ _STRATEGIES = {
     "auto": _Entry(
         "tcm",
         "TCM",
-        (10,),
-        "budget-aware default: TypiClust below 10 labels per class, then margin",
+        (3,),
+        "budget-aware default: TypiClust below 3 labels per class, then margin",
         "any",
     ),
     "stochastic_entropy": _Entry(
