@@ -244,6 +244,44 @@ class SimulationResult:
             out[name] = fired
         return out
 
+    def labels_saved(self, baseline="random", *, n_bootstrap=1000, random_state=0):
+        """One line per strategy: labels saved to reach the baseline's final accuracy.
+
+        See :func:`~skactive.experiment.labels_saved` (the numbers) and
+        :func:`~skactive.experiment.format_labels_saved` (the lines).
+
+        Parameters
+        ----------
+        baseline : str, default="random"
+            The strategy whose full-budget accuracy is the target.
+        n_bootstrap : int, default=1000
+            Bootstrap samples over repeats.
+        random_state : int, RandomState instance or None, default=0
+            Draws the bootstrap samples. Pass an int for reproducible output
+            across multiple function calls.
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> curves = {"random": (0.5, 0.6, 0.7), "good": (0.5, 0.7, 0.8)}
+        >>> result = SimulationResult(
+        ...     {"strategy": s, "repeat": k, "round": r, "n_labels": n,
+        ...      "accuracy": a} for s, c in curves.items() for k in range(3)
+        ...     for r, (n, a) in enumerate(zip((10, 20, 40), c)))
+        >>> result.labels_saved(n_bootstrap=20)[1].split(" [")[0]
+        'good:   20 labels saved of 40'
+        """
+        from ._protocol import format_labels_saved, labels_saved
+
+        saved = labels_saved(
+            self, baseline=baseline, n_bootstrap=n_bootstrap, random_state=random_state
+        )
+        return format_labels_saved(saved, baseline=baseline)
+
     def summary(self, metric="accuracy", baseline="random", confidence=0.95):
         """Per strategy: AUC mean ± standard error, paired difference to a baseline.
 
