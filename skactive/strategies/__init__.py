@@ -53,6 +53,7 @@ _LAZY = {
     "InitialSelection": "initial",
     "TCM": "tcm",
     "MaxHerding": "herding",
+    "CLUE": "clue",
     "UncertaintyHerding": "herding",
     "StochasticBatch": "stochastic",
     "mc_dropout_bald": "modal_dropout",
@@ -75,6 +76,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         consistent_mc_dropout,
     )
     from .cal import CAL, nearest_labeled
+    from .clue import CLUE
     from .committee import QueryByCommittee, resolve_committee
     from .consistency import Consistency, ConsistencyEmbedding
     from .dispersion import LabelDispersion, PredictionRecorder
@@ -151,6 +153,7 @@ __all__ = [
     "StochasticBatch",
     "MaxHerding",
     "UncertaintyHerding",
+    "CLUE",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

@@ -221,6 +221,13 @@ _STRATEGIES = {
         "calibrated-uncertainty-weighted kernel coverage (Bae et al. 2025)",
         "any",
     ),
+    "clue": _Entry(
+        "clue",
+        "CLUE",
+        (),
+        "entropy-weighted k-means of embeddings (Prabhu et al. 2021)",
+        "any",
+    ),
     "weibull": _Entry(
         "weibull",
         "WeibullOutlier",
