@@ -54,6 +54,7 @@ _LAZY = {
     "TCM": "tcm",
     "MaxHerding": "herding",
     "CLUE": "clue",
+    "DropQuery": "dropquery",
     "UncertaintyHerding": "herding",
     "StochasticBatch": "stochastic",
     "mc_dropout_bald": "modal_dropout",
@@ -88,6 +89,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ProbCover,
         TypiClust,
     )
+    from .dropquery import DropQuery
     from .epmcm import EPMCM
     from .gradient import ExpectedGradientLength
     from .herding import MaxHerding, UncertaintyHerding
@@ -154,6 +156,7 @@ __all__ = [
     "MaxHerding",
     "UncertaintyHerding",
     "CLUE",
+    "DropQuery",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

@@ -228,6 +228,13 @@ _STRATEGIES = {
         "entropy-weighted k-means of embeddings (Prabhu et al. 2021)",
         "any",
     ),
+    "dropquery": _Entry(
+        "dropquery",
+        "DropQuery",
+        (),
+        "k-means of rows inconsistent under feature dropout (Gupte et al. 2024)",
+        "any",
+    ),
     "weibull": _Entry(
         "weibull",
         "WeibullOutlier",
