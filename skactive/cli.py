@@ -42,8 +42,9 @@ ESTIMATORS = {
 _NETS = ("mlp", "cnn", "mixmatch", "labelprop", "pseudolabel")
 #: nets whose posterior samples are members or weight draws (no MC dropout)
 _POSTERIOR_NETS = ("ensemble", "bayes")
-#: strategies that need predictions under augmentation (a DeepClassifier's)
-_AUGMENTED = ("consistency", "consistency_embedding")
+#: strategies that need one skorch net (predictions under augmentation, or
+#: over the training epochs), which an ensemble of nets is not
+_ONE_NET = ("consistency", "consistency_embedding", "label_dispersion")
 
 EMBEDDERS = {
     "pixels": "standardised, flattened pixels (no training)",
@@ -487,10 +488,11 @@ def _check_args(args):
             raise _UsageError(unknown_strategy_message(name, what="--strategy"))
     for name in _strategy_names(args):
         need = strategy_needs(name)
-        if need == "net" and args.estimator == "ensemble" and name in _AUGMENTED:
+        if need == "net" and args.estimator == "ensemble" and name in _ONE_NET:
             raise _UsageError(
-                f"--strategy {name} needs predictions under augmentation, which "
-                f"--estimator ensemble does not give: use --estimator "
+                f"--strategy {name} needs one net's predictions (under "
+                f"augmentation or over its training epochs), which --estimator "
+                f"ensemble does not give: use --estimator "
                 f"{', '.join(_NETS[:-1])}, {_NETS[-1]} or bayes"
             )
         if need == "net" and args.estimator not in (*_NETS, *_POSTERIOR_NETS):
@@ -640,9 +642,16 @@ def _simulate(args):
     # the embedder's pre-training shows its epochs, as the command's display
     # rather than a parameter of the embedder (whose repr, which a checkpoint
     # records, stays what it was)
+    estimator = _estimator(args.estimator, classes, args.max_epochs)
+    if "label_dispersion" in strategies and args.estimator in (*_NETS, "bayes"):
+        # label dispersion reads the predictions of every epoch: the learner
+        # points this recorder at its pool before every fit
+        from .callbacks import PredictionRecorder
+
+        estimator.set_params(callbacks=[("recorder", PredictionRecorder(X_pool))])
     with training_progress(not args.no_progress):
         result = simulate(
-            _estimator(args.estimator, classes, args.max_epochs),
+            estimator,
             strategies,
             X_pool,
             y_pool,
@@ -690,6 +699,14 @@ def _print_result(result, args):
             ci = one or f"[{row['diff_low']:+.4f}, {row['diff_high']:+.4f}]"
             line += f"  {row['diff_mean']:+.4f} {ci}"
         print(line)
+    if "random" in result.strategies and args.repeats > 1:
+        from .experiment import format_labels_saved, labels_saved
+
+        print("labels saved (to reach random's final accuracy, 95% bootstrap CI):")
+        for line in format_labels_saved(
+            labels_saved(result, random_state=getattr(args, "seed", 0))
+        ):
+            print(line)
 
 
 def _list_strategies(_args):

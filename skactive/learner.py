@@ -184,6 +184,8 @@ class ActiveLearner(_ModalActiveLearner):
     force_all_finite : bool, default=True
         Reject NaN and infinity in training rows (modAL's name, kept for
         compatibility).
+    stop : stopping criterion or None, default=None
+        Consulted by :meth:`should_stop` (see :mod:`skactive.stopping`).
     **fit_kwargs
         Passed to ``estimator.fit`` at construction.
 
@@ -225,6 +227,7 @@ class ActiveLearner(_ModalActiveLearner):
         "on_transformed": ["boolean"],
         "random_state": ["random_state"],
         "force_all_finite": ["boolean"],
+        "stop": [callable, None],
     }
 
     def __init__(
@@ -238,6 +241,7 @@ class ActiveLearner(_ModalActiveLearner):
         X_pool=None,
         random_state=None,
         force_all_finite=True,
+        stop=None,
         **fit_kwargs,
     ):
         validate_parameter_constraints(
@@ -252,9 +256,11 @@ class ActiveLearner(_ModalActiveLearner):
                 "on_transformed": on_transformed,
                 "random_state": random_state,
                 "force_all_finite": force_all_finite,
+                "stop": stop,
             },
             type(self).__name__,
         )
+        self.stop = stop
         # every constructor argument is stored as given (get_params, clone,
         # GridSearchCV); X_training / y_training then hold the labeled rows
         self.estimator = estimator
@@ -569,6 +575,59 @@ class ActiveLearner(_ModalActiveLearner):
                 "n_labeled": n_rows(self.X_training) - len(y),
             }
         )
+
+    def should_stop(self, X=None, *, metric=None):
+        """Consult the stopping criterion ``stop`` after a round of labels.
+
+        Call it once per round, after :meth:`label` or :meth:`teach`; it
+        passes the fitted estimator, the stop set and the number of labeled
+        rows to the criterion, which keeps the rounds it has seen.
+
+        Parameters
+        ----------
+        X : array-like or None, default=None
+            The stop set; ``None`` uses the criterion's own ``stop_set`` when
+            it has one, else the learner's pool. Criteria that compare
+            predictions between rounds (:class:`~skactive.stopping.
+            StabilizingPredictions`, :class:`~skactive.stopping.
+            ClassificationChange`) need the same rows every round: give them
+            a ``stop_set``, as the pool shrinks.
+        metric : float or None, default=None
+            A score of this round for :class:`~skactive.stopping.MetricPlateau`.
+
+        Returns
+        -------
+        bool
+            Whether the criterion has fired (it stays fired).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skactive import ActiveLearner
+        >>> from skactive.stopping import LabelBudget
+        >>> X, y = load_digits(return_X_y=True)
+        >>> learner = ActiveLearner(LogisticRegression(max_iter=2000),
+        ...     X_training=X[:20], y_training=y[:20], X_pool=X[20:],
+        ...     stop=LabelBudget(30))
+        >>> import numpy as np
+        >>> y_pool, rounds = y[20:], 0
+        >>> while not learner.should_stop():
+        ...     idx, _ = learner.query(n_instances=5)
+        ...     learner.label(idx, y_pool[idx])
+        ...     y_pool, rounds = np.delete(y_pool, idx), rounds + 1
+        >>> rounds, len(learner.y_training)
+        (2, 30)
+        """
+        if self.stop is None:
+            raise InvalidParameterError(
+                "should_stop: the learner has no stopping criterion; pass stop=... "
+                "to the constructor."
+            )
+        if X is None and getattr(self.stop, "stop_set", None) is None:
+            X = self.X_pool
+        n_labels = 0 if self.X_training is None else int(n_rows(self.X_training))
+        return bool(self.stop(self.estimator, X, n_labels=n_labels, metric=metric))
 
     # --------------------------------------------------------------- query
     def query(self, X_pool=None, *query_args, return_metrics=False, **query_kwargs):

@@ -334,7 +334,11 @@ def summary_lines(out):
     """The AUC table: its header and rows."""
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if " AUC " in f" {line} ")
-    return lines[start:]
+    stop = next(
+        (i for i, line in enumerate(lines) if line.startswith("labels saved")),
+        len(lines),
+    )
+    return lines[start:stop]
 
 
 def made_up_result(names, n_repeats):
@@ -382,6 +386,14 @@ def test_several_repeats_print_the_spread_and_interval(capsys):
     assert re.search(r"[+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\]$", table[2])
 
 
+def test_several_repeats_print_labels_saved_per_strategy(capsys):
+    out = print_result(["random", "margin"], 3, capsys).splitlines()
+    start = next(i for i, line in enumerate(out) if line.startswith("labels saved"))
+    lines = out[start + 1 :]
+    assert [line.split(":")[0] for line in lines] == ["random", "margin"]
+    assert lines[0].startswith("random: 0 labels saved of 30")
+
+
 def test_no_random_column_without_random(capsys):
     out = print_result(["margin", "entropy"], 3, capsys)
     assert "random" not in out
@@ -393,7 +405,7 @@ def test_the_strategy_column_fits_the_longest_name(capsys):
     long = "a_strategy_with_a_very_long_name"
     lines = print_result(["random", long], 2, capsys).splitlines()[1:]
     table = summary_lines("\n".join(lines))
-    rounds = lines[: len(lines) - len(table)]
+    rounds = lines[: lines.index(table[0])]
     assert len(rounds) == 1 + 2 * 3 and len(table) == 3
     for part in (rounds, table):
         # the second column ends at the same place on every line
@@ -868,14 +880,14 @@ def test_the_suggested_estimators_pass_the_check(estimator):
         _check_args(build_parser().parse_args(argv))  # raises nothing
 
 
-def test_an_ensemble_passes_for_posterior_strategies_not_augmented_ones(capsys):
-    from skactive.cli import _AUGMENTED, _check_args, build_parser
+def test_an_ensemble_passes_for_posterior_strategies_not_one_net_ones(capsys):
+    from skactive.cli import _ONE_NET, _check_args, build_parser
 
     for strategy in NET_STRATEGIES:
         argv = ["simulate", "--strategy", strategy, "--estimator", "ensemble"]
-        if strategy in _AUGMENTED:
+        if strategy in _ONE_NET:
             assert main(argv) == 2
-            assert "needs predictions under augmentation" in capsys.readouterr().err
+            assert "needs one net's predictions" in capsys.readouterr().err
         else:
             _check_args(build_parser().parse_args(argv))  # raises nothing
 

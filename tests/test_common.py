@@ -420,6 +420,8 @@ PUBLIC_MODULES = (
     "skactive.callbacks",
     "skactive.project",
     "skactive.project.labelstudio",
+    "skactive.stopping",
+    "skactive.calibration",
 )
 
 #: Public objects that take anything and raise their own errors.

@@ -1192,6 +1192,7 @@ def test_every_constructor_argument_is_a_parameter(data):
         "X_pool",
         "random_state",
         "force_all_finite",
+        "stop",
     }
     twin = clone(learner)
     assert twin.random_state == 3 and len(twin.y_training) == 30

@@ -34,6 +34,8 @@ PUBLIC_MODULES = (
     "skactive.cli",
     "skactive.project",
     "skactive.project.labelstudio",
+    "skactive.stopping",
+    "skactive.calibration",
 )
 
 STRICT_CODES = {

@@ -57,6 +57,7 @@ _PARAMETER_CONSTRAINTS = {
     "progress": ["boolean"],
     "batch_metrics": ["boolean"],
     "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "stop": [callable, dict, None],
 }
 
 
@@ -74,6 +75,35 @@ def _predict_rows(learner, X):
             for _, _, rows in row_chunks(X, _PREDICT_CHUNK)
         ]
     )
+
+
+def _check_stop(stop, checkpoint):
+    """``{record column: criterion}`` from ``stop`` (one criterion or a dict)."""
+    if stop is None:
+        return {}
+    if checkpoint is not None:
+        raise InvalidParameterError(
+            "simulate: stop cannot be combined with checkpoint yet (a stopping "
+            "criterion's state across rounds is not stored in the checkpoint)."
+        )
+    if not isinstance(stop, dict):
+        return {"stop": stop}
+    if not stop:
+        raise InvalidParameterError(
+            "simulate: stop must be a stopping criterion or a non-empty dict of "
+            "them, got an empty dict."
+        )
+    for name, criterion in stop.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterError(
+                f"simulate: the names of the stopping criteria must be non-empty "
+                f"strings, got {name!r}."
+            )
+        if not callable(criterion):
+            raise InvalidParameterError(
+                f"simulate: stopping criterion {name!r} is not callable: {criterion!r}."
+            )
+    return {f"stop_{name}": criterion for name, criterion in stop.items()}
 
 
 def _check_strategies(strategy):
@@ -238,6 +268,8 @@ class _Run:
         The base seed of the simulation.
     batch_metrics : bool
         Record class distance and diversity of every queried batch.
+    stop : dict
+        ``{record column: stopping criterion}`` (cloned per run).
     """
 
     name: str
@@ -251,6 +283,7 @@ class _Run:
     repeat: int
     seed: int
     batch_metrics: bool
+    stop: Any = None
 
     def round_seed(self, round_, role):
         """The seed of ``role`` (initial set, fit, query) in round ``round_``."""
@@ -339,6 +372,7 @@ def simulate(
     progress=True,
     batch_metrics=True,
     batch_size=None,
+    stop=None,
 ):
     """Simulate pool-based active learning on a fully labeled dataset.
 
@@ -426,6 +460,18 @@ def simulate(
         Deprecated alias of ``n_instances``, which it is renamed to: in
         skactive ``batch_size`` means rows per forward pass. Passing it
         warns with a :class:`FutureWarning`; it will be removed.
+    stop : stopping criterion, dict of str to criterion, or None, default=None
+        Consulted after every round (round 0 included) of every run, on a
+        fresh clone per strategy × repeat (see :mod:`skactive.stopping`):
+        ``criterion(estimator, X, n_labels=..., metric=test_accuracy)``, with
+        the whole pool ``X`` as the fixed stop set and the test accuracy as
+        the metric (an oracle: :class:`~skactive.stopping.MetricPlateau`
+        then marks where the curve flattens). The simulation still runs to
+        the last budget; each row records whether the criterion had fired
+        by then, in a column ``"stop"`` (one criterion) or
+        ``"stop_<name>"`` (a dict), and
+        :meth:`SimulationResult.stopping` gives the labels at which it
+        fired. Not combined with ``checkpoint`` yet.
 
     Returns
     -------
@@ -481,6 +527,7 @@ def simulate(
         )
         n_instances = batch_size
     strategies = _check_strategies(strategy)
+    stop = _check_stop(stop, checkpoint)
     X, y, X_test, y_test = _check_data(X, y, X_test, y_test)
     initial_strategy, n_initial = _check_initial(initial)
     budgets = _resolve_budgets(n_initial, budgets, n_rounds, n_instances, n_rows(X))
@@ -503,6 +550,8 @@ def simulate(
         ),
         "y_test": fingerprint(y_test),
     }
+    if stop:
+        config["stop"] = {k: repr(v) for k, v in stop.items()}
     keys = {
         f"{name}/{repeat}": (name, repeat)
         for repeat in range(n_repeats)
@@ -536,6 +585,7 @@ def simulate(
         repeat=0,
         seed=seed,
         batch_metrics=batch_metrics,
+        stop=stop,
     )
     try:
         for repeat in range(n_repeats):
@@ -595,10 +645,16 @@ def _run_strategy(run, state, save, bar):
     t0 = time.perf_counter()
     learner, unlabeled = run.learner(labeled, max(n_done - 1, 0))
     fit_seconds = time.perf_counter() - t0
+    criteria = {k: _fresh(c) for k, c in (run.stop or {}).items()}
     if n_done == 0:
         accuracy, macro_f1 = run.evaluate(learner)
         state["records"].append(
-            run.record(0, len(labeled), accuracy, macro_f1, fit_seconds, 0.0)
+            _consult(
+                criteria,
+                run,
+                learner,
+                run.record(0, len(labeled), accuracy, macro_f1, fit_seconds, 0.0),
+            )
         )
         save()
         bar.update(1)
@@ -620,15 +676,20 @@ def _run_strategy(run, state, save, bar):
         accuracy, macro_f1 = run.evaluate(learner)
         state["labeled"].append(picked.tolist())
         state["records"].append(
-            run.record(
-                r,
-                len(labeled),
-                accuracy,
-                macro_f1,
-                fit_seconds,
-                query_seconds,
-                class_distance=distance,
-                diversity=diversity,
+            _consult(
+                criteria,
+                run,
+                learner,
+                run.record(
+                    r,
+                    len(labeled),
+                    accuracy,
+                    macro_f1,
+                    fit_seconds,
+                    query_seconds,
+                    class_distance=distance,
+                    diversity=diversity,
+                ),
             )
         )
         save()
@@ -636,3 +697,24 @@ def _run_strategy(run, state, save, bar):
         bar.set_postfix(
             strategy=run.name, labels=len(labeled), accuracy=f"{accuracy:.3f}"
         )
+
+
+def _fresh(criterion):
+    """A clone of ``criterion`` with no rounds seen (plain callables as given)."""
+    if hasattr(criterion, "get_params"):
+        return clone(criterion)
+    return criterion
+
+
+def _consult(criteria, run, learner, record):
+    """``record`` with whether each stopping criterion has fired by its round."""
+    for column, criterion in criteria.items():
+        record[column] = bool(
+            criterion(
+                learner.estimator,
+                run.X,
+                n_labels=record["n_labels"],
+                metric=record["accuracy"],
+            )
+        )
+    return record

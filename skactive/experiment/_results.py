@@ -12,6 +12,7 @@ from scipy import stats
 
 from .._validation import (
     HasMethods,
+    InvalidParameterError,
     validate_parameter_constraints,
     validate_params,
 )
@@ -199,6 +200,87 @@ class SimulationResult:
             name: np.array([learning_curve_auc(x, row) for row in values])
             for name, (x, values) in self.curves(metric).items()
         }
+
+    def stopping(self, column="stop"):
+        """The labels at which a stopping criterion fired, per strategy and repeat.
+
+        Parameters
+        ----------
+        column : str, default="stop"
+            The boolean column :func:`simulate` wrote for the criterion
+            (``"stop"`` for one criterion, ``"stop_<name>"`` for a dict).
+
+        Returns
+        -------
+        dict
+            ``{strategy: n_labels}``: an array of shape ``(n_repeats,)``
+            (repeats sorted) of the label count of the first row where the
+            criterion had fired, ``nan`` where it never did.
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> result = SimulationResult(
+        ...     {"strategy": "random", "repeat": rep, "round": r,
+        ...      "n_labels": 10 * (r + 1), "accuracy": 0.5, "stop": r >= fire}
+        ...     for rep, fire in enumerate((1, 5)) for r in range(3))
+        >>> result.stopping()["random"].tolist()
+        [20.0, nan]
+        """
+        if self.records and column not in self.records[0]:
+            raise InvalidParameterError(
+                f"SimulationResult.stopping: the rows have no column {column!r}; "
+                "columns: " + ", ".join(sorted(self.records[0])) + "."
+            )
+        out = {}
+        for name in self.strategies:
+            rows = [r for r in self.records if r["strategy"] == name]
+            repeats = sorted({r["repeat"] for r in rows})
+            fired = np.full(len(repeats), np.nan)
+            for r in sorted(rows, key=lambda r: r["n_labels"]):
+                i = repeats.index(r["repeat"])
+                if r[column] and np.isnan(fired[i]):
+                    fired[i] = r["n_labels"]
+            out[name] = fired
+        return out
+
+    def labels_saved(self, baseline="random", *, n_bootstrap=1000, random_state=0):
+        """One line per strategy: labels saved to reach the baseline's final accuracy.
+
+        See :func:`~skactive.experiment.labels_saved` (the numbers) and
+        :func:`~skactive.experiment.format_labels_saved` (the lines).
+
+        Parameters
+        ----------
+        baseline : str, default="random"
+            The strategy whose full-budget accuracy is the target.
+        n_bootstrap : int, default=1000
+            Bootstrap samples over repeats.
+        random_state : int, RandomState instance or None, default=0
+            Draws the bootstrap samples. Pass an int for reproducible output
+            across multiple function calls.
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
+        >>> from skactive.experiment import SimulationResult
+        >>> curves = {"random": (0.5, 0.6, 0.7), "good": (0.5, 0.7, 0.8)}
+        >>> result = SimulationResult(
+        ...     {"strategy": s, "repeat": k, "round": r, "n_labels": n,
+        ...      "accuracy": a} for s, c in curves.items() for k in range(3)
+        ...     for r, (n, a) in enumerate(zip((10, 20, 40), c)))
+        >>> result.labels_saved(n_bootstrap=20)[1].split(" [")[0]
+        'good:   20 labels saved of 40'
+        """
+        from ._protocol import format_labels_saved, labels_saved
+
+        saved = labels_saved(
+            self, baseline=baseline, n_bootstrap=n_bootstrap, random_state=random_state
+        )
+        return format_labels_saved(saved, baseline=baseline)
 
     def summary(self, metric="accuracy", baseline="random", confidence=0.95):
         """Per strategy: AUC mean ± standard error, paired difference to a baseline.
@@ -399,6 +481,7 @@ def plot_learning_curves(result, *, metric="accuracy", ax=None, path=None):
         )
         (line,) = ax.plot(x, mean, marker="o", ms=3, label=name)
         ax.fill_between(x, mean - sem, mean + sem, alpha=0.2, color=line.get_color())
+        _mark_stops(ax, result, name, x, mean, line.get_color())
     ax.set_xlabel("labels")
     ax.set_ylabel(metric.replace("_", " "))
     ax.legend()
@@ -406,6 +489,22 @@ def plot_learning_curves(result, *, metric="accuracy", ax=None, path=None):
     if path is not None:
         _save_figure(ax.figure, path)
     return ax
+
+
+def _mark_stops(ax, result, name, x, mean, color):
+    """A marker at the median labels where each stopping criterion fired."""
+    columns = [k for k in (result.records[0] if result.records else ()) if k == "stop"]
+    columns += [
+        k for k in (result.records[0] if result.records else ()) if k[:5] == "stop_"
+    ]
+    for column in columns:
+        fired = result.stopping(column)[name]
+        if np.all(np.isnan(fired)):
+            continue
+        at = float(np.nanmedian(fired))
+        ax.plot(
+            [at], [np.interp(at, x, mean)], marker="v", ms=8, color=color, ls="none"
+        )
 
 
 def _save_figure(figure, path):

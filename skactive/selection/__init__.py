@@ -41,6 +41,17 @@ Coverage (``_max_cover``)
     :func:`greedy_max_cover`
         Greedy max-cover under cosine similarity (Suggestive Annotation,
         Yang et al., 2017).
+Stochastic batches (``_stochastic``)
+    :func:`stochastic_sampling`
+        Power, softmax or soft-rank sampling without replacement (Kirsch et
+        al., 2023), through the Gumbel-top-k trick.
+
+Kernel herding (``_herding``)
+    :func:`herding_sampling`
+        Greedy (uncertainty-weighted) generalised coverage: MaxHerding and
+        Uncertainty Herding (Bae et al., 2024, 2025).
+    :func:`median_bandwidth`
+        The median heuristic for the kernel's bandwidth.
 
 Bayesian batches (``_batchbald``)
     :func:`batchbald_select`
@@ -61,6 +72,7 @@ from ._clustering import (
     weighted_kmeans,
 )
 from ._farthest import diversity_sampling, kcenter_greedy
+from ._herding import herding_sampling, median_bandwidth
 from ._max_cover import greedy_max_cover
 from ._ranking import (
     TopKCandidates,  # noqa: F401  (the type shard_top_k returns)
@@ -69,6 +81,7 @@ from ._ranking import (
     subsample_candidates,
     top_k,
 )
+from ._stochastic import stochastic_sampling
 
 __all__ = [
     "greedy_max_cover",
@@ -84,4 +97,7 @@ __all__ = [
     "typiclust_sampling",
     "probcover_sampling",
     "batchbald_select",
+    "stochastic_sampling",
+    "herding_sampling",
+    "median_bandwidth",
 ]

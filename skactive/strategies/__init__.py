@@ -55,6 +55,12 @@ _LAZY = {
     "VAAL": "vaal",
     "SuggestiveAnnotation": "suggestive",
     "SelectionViaProxy": "proxy",
+    "TCM": "tcm",
+    "MaxHerding": "herding",
+    "CLUE": "clue",
+    "DropQuery": "dropquery",
+    "UncertaintyHerding": "herding",
+    "StochasticBatch": "stochastic",
     "mc_dropout_bald": "modal_dropout",
     "mc_dropout_mean_st": "modal_dropout",
     "mc_dropout_max_entropy": "modal_dropout",
@@ -75,6 +81,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         consistent_mc_dropout,
     )
     from .cal import CAL, nearest_labeled
+    from .clue import CLUE
     from .committee import QueryByCommittee, resolve_committee
     from .consistency import Consistency, ConsistencyEmbedding
     from .dispersion import LabelDispersion, PredictionRecorder
@@ -86,8 +93,10 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ProbCover,
         TypiClust,
     )
+    from .dropquery import DropQuery
     from .epmcm import EPMCM
     from .gradient import ExpectedGradientLength
+    from .herding import MaxHerding, UncertaintyHerding
     from .initial import InitialSelection
     from .learning_loss import LearningLoss
     from .modal_dropout import (
@@ -97,7 +106,9 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         mc_dropout_mean_st,
     )
     from .proxy import SelectionViaProxy
+    from .stochastic import StochasticBatch
     from .suggestive import SuggestiveAnnotation
+    from .tcm import TCM
     from .uncertainty import (
         RandomSampling,
         UncertaintySampling,
@@ -152,6 +163,12 @@ __all__ = [
     "VAAL",
     "SuggestiveAnnotation",
     "SelectionViaProxy",
+    "TCM",
+    "StochasticBatch",
+    "MaxHerding",
+    "UncertaintyHerding",
+    "CLUE",
+    "DropQuery",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

@@ -23,6 +23,7 @@ class _Entry(NamedTuple):
     args: tuple  # positional arguments the name fixes (a measure)
     description: str
     needs: str  # the class's ``needs``: "any", "net", "ensemble" or "loss_net"
+    params: tuple = ()  # (keyword, value) pairs the name fixes
 
 
 # A static table, so that the names, descriptions and needs are known without
@@ -197,6 +198,71 @@ _STRATEGIES = {
         "most confidently unlabeled under a VAE-latent discriminator (Sinha 2019)",
         "any",
     ),
+    "label_dispersion": _Entry(
+        "dispersion",
+        "LabelDispersion",
+        (),
+        "most changed prediction over training epochs (Bengar et al. 2021)",
+        "net",
+    ),
+    "tcm": _Entry(
+        "tcm",
+        "TCM",
+        (),
+        "TypiClust below 3 labels per class, then margin (Doucet et al. 2024)",
+        "any",
+    ),
+    "auto": _Entry(
+        "tcm",
+        "TCM",
+        (3,),
+        "budget-aware default: TypiClust below 3 labels per class, then margin",
+        "any",
+    ),
+    "stochastic_entropy": _Entry(
+        "stochastic",
+        "StochasticBatch",
+        ("entropy",),
+        "entropy, batch drawn by power sampling (Kirsch et al. 2023)",
+        "any",
+        (("mode", "power"),),
+    ),
+    "stochastic_margin": _Entry(
+        "stochastic",
+        "StochasticBatch",
+        ("margin",),
+        "margin, batch drawn by soft-rank sampling (Kirsch et al. 2023)",
+        "any",
+        (("mode", "softrank"),),
+    ),
+    "maxherding": _Entry(
+        "herding",
+        "MaxHerding",
+        (),
+        "greedy kernel coverage of the pool (Bae et al. 2024)",
+        "any",
+    ),
+    "uherding": _Entry(
+        "herding",
+        "UncertaintyHerding",
+        (),
+        "calibrated-uncertainty-weighted kernel coverage (Bae et al. 2025)",
+        "any",
+    ),
+    "clue": _Entry(
+        "clue",
+        "CLUE",
+        (),
+        "entropy-weighted k-means of embeddings (Prabhu et al. 2021)",
+        "any",
+    ),
+    "dropquery": _Entry(
+        "dropquery",
+        "DropQuery",
+        (),
+        "k-means of rows inconsistent under feature dropout (Gupte et al. 2024)",
+        "any",
+    ),
     "weibull": _Entry(
         "weibull",
         "WeibullOutlier",
@@ -303,7 +369,7 @@ def make_strategy(name, **params):
         raise InvalidParameterError(unknown_strategy_message(name))
     entry = _STRATEGIES[name]
     module = importlib.import_module(f"{__package__}.{entry.module}")
-    return getattr(module, entry.cls)(*entry.args, **params)
+    return getattr(module, entry.cls)(*entry.args, **{**dict(entry.params), **params})
 
 
 # The vocabulary's declarations (checked by _check_name, which needs no numpy).

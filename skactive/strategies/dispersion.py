@@ -60,6 +60,9 @@ class LabelDispersion(QueryStrategy):
     (3,)
     """
 
+    #: per-epoch predictions come from a net's PredictionRecorder callback
+    needs = "net"
+
     def __init__(self, *, random_state=None):
         super().__init__(R=None, random_state=random_state)
 

@@ -1,0 +1,526 @@
+"""Stopping criteria: when to stop asking for labels.
+
+A stopping criterion is a small stateful callable, consulted once per round
+after the model is refitted::
+
+    stop = criterion(estimator, X_stop, n_labels=n, metric=value)
+
+It returns ``True`` from the round it fires on (firing is sticky: once it
+has fired it keeps answering ``True`` until :meth:`StoppingCriterion.reset`)
+and records that round in ``stop_round_`` (0-based count of the calls
+before it) and the labels then in ``stop_labels_``.
+:class:`skactive.ActiveLearner` consults one through ``stop=`` and
+:meth:`~skactive.ActiveLearner.should_stop`, :func:`skactive.experiment.simulate`
+through ``stop=`` (recording the round it fires in the results).
+
+Criteria
+--------
+:class:`StabilizingPredictions`
+    Mean Cohen's kappa between the predictions of consecutive rounds on a
+    fixed stop set over a window (Bloodgood & Vijay-Shanker 2009).
+:class:`ClassificationChange`
+    Share of the stop set whose predicted class changed since the last round
+    (Zhu, Wang & Hovy 2008).
+:class:`OverallUncertainty`
+    Mean uncertainty over the stop set (Zhu, Wang & Hovy 2008).
+:class:`MaxConfidence`
+    Confidence of the most uncertain row of the stop set (Zhu, Wang & Hovy
+    2008).
+:class:`LabelBudget`
+    A fixed number of labels.
+:class:`MetricPlateau`
+    A metric (validation accuracy, say) that stopped improving.
+
+The prediction-based criteria compare predictions between rounds, so they
+need the same rows every round: a fixed *stop set* (Bloodgood &
+Vijay-Shanker draw 2000 unlabeled rows once), given as the criterion's
+``stop_set`` or passed by the caller. A criterion holds the last round's
+predictions only (one vector of the stop set's length).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ._rows import n_rows
+from ._validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    check_pool,
+    unwrap_estimator,
+    validate_estimator_params,
+    validate_params,
+)
+
+__all__ = [
+    "StoppingCriterion",
+    "StabilizingPredictions",
+    "ClassificationChange",
+    "OverallUncertainty",
+    "MaxConfidence",
+    "LabelBudget",
+    "MetricPlateau",
+    "cohen_kappa",
+]
+
+
+@validate_params({"a": ["array-like"], "b": ["array-like"]})
+def cohen_kappa(a, b):
+    """Cohen's kappa between two label vectors.
+
+    ``(p_o - p_e) / (1 - p_e)`` with ``p_o`` the share of rows where ``a``
+    and ``b`` agree and ``p_e = sum_c P(a = c) P(b = c)`` the agreement
+    expected by chance. When chance agreement is certain (both vectors one
+    and the same constant) the kappa is 1 (Bloodgood & Vijay-Shanker treat
+    identical predictions as fully stable), and 0 if they disagree.
+
+    Parameters
+    ----------
+    a, b : array-like of shape (n_samples,)
+        Labels (any hashable values), of the same length.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skactive.stopping import cohen_kappa
+    >>> cohen_kappa([0, 1, 1, 0], [0, 1, 0, 0])
+    0.5
+    """
+    a = np.asarray(a)
+    b = np.asarray(b)
+    if a.ndim != 1 or a.shape != b.shape or a.size == 0:
+        raise InvalidParameterError(
+            "cohen_kappa: a and b must be non-empty 1-D arrays of the same "
+            f"length, got shapes {a.shape} and {b.shape}."
+        )
+    _, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ca, cb = codes[: a.size], codes[a.size :]
+    k = int(codes.max()) + 1
+    p_o = float(np.mean(ca == cb))
+    p_e = float(np.dot(np.bincount(ca, minlength=k), np.bincount(cb, minlength=k)))
+    p_e /= float(a.size) ** 2
+    if p_e >= 1.0:
+        return 1.0 if p_o == 1.0 else 0.0
+    return (p_o - p_e) / (1.0 - p_e)
+
+
+class StoppingCriterion(BaseEstimator):
+    """Base class of the stopping criteria.
+
+    Subclasses implement ``_update(estimator, X, n_labels, metric)``,
+    returning ``(value, fire)``: the statistic of this round (``nan`` when
+    there is none yet) and whether it says stop. This class validates the
+    parameters, keeps the state and makes firing sticky.
+
+    Attributes
+    ----------
+    n_calls_ : int
+        Rounds consulted so far.
+    history_ : list of float
+        The statistic of every round consulted.
+    stop_round_ : int or None
+        The index of the call the criterion fired on (``None`` before).
+    stop_labels_ : int or None
+        The ``n_labels`` given on that call.
+    """
+
+    #: Whether the criterion reads the estimator's predictions on a stop set.
+    _needs_predictions = False
+
+    def __call__(self, estimator=None, X=None, *, n_labels=None, metric=None):
+        """Consult the criterion after a round; ``True`` once it has fired.
+
+        Parameters
+        ----------
+        estimator : fitted classifier, modAL learner or None, default=None
+            The model of this round (criteria that read predictions).
+        X : array-like of shape (n_stop, ...) or None, default=None
+            The stop set, when the criterion has no ``stop_set`` of its own;
+            the same rows every round.
+        n_labels : int or None, default=None
+            Labels so far (:class:`LabelBudget` needs it; recorded in
+            ``stop_labels_``).
+        metric : float or None, default=None
+            A score of this round, higher is better (:class:`MetricPlateau`
+            needs it).
+
+        Returns
+        -------
+        bool
+            Whether to stop (sticky once fired).
+        """
+        validate_estimator_params(self)
+        if n_labels is not None and (
+            isinstance(n_labels, bool)
+            or not isinstance(n_labels, numbers.Integral)
+            or n_labels < 0
+        ):
+            raise InvalidParameterError(
+                f"{type(self).__name__}: n_labels must be an int >= 0 or None, "
+                f"got {n_labels!r}."
+            )
+        if not hasattr(self, "n_calls_"):
+            self.reset()
+        if self._needs_predictions:
+            X = self._stop_rows(X)
+            estimator = unwrap_estimator(estimator)
+        value, fire = self._update(estimator, X, n_labels, metric)
+        self.history_.append(float(value))
+        if fire and self.stop_round_ is None:
+            self.stop_round_ = self.n_calls_
+            self.stop_labels_ = None if n_labels is None else int(n_labels)
+        self.n_calls_ += 1
+        return self.stop_round_ is not None
+
+    def reset(self):
+        """Forget every round consulted (a new loop starts).
+
+        Returns
+        -------
+        self
+        """
+        self.n_calls_ = 0
+        self.history_ = []
+        self.stop_round_ = None
+        self.stop_labels_ = None
+        self._last = None
+        return self
+
+    def _stop_rows(self, X):
+        stop_set = getattr(self, "stop_set", None)
+        rows = stop_set if stop_set is not None else X
+        name = "stop_set" if stop_set is not None else "X"
+        if rows is None:
+            raise InvalidParameterError(
+                f"{type(self).__name__} reads predictions on a stop set: give it "
+                "stop_set=... or pass the stop set as X."
+            )
+        return check_pool(rows, name=name)
+
+    def _predictions(self, estimator, X):
+        from ._inference import predict_proba_pool
+
+        if estimator is None:
+            raise InvalidParameterError(
+                f"{type(self).__name__} needs the fitted estimator of the round."
+            )
+        return np.asarray(predict_proba_pool(estimator, X))
+
+    def _changed_size(self, X):
+        if self._last is not None and self._last.shape[0] != n_rows(X):
+            raise InvalidParameterError(
+                f"{type(self).__name__} compares predictions on a fixed stop set, "
+                f"but it had {self._last.shape[0]} rows last round and "
+                f"{n_rows(X)} now: pass the same rows every round (stop_set=...)."
+            )
+
+    def _update(self, estimator, X, n_labels, metric):  # pragma: no cover
+        raise NotImplementedError
+
+
+_STOP_SET = ["array-like", None]
+
+
+class StabilizingPredictions(StoppingCriterion):
+    """Stop once predictions on a stop set are stable (Bloodgood & Vijay-Shanker).
+
+    Every round the model labels the stop set; the agreement between
+    consecutive rounds is Cohen's kappa (:func:`cohen_kappa`). The criterion
+    fires once the mean of the last ``window`` kappas reaches ``threshold``
+    (their defaults: 3 rounds, 0.99).
+
+    Parameters
+    ----------
+    threshold : float, default=0.99
+        Mean kappa that stops, in ``(0, 1]``.
+    window : int, default=3
+        Consecutive kappas averaged.
+    stop_set : array-like or None, default=None
+        The fixed rows the predictions are compared on; ``None`` uses the
+        ``X`` of every call (which must then be the same rows).
+
+    Attributes
+    ----------
+    history_ : list of float
+        Kappa of every round with the previous one (``nan`` for the first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactive.stopping import StabilizingPredictions
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> stop = StabilizingPredictions(window=2, stop_set=X)
+    >>> clf = LogisticRegression().fit(X, [0, 0, 1, 1])
+    >>> [stop(clf) for _ in range(3)]
+    [False, False, True]
+    >>> stop.stop_round_, stop.history_[1:]
+    (2, [1.0, 1.0])
+    """
+
+    _needs_predictions = True
+    _parameter_constraints = {
+        "threshold": [Interval(numbers.Real, 0, 1, closed="right")],
+        "window": [Interval(numbers.Integral, 1, None, closed="left")],
+        "stop_set": _STOP_SET,
+    }
+
+    def __init__(self, threshold=0.99, *, window=3, stop_set=None):
+        self.threshold = threshold
+        self.window = window
+        self.stop_set = stop_set
+
+    def _update(self, estimator, X, n_labels, metric):
+        self._changed_size(X)
+        pred = self._predictions(estimator, X).argmax(axis=1)
+        last, self._last = self._last, pred
+        if last is None:
+            return float("nan"), False
+        kappa = cohen_kappa(last, pred)
+        kappas = [*self.history_[1:], kappa][-self.window :]
+        fire = len(kappas) == self.window and np.mean(kappas) >= self.threshold
+        return kappa, bool(fire)
+
+
+class ClassificationChange(StoppingCriterion):
+    """Stop when (almost) no prediction changes between rounds (Zhu et al. 2008).
+
+    The statistic is the share of the stop set whose predicted class differs
+    from the previous round's; the criterion fires when it is at most
+    ``threshold`` (0: no change at all, Zhu, Wang & Hovy's rule).
+
+    Parameters
+    ----------
+    threshold : float, default=0.0
+        Largest share of changed predictions that stops, in ``[0, 1)``.
+    stop_set : array-like or None, default=None
+        The fixed rows the predictions are compared on; ``None`` uses the
+        ``X`` of every call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactive.stopping import ClassificationChange
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> stop = ClassificationChange()
+    >>> stop(LogisticRegression(C=100).fit(X, [0, 0, 0, 1]), X)
+    False
+    >>> stop(LogisticRegression(C=100).fit(X, [0, 0, 1, 1]), X), stop.history_[1]
+    (False, 0.25)
+    >>> stop(LogisticRegression(C=100).fit(X, [0, 0, 1, 1]), X), stop.stop_round_
+    (True, 2)
+    """
+
+    _needs_predictions = True
+    _parameter_constraints = {
+        "threshold": [Interval(numbers.Real, 0, 1, closed="left")],
+        "stop_set": _STOP_SET,
+    }
+
+    def __init__(self, threshold=0.0, *, stop_set=None):
+        self.threshold = threshold
+        self.stop_set = stop_set
+
+    def _update(self, estimator, X, n_labels, metric):
+        self._changed_size(X)
+        pred = self._predictions(estimator, X).argmax(axis=1)
+        last, self._last = self._last, pred
+        if last is None:
+            return float("nan"), False
+        changed = float(np.mean(last != pred))
+        return changed, changed <= self.threshold
+
+
+def _uncertainty(proba, measure):
+    """Per-row uncertainty in ``[0, 1]`` (entropy normalised by ``log K``)."""
+    if measure == "least_confidence":
+        return 1.0 - proba.max(axis=1)
+    if measure == "margin":
+        if proba.shape[1] < 2:
+            return np.zeros(proba.shape[0])
+        top2 = -np.partition(-proba, 1, axis=1)[:, :2]
+        return 1.0 - (top2[:, 0] - top2[:, 1])
+    if proba.shape[1] < 2:
+        return np.zeros(proba.shape[0])
+    p = np.clip(proba, 1e-300, 1.0)
+    return -(proba * np.log(p)).sum(axis=1) / np.log(proba.shape[1])
+
+
+_MEASURE = [StrOptions({"entropy", "least_confidence", "margin"})]
+
+
+class OverallUncertainty(StoppingCriterion):
+    """Stop when the mean uncertainty over the stop set is low (Zhu et al. 2008).
+
+    The uncertainty of a row is in ``[0, 1]``: its entropy divided by
+    ``log(n_classes)``, ``1 - max_c p`` (``"least_confidence"``) or
+    ``1 - (p_1 - p_2)`` (``"margin"``). The criterion fires when its mean over
+    the stop set (the unlabeled pool, in Zhu, Wang & Hovy) is at most
+    ``threshold``.
+
+    Parameters
+    ----------
+    threshold : float, default=0.1
+        Mean uncertainty that stops, in ``[0, 1]``.
+    measure : {"entropy", "least_confidence", "margin"}, default="entropy"
+    stop_set : array-like or None, default=None
+        Fixed rows to measure on; ``None`` uses the ``X`` of every call (the
+        current pool will do: nothing is compared between rounds).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactive.stopping import OverallUncertainty
+    >>> X = np.array([[-5.0], [-4.0], [4.0], [5.0]])
+    >>> clf = LogisticRegression(C=100).fit(X, [0, 0, 1, 1])
+    >>> stop = OverallUncertainty(threshold=0.1)
+    >>> stop(clf, X), stop.history_[0] < 0.1
+    (True, True)
+    """
+
+    _needs_predictions = True
+    _parameter_constraints = {
+        "threshold": [Interval(numbers.Real, 0, 1, closed="both")],
+        "measure": _MEASURE,
+        "stop_set": _STOP_SET,
+    }
+
+    def __init__(self, threshold=0.1, *, measure="entropy", stop_set=None):
+        self.threshold = threshold
+        self.measure = measure
+        self.stop_set = stop_set
+
+    def _update(self, estimator, X, n_labels, metric):
+        proba = self._predictions(estimator, X)
+        value = float(np.mean(_uncertainty(proba, self.measure)))
+        return value, value <= self.threshold
+
+
+class MaxConfidence(StoppingCriterion):
+    """Stop when even the most uncertain row is predicted confidently (Zhu et al. 2008).
+
+    The statistic is the smallest confidence ``max_c p(c | x)`` over the stop
+    set -- the confidence of the row least-confidence sampling would query
+    next; the criterion fires when it reaches ``threshold``.
+
+    Parameters
+    ----------
+    threshold : float, default=0.9
+        Smallest confidence that stops, in ``(0, 1]``.
+    stop_set : array-like or None, default=None
+        Fixed rows to measure on; ``None`` uses the ``X`` of every call (the
+        current pool).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skactive.stopping import MaxConfidence
+    >>> X = np.array([[-5.0], [-4.0], [4.0], [5.0]])
+    >>> clf = LogisticRegression(C=100).fit(X, [0, 0, 1, 1])
+    >>> MaxConfidence(0.9)(clf, X), MaxConfidence(0.9)(clf, [[0.0]])
+    (True, False)
+    """
+
+    _needs_predictions = True
+    _parameter_constraints = {
+        "threshold": [Interval(numbers.Real, 0, 1, closed="right")],
+        "stop_set": _STOP_SET,
+    }
+
+    def __init__(self, threshold=0.9, *, stop_set=None):
+        self.threshold = threshold
+        self.stop_set = stop_set
+
+    def _update(self, estimator, X, n_labels, metric):
+        value = float(self._predictions(estimator, X).max(axis=1).min())
+        return value, value >= self.threshold
+
+
+class LabelBudget(StoppingCriterion):
+    """Stop once ``max_labels`` rows are labeled.
+
+    Parameters
+    ----------
+    max_labels : int
+        Labels that stop (``n_labels >= max_labels``).
+
+    Examples
+    --------
+    >>> from skactive.stopping import LabelBudget
+    >>> stop = LabelBudget(30)
+    >>> [stop(n_labels=n) for n in (10, 20, 30, 40)], stop.stop_labels_
+    ([False, False, True, True], 30)
+    """
+
+    _parameter_constraints = {
+        "max_labels": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, max_labels):
+        self.max_labels = max_labels
+
+    def _update(self, estimator, X, n_labels, metric):
+        if n_labels is None:
+            raise InvalidParameterError(
+                "LabelBudget needs n_labels, the number of labels so far."
+            )
+        return float(n_labels), n_labels >= self.max_labels
+
+
+class MetricPlateau(StoppingCriterion):
+    """Stop when a metric has not improved for ``patience`` rounds.
+
+    The criterion fires on the round where the best value of the last
+    ``patience`` rounds exceeds the best value before them by less than
+    ``min_delta`` (early stopping's rule, applied to labelling rounds). The
+    metric is passed by the caller: a validation accuracy, a cross-validated
+    score, or, in :func:`~skactive.experiment.simulate`, the test accuracy
+    (an oracle, which measures where the curve flattens).
+
+    Parameters
+    ----------
+    patience : int, default=3
+        Rounds without improvement that stop.
+    min_delta : float, default=0.01
+        Smallest gain that counts as an improvement.
+
+    Examples
+    --------
+    >>> from skactive.stopping import MetricPlateau
+    >>> stop = MetricPlateau(patience=2, min_delta=0.01)
+    >>> [stop(metric=m) for m in (0.5, 0.7, 0.8, 0.805, 0.803, 0.9)]
+    [False, False, False, False, True, True]
+    >>> stop.stop_round_
+    4
+    """
+
+    _parameter_constraints = {
+        "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "min_delta": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, patience=3, *, min_delta=0.01):
+        self.patience = patience
+        self.min_delta = min_delta
+
+    def _update(self, estimator, X, n_labels, metric):
+        if metric is None or not np.isfinite(metric):
+            raise InvalidParameterError(
+                f"MetricPlateau needs a finite metric of the round, got {metric!r}."
+            )
+        values = [*self.history_, float(metric)]
+        if len(values) <= self.patience:
+            return float(metric), False
+        before = max(values[: -self.patience])
+        recent = max(values[-self.patience :])
+        return float(metric), recent - before < self.min_delta

@@ -1,0 +1,290 @@
+"""Stopping criteria, against hand-computed values (skactive.stopping)."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+
+from skactive import ActiveLearner
+from skactive._validation import InvalidParameterError, invalid_values
+from skactive.experiment import simulate
+from skactive.stopping import (
+    ClassificationChange,
+    LabelBudget,
+    MaxConfidence,
+    MetricPlateau,
+    OverallUncertainty,
+    StabilizingPredictions,
+    cohen_kappa,
+)
+from skactive.strategies import RandomSampling
+
+
+class FixedProba(ClassifierMixin, BaseEstimator):
+    """A 'fitted' classifier returning given probabilities (one row per X row)."""
+
+    def __init__(self, proba):
+        self.proba = proba
+
+    def fit(self, X, y):
+        return self
+
+    def predict_proba(self, X):
+        return np.asarray(self.proba, dtype=float)[: len(X)]
+
+    def predict(self, X):
+        return self.predict_proba(X).argmax(axis=1)
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+
+def _onehot(labels, k=3):
+    p = np.full((len(labels), k), 0.1 / (k - 1))
+    p[np.arange(len(labels)), labels] = 0.9
+    return p
+
+
+X4 = np.zeros((4, 2))
+
+
+def test_cohen_kappa_hand_worked():
+    # a = [0,1,1,0], b = [0,1,0,0]: p_o = 3/4; p_a = (1/2, 1/2), p_b = (3/4, 1/4)
+    # p_e = 1/2*3/4 + 1/2*1/4 = 1/2; kappa = (3/4 - 1/2) / (1/2) = 1/2
+    assert cohen_kappa([0, 1, 1, 0], [0, 1, 0, 0]) == pytest.approx(0.5)
+    assert cohen_kappa([2, 2], [2, 2]) == 1.0  # certain chance agreement
+    assert cohen_kappa([1, 1], [2, 2]) == 0.0
+    # against scikit-learn where it is defined
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = np.random.RandomState(0)
+    a, b = rng.randint(0, 4, 50), rng.randint(0, 4, 50)
+    assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b))
+    with pytest.raises(InvalidParameterError, match="same length"):
+        cohen_kappa([0, 1], [0])
+
+
+def test_stabilizing_predictions_window_mean():
+    rounds = [[0, 1, 1, 0], [0, 1, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]]
+    stop = StabilizingPredictions(threshold=0.99, window=2)
+    fired = [stop(FixedProba(_onehot(r)), X4) for r in rounds]
+    # kappas: nan, 0.5, 1, 1, 1 -> window means of 2: 0.75, 1 (fires at call 3)
+    assert stop.history_[0] != stop.history_[0]  # nan
+    assert stop.history_[1:] == pytest.approx([0.5, 1.0, 1.0, 1.0])
+    assert fired == [False, False, False, True, True]
+    assert stop.stop_round_ == 3
+    stop.reset()
+    assert stop.n_calls_ == 0 and stop.stop_round_ is None
+
+
+def test_stabilizing_predictions_lower_threshold_fires_earlier():
+    rounds = [[0, 1, 1, 0], [0, 1, 0, 0], [0, 1, 0, 0]]
+    stop = StabilizingPredictions(threshold=0.7, window=2)
+    fired = [stop(FixedProba(_onehot(r)), X4) for r in rounds]
+    assert fired == [False, False, True]  # mean(0.5, 1) = 0.75 >= 0.7
+
+
+def test_prediction_criteria_need_a_fixed_stop_set():
+    stop = StabilizingPredictions()
+    stop(FixedProba(_onehot([0, 1, 1, 0])), X4)
+    with pytest.raises(InvalidParameterError, match="fixed stop set"):
+        stop(FixedProba(_onehot([0, 1, 1])), X4[:3])
+    with pytest.raises(InvalidParameterError, match="stop_set"):
+        ClassificationChange()(FixedProba(_onehot([0])), None)
+    # the criterion's own stop set is used whatever X the caller passes
+    own = ClassificationChange(stop_set=X4)
+    own(FixedProba(_onehot([0, 1, 1, 0])), X4[:1])
+    assert own.history_ != []
+
+
+def test_classification_change_share():
+    stop = ClassificationChange(threshold=0.25)
+    out = [
+        stop(FixedProba(_onehot(r)), X4)
+        for r in ([0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 0])
+    ]
+    assert stop.history_[1:] == [0.5, 0.25, 0.0]
+    assert out == [False, False, True, True] and stop.stop_round_ == 2
+
+
+def test_overall_uncertainty_by_hand():
+    proba = np.array([[0.5, 0.5], [1.0, 0.0], [0.9, 0.1], [0.8, 0.2]])
+    ent = -(proba * np.log(np.clip(proba, 1e-300, 1))).sum(1) / np.log(2)
+    # bits: 1, 0, 0.4690, 0.7219 -> mean 0.5477
+    stop = OverallUncertainty(threshold=0.55)
+    assert stop(FixedProba(proba), X4) is True
+    assert stop.history_[0] == pytest.approx(ent.mean()) == pytest.approx(0.5477, 1e-3)
+    assert OverallUncertainty(threshold=0.54)(FixedProba(proba), X4) is False
+    lc = OverallUncertainty(threshold=0.1, measure="least_confidence")
+    assert lc(FixedProba(proba), X4) is False
+    assert lc.history_[0] == pytest.approx(np.mean([0.5, 0.0, 0.1, 0.2]))
+    m = OverallUncertainty(threshold=0.5, measure="margin")
+    m(FixedProba(proba), X4)
+    assert m.history_[0] == pytest.approx(np.mean([1.0, 0.0, 0.2, 0.4]))
+
+
+def test_max_confidence_is_the_least_confident_row():
+    proba = np.array([[0.95, 0.05], [0.7, 0.3], [0.99, 0.01], [0.9, 0.1]])
+    stop = MaxConfidence(threshold=0.7)
+    assert stop(FixedProba(proba), X4) is True and stop.history_ == [0.7]
+    assert MaxConfidence(threshold=0.71)(FixedProba(proba), X4) is False
+
+
+def test_label_budget_and_plateau():
+    budget = LabelBudget(25)
+    assert [budget(n_labels=n) for n in (10, 20, 30)] == [False, False, True]
+    assert budget.stop_labels_ == 30 and budget.stop_round_ == 2
+    with pytest.raises(InvalidParameterError, match="n_labels"):
+        LabelBudget(5)()
+    plateau = MetricPlateau(patience=2, min_delta=0.05)
+    metrics = [0.5, 0.6, 0.62, 0.64, 0.7]
+    # call 3: best of [0.62, 0.64] - best before (0.6) = 0.04 < 0.05 -> fires
+    assert [plateau(metric=m) for m in metrics] == [False] * 3 + [True, True]
+    assert plateau.stop_round_ == 3
+    with pytest.raises(InvalidParameterError, match="finite metric"):
+        MetricPlateau()(metric=None)
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        StabilizingPredictions(),
+        ClassificationChange(),
+        OverallUncertainty(),
+        MaxConfidence(),
+        LabelBudget(10),
+        MetricPlateau(),
+    ],
+    ids=lambda c: type(c).__name__,
+)
+def test_declared_parameters_refuse_bad_values(criterion):
+    name = type(criterion).__name__
+    for param, spec in criterion._parameter_constraints.items():
+        for value in invalid_values(spec):
+            bad = clone(criterion).set_params(**{param: value})
+            with pytest.raises(InvalidParameterError, match=f"{name}: {param} must"):
+                bad(FixedProba(_onehot([0, 1, 1, 0])), X4, n_labels=4, metric=0.5)
+
+
+def test_bad_n_labels_is_refused():
+    with pytest.raises(InvalidParameterError, match="n_labels must be"):
+        LabelBudget(3)(n_labels=-1)
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    return X[:600], y[:600], X[1500:], y[1500:]
+
+
+def test_simulate_records_the_round_each_criterion_fires(digits_split):
+    X, y, X_test, y_test = digits_split
+    res = simulate(
+        LogisticRegression(max_iter=300),
+        {"random": RandomSampling()},
+        X,
+        y,
+        X_test=X_test,
+        y_test=y_test,
+        initial=20,
+        n_rounds=4,
+        n_instances=10,
+        n_repeats=2,
+        progress=False,
+        batch_metrics=False,
+        stop={"budget": LabelBudget(40), "plateau": MetricPlateau(patience=1)},
+    )
+    rows = [r for r in res.records if r["repeat"] == 0]
+    assert [r["stop_budget"] for r in rows] == [False, False, True, True, True]
+    np.testing.assert_array_equal(res.stopping("stop_budget")["random"], [40, 40])
+    # the plateau column against a loop over the recorded test accuracies
+    for repeat in (0, 1):
+        acc = [r["accuracy"] for r in res.records if r["repeat"] == repeat]
+        expected = None
+        for i in range(1, len(acc)):
+            if max(acc[i : i + 1]) - max(acc[:i]) < 0.01:
+                expected = 20 + 10 * i
+                break
+        got = res.stopping("stop_plateau")["random"][repeat]
+        assert (np.isnan(got) and expected is None) or got == expected
+    with pytest.raises(InvalidParameterError, match="no column 'stop'"):
+        res.stopping()
+
+
+def test_simulate_refuses_stop_with_checkpoint(digits_split, tmp_path):
+    X, y, X_test, y_test = digits_split
+    with pytest.raises(InvalidParameterError, match="stop cannot be combined"):
+        simulate(
+            LogisticRegression(),
+            RandomSampling(),
+            X,
+            y,
+            X_test=X_test,
+            y_test=y_test,
+            stop=LabelBudget(30),
+            checkpoint=tmp_path / "c.json",
+            progress=False,
+        )
+    with pytest.raises(InvalidParameterError, match="stop must be"):
+        simulate(
+            LogisticRegression(),
+            RandomSampling(),
+            X,
+            y,
+            X_test=X_test,
+            y_test=y_test,
+            stop=3,
+            progress=False,
+        )
+
+
+def test_learner_should_stop(digits_split):
+    X, y, _, _ = digits_split
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        RandomSampling(random_state=0),
+        X_training=X[:10],
+        y_training=y[:10],
+        X_pool=X[10:],
+        stop=StabilizingPredictions(window=1, threshold=0.5, stop_set=X[300:]),
+    )
+    y_pool, fired = y[10:], []
+    for _ in range(4):
+        fired.append(learner.should_stop())
+        idx, _ = learner.query(n_instances=10)
+        learner.label(idx, y_pool[idx])
+        y_pool = np.delete(y_pool, idx)
+    assert fired[0] is False and learner.stop.n_calls_ == 4
+    assert fired == [
+        learner.stop.stop_round_ is not None and i >= learner.stop.stop_round_
+        for i in range(4)
+    ]
+    with pytest.raises(InvalidParameterError, match="no stopping criterion"):
+        ActiveLearner(LogisticRegression()).should_stop()
+
+
+def test_plot_marks_the_median_stop():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skactive.experiment import SimulationResult, plot_learning_curves
+
+    rows = [
+        {
+            "strategy": "random",
+            "repeat": k,
+            "round": r,
+            "n_labels": 10 * (r + 1),
+            "accuracy": 0.5 + 0.1 * r,
+            "stop": r >= fire,
+        }
+        for k, fire in enumerate((1, 2, 2))
+        for r in range(3)
+    ]
+    ax = plot_learning_curves(SimulationResult(rows))
+    markers = [line for line in ax.get_lines() if line.get_marker() == "v"]
+    assert len(markers) == 1
+    # median of the firing points 20, 30, 30 -> 30, on the mean curve (0.7)
+    assert markers[0].get_xdata()[0] == 30
+    assert markers[0].get_ydata()[0] == pytest.approx(0.7)
