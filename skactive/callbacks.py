@@ -254,10 +254,17 @@ class RampUp(Callback):
         Value from ``t = length`` on.
     length : int or float, default=1000
         Length of the ramp in ``unit``\\ s, ``>= 0``; 0 gives ``end`` at once.
+        With ``total`` set, a fraction of the planned training length instead.
     kind : {"linear", "sigmoid", "cosine"}, default="linear"
         Shape of the ramp.
     unit : {"step", "epoch"}, default="step"
         Count training steps (batches) or epochs.
+    total : str or None, default=None
+        Name of a net attribute holding the planned number of ``unit``\\ s of
+        the fit (e.g. ``"planned_steps_"``, which the semi-supervised nets set
+        when training starts); the ramp then lasts ``length * total`` units,
+        so one ``length`` suits 3,000 or 100,000 steps. ``None``: ``length``
+        counts units.
 
     Attributes
     ----------
@@ -265,6 +272,8 @@ class RampUp(Callback):
         Steps (or epochs) counted so far.
     value_ : float
         The value last written.
+    length_ : float
+        The ramp's length in units (``length``, or ``length * total``).
 
     Examples
     --------
@@ -281,10 +290,18 @@ class RampUp(Callback):
         "length": [Interval(Real, 0, None, closed="left")],
         "kind": [StrOptions(set(_KINDS))],
         "unit": [StrOptions(set(_UNITS))],
+        "total": [str, None],
     }
 
     def __init__(
-        self, attribute, start=0.0, end=1.0, length=1000, kind="linear", unit="step"
+        self,
+        attribute,
+        start=0.0,
+        end=1.0,
+        length=1000,
+        kind="linear",
+        unit="step",
+        total=None,
     ):
         self.attribute = attribute
         self.start = start
@@ -292,6 +309,7 @@ class RampUp(Callback):
         self.length = length
         self.kind = kind
         self.unit = unit
+        self.total = total
 
     def initialize(self):
         """Validate the parameters and reset the state; called by skorch.
@@ -320,6 +338,7 @@ class RampUp(Callback):
             )
         self.t_ = 0
         self.value_ = float(self.start)
+        self.length_ = float(self.length)
         return self
 
     def value_at(self, t):
@@ -335,7 +354,8 @@ class RampUp(Callback):
         float
             ``start + (end - start) * r(min(t / length, 1))``.
         """
-        x = 1.0 if self.length == 0 else min(max(float(t) / self.length, 0.0), 1.0)
+        length = getattr(self, "length_", float(self.length))
+        x = 1.0 if length == 0 else min(max(float(t) / length, 0.0), 1.0)
         if self.kind == "sigmoid":
             x = math.exp(-5.0 * (1.0 - x) ** 2) if x < 1.0 else 1.0
         elif self.kind == "cosine":
@@ -343,6 +363,15 @@ class RampUp(Callback):
         return float(self.start) + (float(self.end) - float(self.start)) * x
 
     def _write(self, net):
+        if self.total is not None:
+            planned = getattr(net, self.total, None)
+            if planned is None:
+                raise InvalidParameterError(
+                    f"RampUp: total={self.total!r} names no attribute of "
+                    f"{type(net).__name__}; set it before training or pass "
+                    "total=None and length in units."
+                )
+            self.length_ = float(self.length) * float(planned)
         self.value_ = self.value_at(self.t_)
         *path, last = self.attribute.split(".")
         target = net

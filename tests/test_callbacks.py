@@ -180,6 +180,26 @@ def test_rampup_per_epoch_and_warm_start(digits):
     assert rec.values_[8:] == [0.5] * 4 + [0.75] * 4
 
 
+class _Planned(Callback):
+    """Set a planned length on the net, as the semi-supervised nets do."""
+
+    def on_train_begin(self, net, **kwargs):
+        net.planned_ = 8
+
+
+def test_rampup_length_as_a_fraction_of_a_planned_total(digits):
+    X, y = digits
+    rec = Recorder("ramp_")
+    ramp = RampUp("ramp_", 0.0, 1.0, length=0.5, total="planned_")
+    net = _net([("plan", _Planned()), ("ramp", ramp), ("rec", rec)])
+    net.fit(X[:100], y[:100])  # 2 epochs x 4 steps: a ramp over 0.5 * 8 = 4
+    assert ramp.length_ == 4.0
+    assert rec.values_ == [0.0, 0.25, 0.5, 0.75] + [1.0] * 4
+    missing = _net([RampUp("ramp_", length=0.5, total="nothing_")])
+    with pytest.raises(InvalidParameterError, match="total='nothing_'"):
+        missing.fit(X[:50], y[:50])
+
+
 def test_rampup_dotted_attribute(digits):
     X, y = digits
     net = _net([RampUp("criterion_.ramped", 1.0, 2.0, length=1)])
