@@ -4,20 +4,24 @@
   augmentation (DAST-AL).
 * :class:`BarlowTwinsLoss` -- redundancy reduction (DALBT).
 * :class:`NTXentLoss` -- SimCLR contrastive loss.
+* :class:`FixMatchLoss`, :func:`confidence_mask` -- FixMatch / FlexMatch.
 * :class:`MixMatchLoss`, :func:`sharpen`, :func:`mixup`,
   :func:`linear_rampup` -- MixMatch semi-supervised training.
 """
 
 from .barlow_twins import BarlowTwinsLoss
+from .fixmatch import FixMatchLoss, confidence_mask
 from .isda import ISDALoss, isda_lambda
 from .mixmatch import MixMatchLoss, linear_rampup, mixup, sharpen
 from .nt_xent import NTXentLoss
 
 __all__ = [
     "BarlowTwinsLoss",
+    "FixMatchLoss",
     "ISDALoss",
     "MixMatchLoss",
     "NTXentLoss",
+    "confidence_mask",
     "isda_lambda",
     "linear_rampup",
     "mixup",

@@ -5,6 +5,8 @@ from ._inputs import to_float_tensor
 from ._semi import SemiSupervisedClassifier
 from ._semi_data import SemiSupervisedBatch, SemiSupervisedDataset, SemiSupervisedLoader
 from .barlow_twins import BarlowTwinsClassifier
+from .fixmatch import FixMatchClassifier
+from .flexmatch import FlexMatchClassifier, flexmatch_thresholds
 from .isda import ISDAClassifier
 from .label_propagation import LabelPropagationClassifier, knn_graph, label_propagation
 from .mixmatch import MixMatchClassifier
@@ -19,6 +21,9 @@ __all__ = [
     "SemiSupervisedDataset",
     "SemiSupervisedBatch",
     "MixMatchClassifier",
+    "FixMatchClassifier",
+    "FlexMatchClassifier",
+    "flexmatch_thresholds",
     "PseudoLabelClassifier",
     "confident_pseudo_labels",
     "LabelPropagationClassifier",

@@ -45,6 +45,10 @@ __all__ = [
 ]
 
 
+#: "use the ``augmentation`` parameter"
+_DEFAULT = object()
+
+
 def _identity(x, generator=None):
     return x
 
@@ -296,15 +300,17 @@ class SemiSupervisedClassifier(DeepClassifier):
         return int(self.max_epochs) * max(int(steps), 1)
 
     # ----------------------------------------------------- augmentation
-    def _make_augmentation(self, X):
-        """The ``augmentation`` parameter as a transform for the rows of ``X``.
+    def _make_augmentation(self, X, aug=_DEFAULT):
+        """An augmentation parameter as a transform for the rows of ``X``.
 
-        ``None`` or ``"none"``: identity; a callable: used as it is; a name:
+        ``aug`` defaults to the ``augmentation`` parameter. ``None`` or
+        ``"none"``: identity; a callable: used as it is; a name:
         :func:`skactive.augment.make_augmentation` for the image shape of the
-        rows after ``input_transform`` (the nets that augment call this from
-        ``on_train_begin``).
+        rows after ``input_transform``, with the net's ``flip`` when it has
+        one (the nets that augment call this from ``on_train_begin``).
         """
-        aug = self.augmentation
+        if aug is _DEFAULT:
+            aug = self.augmentation
         if aug is None or (isinstance(aug, str) and aug == "none"):
             return _identity
         if callable(aug):
@@ -322,9 +328,9 @@ class SemiSupervisedClassifier(DeepClassifier):
             )
         return make_augmentation(aug, shape, flip=getattr(self, "flip", None))
 
-    def _augment(self, x, generator):
-        """Apply ``augmentation_`` to a batch, per sample, from ``generator``."""
-        aug = self.augmentation_
+    def _augment(self, x, generator, aug=None):
+        """Apply ``aug`` (default ``augmentation_``) to a batch, per sample."""
+        aug = self.augmentation_ if aug is None else aug
         if x.shape[0] == 0:
             return x
         if _transform_accepts_generator(aug):

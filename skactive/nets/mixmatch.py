@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from .._validation import Interval
-from ..callbacks import EMA, RampUp
+from ..callbacks import EMA, DivergenceGuard, RampUp
 from ..losses.mixmatch import MixMatchLoss, mixup, sharpen
 from ._semi import AUGMENTATION, SemiSupervisedClassifier, decay_weights
 
@@ -57,7 +57,11 @@ class MixMatchClassifier(SemiSupervisedClassifier):
     reference, whose EMA covers the trainable variables only and reads the
     batch-norm moving statistics of the trained model, the averaged model's
     batch-norm running mean and variance are copied from the trained module
-    after every step, not averaged.
+    after every step, not averaged. A
+    :class:`~skactive.callbacks.DivergenceGuard` (callback
+    ``"divergence_guard"``) halves the unlabeled weight, with a
+    :class:`~skactive.callbacks.DivergenceWarning`, when the labeled loss
+    keeps rising (disable it with ``callbacks__divergence_guard=None``).
 
     Parameters
     ----------
@@ -115,6 +119,9 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         The weights the optimizer trains, when ``ema_decay`` is set.
     lambda_u_scale_ : float
         The ramp factor ``s(t)`` of the last step.
+    unlabeled_scale_ : float
+        The divergence guard's factor of ``lambda_u`` (1 unless it backed
+        off).
 
     References
     ----------
@@ -183,7 +190,7 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         self.weight_decay = weight_decay
 
     def get_default_callbacks(self):
-        """skorch's defaults, the ``lambda_u`` ramp-up and the weight EMA."""
+        """skorch's defaults, the ``lambda_u`` ramp-up, the weight EMA, the guard."""
         callbacks = list(super().get_default_callbacks())
         if self.rampup_steps is not None:
             ramp = RampUp("lambda_u_scale_", 0.0, 1.0, length=self.rampup_steps)
@@ -194,6 +201,7 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         callbacks.append(("lambda_u_rampup", ramp))
         if self.ema_decay is not None:
             callbacks.append(("ema", EMA(decay=self.ema_decay)))
+        callbacks.append(("divergence_guard", DivergenceGuard()))
         return callbacks
 
     def mixmatch_batch(self, batch, generator, **fit_params):
@@ -251,7 +259,9 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         Returns
         -------
         dict
-            ``{"loss": loss, "y_pred": logits of the mixed labeled rows}``.
+            ``{"loss": loss, "y_pred": logits of the mixed labeled rows,
+            "loss_labeled": their cross-entropy}`` (the divergence guard reads
+            ``loss_labeled``).
         """
         self._set_training(True)
         mixed_x, mixed_y, n = self.mixmatch_batch(
@@ -262,7 +272,10 @@ class MixMatchClassifier(SemiSupervisedClassifier):
             (logits[:n], logits[n:]), (mixed_y[:n], mixed_y[n:]), training=True
         )
         loss.backward()
-        return {"loss": loss, "y_pred": logits[:n]}
+        with torch.no_grad():
+            logp = F.log_softmax(logits[:n].detach().float(), dim=1)
+            loss_labeled = -(mixed_y[:n].float() * logp).sum(1).mean()
+        return {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """MixMatch loss for a ``(labeled, unlabeled)`` pair, else the criterion.
@@ -286,6 +299,7 @@ class MixMatchClassifier(SemiSupervisedClassifier):
             logits_x, logits_u = y_pred
             targets_x, targets_u = y_true
             scale = getattr(self, "lambda_u_scale_", 1.0)
+            scale *= getattr(self, "unlabeled_scale_", 1.0)
             return MixMatchLoss(self.lambda_u)(
                 logits_x.float(),
                 targets_x.float(),
