@@ -25,6 +25,8 @@ from skactive.nets import (
     MLP,
     BarlowTwinsClassifier,
     DeepClassifier,
+    FixMatchClassifier,
+    FlexMatchClassifier,
     ISDAClassifier,
     LabelPropagationClassifier,
     MixMatchClassifier,
@@ -281,6 +283,8 @@ NETS = {
     ISDAClassifier: {},
     SemiSupervisedClassifier: {"semi": True},
     MixMatchClassifier: {"semi": True, "augmentation": "none"},
+    FixMatchClassifier: {"semi": True, "weak": "none", "strong": "none"},
+    FlexMatchClassifier: {"semi": True, "weak": "none", "strong": "none"},
     PseudoLabelClassifier: {"semi": True},
     LabelPropagationClassifier: {"semi": True, "k": 5},
     BarlowTwinsClassifier: {"semi": True, "augmentation": _noise},
@@ -468,6 +472,10 @@ CALLS = {
         "threshold": 0.5,
     },
     "make_projector": lambda: {"in_features": 4, "dims": (8, 2)},
+    "flexmatch_thresholds": lambda: {
+        "selected_label": torch.tensor([0, 1, -1]),
+        "n_classes": 2,
+    },
     "to_float_tensor": lambda: {"x": torch.zeros(2, 3)},
     **{
         name: (

@@ -16,9 +16,11 @@ from skactive._validation import (
 )
 from skactive.losses import (
     BarlowTwinsLoss,
+    FixMatchLoss,
     ISDALoss,
     MixMatchLoss,
     NTXentLoss,
+    confidence_mask,
     isda_lambda,
     linear_rampup,
     mixup,
@@ -500,3 +502,48 @@ def test_every_function_parameter_refuses_invalid_values(func):
 def test_forward_errors_name_the_argument(call, name):
     with pytest.raises(InvalidParameterError, match=name):
         call()
+
+
+def test_confidence_mask_scalar_and_per_class():
+    p = torch.tensor(
+        [[0.96, 0.02, 0.02], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8], [0.2, 0.7, 0.1]]
+    )
+    pseudo, mask = confidence_mask(p, 0.95)
+    assert pseudo.tolist() == [0, 0, 2, 1] and mask.tolist() == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    tau = torch.tensor([0.99, 0.6, 0.8])
+    pseudo, mask = confidence_mask(p, tau)
+    assert mask.tolist() == [False, False, True, True]  # >= its class's threshold
+    with pytest.raises(ValueError, match="one value per class"):
+        confidence_mask(p, torch.tensor([0.5, 0.5]))
+
+
+def test_fixmatch_loss_vs_manual():
+    lx = _randn(5, 3, seed=1).requires_grad_()
+    yx = torch.tensor([0, 1, 2, 0, 1])
+    ls = _randn(7, 3, seed=2).requires_grad_()
+    pseudo = torch.tensor([2, 0, 1, 1, 0, 2, 2])
+    mask = torch.tensor([True, False, True, True, False, False, True])
+    out = FixMatchLoss(lambda_u=2.0)(lx, yx, ls, pseudo, mask, lambda_u_scale=0.5)
+    loss_s = 0.0
+    for i in range(5):
+        loss_s -= float(torch.log_softmax(lx.detach()[i], 0)[yx[i]])
+    loss_s /= 5
+    loss_u = 0.0
+    for i in range(7):
+        if mask[i]:
+            loss_u -= float(torch.log_softmax(ls.detach()[i], 0)[pseudo[i]])
+    loss_u /= 7  # over every unlabeled row, masked ones included
+    assert math.isclose(out.item(), loss_s + 2.0 * 0.5 * loss_u, rel_tol=1e-10)
+    out.backward()
+    assert float(ls.grad[1].abs().sum()) == 0.0  # a masked row gets no gradient
+    empty = FixMatchLoss()(lx, yx, ls[:0], pseudo[:0], mask[:0])
+    assert math.isclose(empty.item(), loss_s, rel_tol=1e-10)
+    with pytest.raises(ValueError, match="pseudo_labels and mask"):
+        FixMatchLoss()(lx, yx, ls, pseudo[:3], mask)
+    with pytest.raises(ValueError, match="lambda_u"):
+        FixMatchLoss(lambda_u=-1)
