@@ -47,7 +47,8 @@ was lent when this was written, so no number of it is reported): CIFAR-10
 with :class:`~skactive.nets.WideResNet` (WRN-28-2, the papers' network),
 ``2**20`` steps (1,024 epochs of 1,024 steps), the nets' own batch sizes
 (FixMatch / FlexMatch: 64 labeled + 7 x 64 unlabeled, SGD 0.03 with cosine
-decay; MixMatch: 64 + 64, Adam 0.002, ``lambda_u = 75``), ``device="cuda"``.
+decay; MixMatch: 64 + 64, Adam 0.002, and the paper's CIFAR-10
+``lambda_u = 75``), ``device="cuda"``.
 The published CIFAR-10-250 errors to compare with (USB, WRN-28-2): FixMatch
 4.97 %, FlexMatch 5.00 %; MixMatch's own paper 11.08 %. Note that the
 ``cifar10`` file here holds 10,000 training images, not 50,000: the recipe
@@ -124,6 +125,7 @@ GPU_RECIPE = dict(
     steps=2**20,
     steps_per_epoch=1024,
     device="cuda",
+    per_method={"mixmatch": {"lambda_u": 75.0}},  # the paper's CIFAR-10 value
 )
 
 SEMI = {
@@ -198,6 +200,7 @@ def make_net(method, config, *, steps, steps_per_epoch, seed, overrides):
     if method in SEMI:
         if method in FLIPS:
             semi["flip"] = config["flip"]
+        semi.update(overrides.get("per_method", {}).get(method, {}))
         return SEMI[method](module, **semi), True
     if method == "barlow":
         cls = _optional("skactive.nets.barlow_twins", "BarlowTwinsClassifier")
@@ -437,6 +440,7 @@ def main(argv=None):
         args.steps = args.steps or GPU_RECIPE["steps"]
         args.steps_per_epoch = GPU_RECIPE["steps_per_epoch"]
         args.overrides["device"] = GPU_RECIPE["device"]
+        args.overrides["per_method"] = GPU_RECIPE["per_method"]
         DATASETS["cifar10"].update(
             module=GPU_RECIPE["module"], module_kw=dict(GPU_RECIPE["module_kw"])
         )

@@ -759,14 +759,15 @@ class DivergenceGuard(Callback):
 
     Parameters
     ----------
-    patience : int, default=200
+    patience : int, default=50
         Consecutive steps above the tolerance before backing off.
-    tolerance : float, default=0.25
+    tolerance : float, default=0.2
         Relative rise of the smoothed labeled loss over its minimum.
     factor : float, default=0.5
         Multiplier of the unlabeled weight at each back-off, in ``(0, 1)``.
-    smoothing : float, default=0.98
-        EMA factor of the labeled loss, in ``[0, 1)``.
+    smoothing : float, default=0.95
+        EMA factor of the labeled loss, in ``[0, 1)`` (about ``1 / (1 -
+        smoothing)`` steps of memory).
     min_scale : float, default=1/64
         Below this factor the unlabeled term is switched off.
     attribute : str, default="unlabeled_scale_"
@@ -809,10 +810,10 @@ class DivergenceGuard(Callback):
 
     def __init__(
         self,
-        patience=200,
-        tolerance=0.25,
+        patience=50,
+        tolerance=0.2,
         factor=0.5,
-        smoothing=0.98,
+        smoothing=0.95,
         min_scale=1 / 64,
         attribute="unlabeled_scale_",
     ):
