@@ -80,6 +80,10 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         ``generator``; it must draw its randomness per sample. Named
         augmentations need image inputs; for feature vectors pass a callable
         (e.g. Gaussian noise) or ``"none"``.
+    flip : bool, default=False
+        Whether a named augmentation mirrors images left-right. Set it for
+        your data: natural images, clothes, X-rays or cells are
+        flip-invariant (``flip=True``); digits and text are not.
     n_augmentations : int, default=2
         ``K``, augmented copies of each unlabeled row.
     temperature : float, default=0.5
