@@ -748,7 +748,8 @@ class DivergenceGuard(Callback):
     climbs. The guard watches that labeled loss, which the semi-supervised
     nets report as ``loss_labeled`` after every training step: it keeps an
     exponential moving average ``s_t`` (``smoothing``) of it and its lowest
-    value ``s*`` so far. When ``s_t > (1 + tolerance) s*`` for ``patience``
+    value ``s*`` so far. When ``s_t > max((1 + tolerance) s*, s* +
+    min_delta)`` for ``patience``
     consecutive steps, the net's ``attribute`` (``unlabeled_scale_``, a factor
     the nets multiply their unlabeled weight by) is multiplied by ``factor``,
     a :class:`DivergenceWarning` says so (step, loss, new factor), and the
@@ -763,6 +764,9 @@ class DivergenceGuard(Callback):
         Consecutive steps above the tolerance before backing off.
     tolerance : float, default=0.2
         Relative rise of the smoothed labeled loss over its minimum.
+    min_delta : float, default=0.1
+        Smallest absolute rise (in nats) that counts: a labeled loss near 0
+        that doubles from 0.001 to 0.002 is noise, not divergence.
     factor : float, default=0.5
         Multiplier of the unlabeled weight at each back-off, in ``(0, 1)``.
     smoothing : float, default=0.95
@@ -785,7 +789,8 @@ class DivergenceGuard(Callback):
     Examples
     --------
     >>> from skactive.callbacks import DivergenceGuard
-    >>> guard = DivergenceGuard(patience=2, tolerance=0.1, smoothing=0.0)
+    >>> guard = DivergenceGuard(patience=2, tolerance=0.1, min_delta=0.0,
+    ...                         smoothing=0.0)
     >>> guard = guard.initialize()
     >>> class Net:
     ...     unlabeled_scale_ = 1.0
@@ -802,6 +807,7 @@ class DivergenceGuard(Callback):
     _parameter_constraints = {
         "patience": [Interval(Integral, 1, None, closed="left")],
         "tolerance": [Interval(Real, 0, None, closed="left")],
+        "min_delta": [Interval(Real, 0, None, closed="left")],
         "factor": [Interval(Real, 0, 1, closed="neither")],
         "smoothing": [Interval(Real, 0, 1, closed="left")],
         "min_scale": [Interval(Real, 0, 1, closed="both")],
@@ -812,6 +818,7 @@ class DivergenceGuard(Callback):
         self,
         patience=50,
         tolerance=0.2,
+        min_delta=0.1,
         factor=0.5,
         smoothing=0.95,
         min_scale=1 / 64,
@@ -819,6 +826,7 @@ class DivergenceGuard(Callback):
     ):
         self.patience = patience
         self.tolerance = tolerance
+        self.min_delta = min_delta
         self.factor = factor
         self.smoothing = smoothing
         self.min_scale = min_scale
@@ -884,7 +892,11 @@ class DivergenceGuard(Callback):
         )
         if self.best_ is None or self.smoothed_ < self.best_:
             self.best_ = self.smoothed_
-        if self.smoothed_ > (1.0 + float(self.tolerance)) * self.best_:
+        limit = max(
+            (1.0 + float(self.tolerance)) * self.best_,
+            self.best_ + float(self.min_delta),
+        )
+        if self.smoothed_ > limit:
             self.n_bad_ += 1
         else:
             self.n_bad_ = 0

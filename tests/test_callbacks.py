@@ -286,7 +286,8 @@ class _Holder:
 
 
 def test_divergence_guard_backs_off_after_patience_rising_steps():
-    guard = DivergenceGuard(patience=3, tolerance=0.2, smoothing=0.0).initialize()
+    guard = DivergenceGuard(patience=3, tolerance=0.2, min_delta=0.0, smoothing=0.0)
+    guard.initialize()
     net = _Holder()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -297,6 +298,13 @@ def test_divergence_guard_backs_off_after_patience_rising_steps():
     assert "rose for 3 steps" in str(caught[0].message)
     # a falling or flat loss never backs off
     quiet = DivergenceGuard(patience=2, tolerance=0.1, smoothing=0.5).initialize()
+    tiny = DivergenceGuard(patience=2, tolerance=0.1, smoothing=0.0).initialize()
+    near_zero = _Holder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for loss in [2e-4, 1e-4, 2e-3, 2e-3, 2e-3, 5e-3]:  # x20, but < min_delta
+            tiny.observe(near_zero, loss)
+    assert near_zero.unlabeled_scale_ == 1.0
     calm = _Holder()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -307,7 +315,9 @@ def test_divergence_guard_backs_off_after_patience_rising_steps():
 
 def test_divergence_guard_smoothing_matches_a_loop_and_switches_off():
     losses = [1.0, 0.8, 0.6, 0.9, 1.2, 1.5, 1.8, 2.0, 2.2, 2.5, 2.6, 2.7, 3.0]
-    guard = DivergenceGuard(patience=2, tolerance=0.1, smoothing=0.5, min_scale=0.3)
+    guard = DivergenceGuard(
+        patience=2, tolerance=0.1, min_delta=0.05, smoothing=0.5, min_scale=0.3
+    )
     guard.initialize()
     net = _Holder()
     # reference loop: EMA, running minimum, consecutive count, halving
@@ -315,7 +325,7 @@ def test_divergence_guard_smoothing_matches_a_loop_and_switches_off():
     for loss in losses:
         s = loss if s is None else 0.5 * s + 0.5 * loss
         best = s if best is None or s < best else best
-        bad = bad + 1 if s > 1.1 * best else 0
+        bad = bad + 1 if s > max(1.1 * best, best + 0.05) else 0
         if bad >= 2 and scale > 0:
             scale = scale * 0.5
             scale = 0.0 if scale <= 0.3 else scale
@@ -344,6 +354,7 @@ def test_divergence_guard_reads_loss_labeled_in_a_net(digits_50_labels):
         random_state=0,
         callbacks__divergence_guard__patience=1,
         callbacks__divergence_guard__tolerance=0.0,
+        callbacks__divergence_guard__min_delta=0.0,
         callbacks__divergence_guard__smoothing=0.0,
     )
     with warnings.catch_warnings():
