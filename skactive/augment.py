@@ -877,21 +877,21 @@ class RandAugment(BaseTransform):
     drawn independently per image (Cubuk et al. 2020, with the random
     magnitudes of FixMatch's "RA" strong augmentation, Sohn et al. 2020):
 
-    ============  =====================================================
-    identity      the image
-    autocontrast  each channel stretched to ``[0, 1]``
-    equalize      histogram equalisation per channel (256 levels)
-    brightness    blend with black, factor in ``[0.05, 0.95]``
-    color         blend with the grayscale image, factor in ``[0.05, 0.95]``
-                  (identity on 1-channel images)
-    contrast      blend with the mean gray, factor in ``[0.05, 0.95]``
-    sharpness     blend with a 3x3 smoothed copy, factor in ``[0.05, 0.95]``
-    posterize     keep 4 to 8 bits
-    solarize      invert the pixels above a threshold in ``[0, 1]``
-    rotate        by ``[-30, 30]`` degrees about the centre
-    shear_x/y     by a shear coefficient in ``[-0.3, 0.3]``
-    translate_x/y by ``[-0.3, 0.3]`` of the image width / height
-    ============  =====================================================
+    =============  ==========================================================
+    identity       the image
+    autocontrast   each channel stretched to ``[0, 1]``
+    equalize       histogram equalisation per channel (256 levels)
+    brightness     blend with black, factor in ``[0.05, 0.95]``
+    color          blend with the grayscale image, factor in ``[0.05, 0.95]``
+                   (identity on 1-channel images)
+    contrast       blend with the mean gray, factor in ``[0.05, 0.95]``
+    sharpness      blend with a 3x3 smoothed copy, factor in ``[0.05, 0.95]``
+    posterize      keep 4 to 8 bits
+    solarize       invert the pixels above a threshold in ``[0, 1]``
+    rotate         by ``[-30, 30]`` degrees about the centre
+    shear_x/y      by a shear coefficient in ``[-0.3, 0.3]``
+    translate_x/y  by ``[-0.3, 0.3]`` of the image width / height
+    =============  ==========================================================
 
     Each operation matches torchvision's ``transforms.v2.functional`` op
     applied to one image (``autocontrast``, ``equalize``,

@@ -615,7 +615,7 @@ class CosineDecay(Callback):
     ----------
     fraction : float, default=7/16
         ``eta_t = eta cos(pi * fraction * t / T)``; in ``[0, 0.5]``.
-    total : str, default="planned_steps_"
+    total : str, default=``"planned_steps_"``
         Net attribute holding ``T``.
 
     Attributes
@@ -774,7 +774,7 @@ class DivergenceGuard(Callback):
         smoothing)`` steps of memory).
     min_scale : float, default=1/64
         Below this factor the unlabeled term is switched off.
-    attribute : str, default="unlabeled_scale_"
+    attribute : str, default=``"unlabeled_scale_"``
         Fitted attribute of the net that holds the factor.
 
     Attributes

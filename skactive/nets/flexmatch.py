@@ -121,8 +121,9 @@ class FlexMatchClassifier(FixMatchClassifier):
 
     Attributes
     ----------
-    selected_label_ : torch.Tensor of int64 of shape (n_unlabeled_,)
-        The last confident class of each unlabeled row (``-1``: none). Kept
+    selected_label_ : torch.Tensor of int64 of shape (n_unlabeled,)
+        The last confident class of each of the ``n_unlabeled_`` unlabeled
+        rows (``-1``: none). Kept
         across ``warm_start`` fits on the same number of unlabeled rows,
         reset otherwise.
     class_thresholds_ : torch.Tensor of shape (n_classes,)
