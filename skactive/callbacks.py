@@ -615,8 +615,8 @@ class CosineDecay(Callback):
     ----------
     fraction : float, default=7/16
         ``eta_t = eta cos(pi * fraction * t / T)``; in ``[0, 0.5]``.
-    total : str, default=``"planned_steps_"``
-        Net attribute holding ``T``.
+    total : str, optional
+        Net attribute holding ``T``; by default ``"planned_steps_"``.
 
     Attributes
     ----------
@@ -774,8 +774,9 @@ class DivergenceGuard(Callback):
         smoothing)`` steps of memory).
     min_scale : float, default=1/64
         Below this factor the unlabeled term is switched off.
-    attribute : str, default=``"unlabeled_scale_"``
-        Fitted attribute of the net that holds the factor.
+    attribute : str, optional
+        Fitted attribute of the net that holds the factor; by default
+        ``"unlabeled_scale_"``.
 
     Attributes
     ----------
