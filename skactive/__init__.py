@@ -27,6 +27,8 @@ _LAZY = {
     "margin_sampling": "strategies",
     "entropy_sampling": "strategies",
     "shared_inference": "_cache",
+    "FixMatchClassifier": "nets",
+    "FlexMatchClassifier": "nets",
 }
 
 # Subpackages reachable as attributes after a bare ``import skactive``, as
@@ -57,6 +59,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         DeepActiveLearner,
         learns_from_unlabeled,
     )
+    from .nets import FixMatchClassifier, FlexMatchClassifier
     from .strategies import (
         QueryStrategy,
         RandomSampling,
@@ -83,6 +86,8 @@ __all__ = [
     "margin_sampling",
     "entropy_sampling",
     "shared_inference",
+    "FixMatchClassifier",
+    "FlexMatchClassifier",
 ]
 
 

@@ -42,7 +42,10 @@ __all__ = [
     "BaseTransform",
     "ColorJitter",
     "Compose",
+    "Cutout",
     "GaussianBlur",
+    "RANDAUGMENT_OPS",
+    "RandAugment",
     "RandomCropReflect",
     "RandomGrayscale",
     "RandomHorizontalFlip",
@@ -51,7 +54,7 @@ __all__ = [
     "make_augmentation",
 ]
 
-AUGMENTATIONS = ("standard", "ssl", "none")
+AUGMENTATIONS = ("standard", "strong", "ssl", "none")
 
 _GRAY_WEIGHTS = (0.2989, 0.587, 0.114)  # same as torchvision
 
@@ -704,6 +707,362 @@ class RandomSolarize(BaseTransform):
 
 
 # ---------------------------------------------------------------------------
+# RandAugment ops (per-sample magnitudes of shape (N,)) and Cutout
+# ---------------------------------------------------------------------------
+def _autocontrast(x):
+    """Stretch every channel of every image to ``[0, 1]`` (constant ones kept)."""
+    low = x.amin(dim=(-2, -1), keepdim=True)
+    high = x.amax(dim=(-2, -1), keepdim=True)
+    flat = high == low
+    scale = torch.where(flat, torch.ones_like(high), 1.0 / (high - low))
+    low = torch.where(flat, torch.zeros_like(low), low)
+    return ((x - low) * scale).clamp(0.0, 1.0)
+
+
+def _equalize(x):
+    """Histogram equalisation per image and channel (PIL's look-up table).
+
+    As torchvision, the image is quantised to 256 levels
+    (``floor(x * (256 - 1e-3))``) and the result is ``level / 255``.
+    """
+    n, c, h, w = x.shape
+    levels = (x.clamp(0.0, 1.0) * (256.0 - 1e-3)).long().view(n * c, h * w)
+    hist = torch.zeros(n * c, 256, dtype=torch.long, device=x.device)
+    hist.scatter_add_(1, levels, torch.ones_like(levels))
+    cum = hist.cumsum(1)
+    last = cum.argmax(1, keepdim=True)  # the last non-empty bin
+    step = (h * w - hist.gather(1, last)) // 255  # (n * c, 1)
+    lut = ((cum[:, :-1] + step // 2) // step.clamp(min=1)).clamp(0, 255)
+    lut = torch.cat([torch.zeros_like(lut[:, :1]), lut], dim=1)
+    out = torch.where(step > 0, lut.gather(1, levels), levels)
+    return out.view(n, c, h, w).to(x.dtype) / 255.0
+
+
+def _posterize(x, bits):
+    """Keep ``bits`` (per sample, 0-8) bits of every channel."""
+    levels = (2.0 ** bits.to(x.dtype)).view(-1, 1, 1, 1)
+    return torch.minimum((x * levels).floor(), levels - 1).clamp(min=0) / levels
+
+
+def _solarize(x, threshold):
+    """Invert the pixels ``>= threshold`` (per sample)."""
+    return torch.where(x >= threshold.view(-1, 1, 1, 1), 1.0 - x, x)
+
+
+def _adjust_sharpness(x, factor):
+    """Blend with a 3x3 smoothed copy (torchvision's kernel), borders kept."""
+    n, c, h, w = x.shape
+    if h <= 2 or w <= 2:
+        return x.clone()
+    a, b = 1.0 / 13.0, 5.0 / 13.0
+    kernel = torch.full((3, 3), a, dtype=x.dtype, device=x.device)
+    kernel[1, 1] = b
+    blurred = F.conv2d(x.reshape(n * c, 1, h, w), kernel.view(1, 1, 3, 3))
+    blurred = blurred.view(n, c, h - 2, w - 2)
+    out = x.clone()
+    f = factor.view(-1, 1, 1, 1).to(x.dtype)
+    inner = out[..., 1:-1, 1:-1]
+    out[..., 1:-1, 1:-1] = f * inner + (1.0 - f) * blurred
+    return out.clamp(0.0, 1.0)
+
+
+def _affine(x, angle, translate, shear, fill=0.5, mode="bilinear"):
+    """Rotate / translate / shear each image about its centre (torchvision's matrix).
+
+    ``angle`` (degrees, counter-clockwise), ``translate`` (pixels, shape
+    ``(N, 2)`` as ``(tx, ty)``) and ``shear`` (degrees, shape ``(N, 2)``)
+    are per sample; pixels from outside the image get ``fill``.
+    """
+    n, c, h, w = x.shape
+    dt = torch.float64
+    dev = x.device
+    rot = torch.deg2rad(angle.to(device=dev, dtype=dt))
+    sx = torch.deg2rad(shear[:, 0].to(device=dev, dtype=dt))
+    sy = torch.deg2rad(shear[:, 1].to(device=dev, dtype=dt))
+    tx = translate[:, 0].to(device=dev, dtype=dt)
+    ty = translate[:, 1].to(device=dev, dtype=dt)
+    a = torch.cos(rot - sy) / torch.cos(sy)
+    b = -(a * torch.tan(sx) + torch.sin(rot))
+    cc = torch.sin(rot - sy) / torch.cos(sy)
+    d = torch.cos(rot) - cc * torch.tan(sx)
+    # inverse of the rotate-shear matrix (determinant 1), then of the shift
+    m = torch.stack([d, -b, -d * tx + b * ty, -cc, a, cc * tx - a * ty], dim=1).view(
+        n, 2, 3
+    )
+    xs = torch.linspace((1.0 - w) * 0.5, (w - 1.0) * 0.5, w, device=dev, dtype=dt)
+    ys = torch.linspace((1.0 - h) * 0.5, (h - 1.0) * 0.5, h, device=dev, dtype=dt)
+    base = torch.stack(
+        [
+            xs.expand(h, w),
+            ys[:, None].expand(h, w),
+            torch.ones(h, w, device=dev, dtype=dt),
+        ],
+        dim=-1,
+    ).view(1, h * w, 3)
+    norm = torch.tensor([0.5 * w, 0.5 * h], device=dev, dtype=dt)
+    grid = (base @ (m.transpose(1, 2) / norm)).view(n, h, w, 2).to(x.dtype)
+    ones = torch.ones(n, 1, h, w, dtype=x.dtype, device=dev)
+    out = F.grid_sample(
+        torch.cat([x, ones], dim=1),
+        grid,
+        mode=mode,
+        padding_mode="zeros",
+        align_corners=False,
+    )
+    img, mask = out[:, :c], out[:, c:]
+    if mode == "nearest":
+        return torch.where(mask < 0.5, torch.full_like(img, fill), img)
+    return (img - fill) * mask + fill
+
+
+def _zeros2(v):
+    return torch.zeros(v.shape[0], 2, dtype=v.dtype, device=v.device)
+
+
+def _shear_x(x, v, fill):
+    s = _zeros2(v)
+    s[:, 0] = torch.rad2deg(torch.atan(v))
+    return _affine(x, torch.zeros_like(v), _zeros2(v), s, fill)
+
+
+def _shear_y(x, v, fill):
+    s = _zeros2(v)
+    s[:, 1] = torch.rad2deg(torch.atan(v))
+    return _affine(x, torch.zeros_like(v), _zeros2(v), s, fill)
+
+
+def _translate_x(x, v, fill):
+    t = _zeros2(v)
+    t[:, 0] = v * x.shape[-1]
+    return _affine(x, torch.zeros_like(v), t, _zeros2(v), fill)
+
+
+def _translate_y(x, v, fill):
+    t = _zeros2(v)
+    t[:, 1] = v * x.shape[-2]
+    return _affine(x, torch.zeros_like(v), t, _zeros2(v), fill)
+
+
+def _rotate(x, v, fill):
+    return _affine(x, v, _zeros2(v), _zeros2(v), fill)
+
+
+#: RandAugment's operations: name -> (function of (x, value, fill), low,
+#: high, signed). ``value = low + u (high - low)`` with ``u ~ U(0, 1)`` per
+#: sample, negated with probability 1/2 when signed -- the ranges of FixMatch's
+#: RandAugment (Sohn et al. 2020, Table 12).
+RANDAUGMENT_OPS = {
+    "identity": (lambda x, v, fill: x, 0.0, 0.0, False),
+    "autocontrast": (lambda x, v, fill: _autocontrast(x), 0.0, 0.0, False),
+    "equalize": (lambda x, v, fill: _equalize(x), 0.0, 0.0, False),
+    "brightness": (lambda x, v, fill: _adjust_brightness(x, v), 0.05, 0.95, False),
+    "color": (lambda x, v, fill: _adjust_saturation(x, v), 0.05, 0.95, False),
+    "contrast": (lambda x, v, fill: _adjust_contrast(x, v), 0.05, 0.95, False),
+    "sharpness": (lambda x, v, fill: _adjust_sharpness(x, v), 0.05, 0.95, False),
+    "posterize": (lambda x, v, fill: _posterize(x, v.floor()), 4.0, 8.999, False),
+    "solarize": (lambda x, v, fill: _solarize(x, v), 0.0, 1.0, False),
+    "rotate": (_rotate, 0.0, 30.0, True),
+    "shear_x": (_shear_x, 0.0, 0.3, True),
+    "shear_y": (_shear_y, 0.0, 0.3, True),
+    "translate_x": (_translate_x, 0.0, 0.3, True),
+    "translate_y": (_translate_y, 0.0, 0.3, True),
+}
+
+
+class RandAugment(BaseTransform):
+    """RandAugment with random magnitudes, per sample (FixMatch's variant).
+
+    Every image gets ``n_ops`` operations in turn, each chosen uniformly from
+    ``ops`` and applied with a magnitude drawn uniformly from its range, both
+    drawn independently per image (Cubuk et al. 2020, with the random
+    magnitudes of FixMatch's "RA" strong augmentation, Sohn et al. 2020):
+
+    =============  ==========================================================
+    identity       the image
+    autocontrast   each channel stretched to ``[0, 1]``
+    equalize       histogram equalisation per channel (256 levels)
+    brightness     blend with black, factor in ``[0.05, 0.95]``
+    color          blend with the grayscale image, factor in ``[0.05, 0.95]``
+                   (identity on 1-channel images)
+    contrast       blend with the mean gray, factor in ``[0.05, 0.95]``
+    sharpness      blend with a 3x3 smoothed copy, factor in ``[0.05, 0.95]``
+    posterize      keep 4 to 8 bits
+    solarize       invert the pixels above a threshold in ``[0, 1]``
+    rotate         by ``[-30, 30]`` degrees about the centre
+    shear_x/y      by a shear coefficient in ``[-0.3, 0.3]``
+    translate_x/y  by ``[-0.3, 0.3]`` of the image width / height
+    =============  ==========================================================
+
+    Each operation matches torchvision's ``transforms.v2.functional`` op
+    applied to one image (``autocontrast``, ``equalize``,
+    ``adjust_brightness``, ``adjust_saturation``, ``adjust_contrast``,
+    ``adjust_sharpness``, ``posterize``, ``solarize``, ``affine`` with
+    bilinear interpolation) -- but with a different magnitude for every image
+    of the batch, computed for all images that drew the operation at once.
+    Pixels that the geometric operations bring in from outside get ``fill``.
+    Inputs are float images in ``[0, 1]``.
+
+    Parameters
+    ----------
+    n_ops : int, default=2
+        Operations applied to each image.
+    ops : sequence of str or None, default=None
+        Names from the table (``None``: all 14).
+    fill : float, default=0.5
+        Value of the pixels uncovered by rotate, shear and translate.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skactive.augment import RandAugment
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.rand(8, 3, 32, 32)
+    >>> out = RandAugment(n_ops=2)(x, generator=g)
+    >>> out.shape, bool(((out >= 0) & (out <= 1)).all())
+    (torch.Size([8, 3, 32, 32]), True)
+    """
+
+    _parameter_constraints = {
+        "n_ops": [Interval(Integral, 0, None, closed="left")],
+        "ops": [
+            Sequences(
+                StrOptions(set(RANDAUGMENT_OPS)),
+                description="a sequence of RandAugment operation names",
+            ),
+            None,
+        ],
+        "fill": [Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(self, n_ops: int = 2, ops: Sequence[str] | None = None, fill=0.5):
+        self._validate(n_ops=n_ops, ops=ops, fill=fill)
+        if ops is not None and len(ops) == 0:
+            raise InvalidParameterError(
+                "RandAugment: ops must name at least one operation, got []."
+            )
+        self.n_ops = int(n_ops)
+        self.ops = None if ops is None else tuple(ops)
+        self.fill = float(fill)
+
+    def _params(self):
+        return {"n_ops": self.n_ops, "ops": self.ops, "fill": self.fill}
+
+    def draw(self, n, generator, device=None):
+        """The random choices for a batch of ``n`` images.
+
+        Parameters
+        ----------
+        n : int
+            Batch size.
+        generator : torch.Generator or None
+            Source of the draws (made on its device).
+        device : torch.device or None
+            Where the returned tensors live.
+
+        Returns
+        -------
+        list of (ndarray-like, torch.Tensor)
+            For each of the ``n_ops`` slots, the operation index (into
+            ``ops``) of every image and its signed magnitude.
+        """
+        names = self.ops or tuple(RANDAUGMENT_OPS)
+        gdev = _gen_device(generator)
+        out = []
+        for _ in range(self.n_ops):
+            k = torch.randint(0, len(names), (n,), generator=generator, device=gdev)
+            u = torch.rand(n, generator=generator, device=gdev)
+            sign = torch.rand(n, generator=generator, device=gdev) < 0.5
+            low = torch.tensor([RANDAUGMENT_OPS[m][1] for m in names], device=gdev)
+            high = torch.tensor([RANDAUGMENT_OPS[m][2] for m in names], device=gdev)
+            signed = torch.tensor([RANDAUGMENT_OPS[m][3] for m in names], device=gdev)
+            v = low[k] + u * (high[k] - low[k])
+            v = torch.where(signed[k] & sign, -v, v)
+            out.append((k.to(device), v.to(device)))
+        return out
+
+    def _apply(self, x, generator):
+        names = self.ops or tuple(RANDAUGMENT_OPS)
+        out = x.clone()
+        for k, v in self.draw(x.shape[0], generator, x.device):
+            v = v.to(x.dtype)
+            for j, name in enumerate(names):
+                rows = torch.nonzero(k == j).flatten()
+                if rows.numel():
+                    fn = RANDAUGMENT_OPS[name][0]
+                    out[rows] = fn(out[rows], v[rows], self.fill)
+        return out
+
+
+class Cutout(BaseTransform):
+    """Set a random square patch of each image to ``fill`` (DeVries & Taylor 2017).
+
+    Per image, the side is ``floor(L * min(H, W))`` pixels with
+    ``L ~ U(0, size)`` and the centre is uniform over the pixels; the square
+    is clipped at the borders (FixMatch's strong augmentation applies it
+    after RandAugment with ``size = 0.5`` and a gray fill).
+
+    Parameters
+    ----------
+    size : float, default=0.5
+        Largest side as a fraction of the smaller image side, in ``[0, 1]``.
+    fill : float, default=0.5
+        Value written into the patch.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skactive.augment import Cutout
+    >>> g = torch.Generator().manual_seed(0)
+    >>> out = Cutout(size=0.5)(torch.zeros(4, 1, 8, 8), generator=g)
+    >>> out.shape, sorted(set(out.flatten().tolist())) <= [0.0, 0.5]
+    (torch.Size([4, 1, 8, 8]), True)
+    """
+
+    _parameter_constraints = {
+        "size": [Interval(Real, 0, 1, closed="both")],
+        "fill": [Interval(Real, None, None, closed="neither")],
+    }
+
+    def __init__(self, size: float = 0.5, fill: float = 0.5):
+        self._validate(size=size, fill=fill)
+        self.size = float(size)
+        self.fill = float(fill)
+
+    def _params(self):
+        return {"size": self.size, "fill": self.fill}
+
+    def boxes(self, x, generator):
+        """Per-image ``(top, left, side)`` of the patches, before clipping.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, C, H, W)
+        generator : torch.Generator or None
+
+        Returns
+        -------
+        torch.Tensor of int64 of shape (N, 3)
+        """
+        n, _, h, w = x.shape
+        gdev = _gen_device(generator)
+        u = torch.rand(n, generator=generator, device=gdev)
+        side = (u * self.size * min(h, w)).floor().long()
+        cy = torch.randint(0, h, (n,), generator=generator, device=gdev)
+        cx = torch.randint(0, w, (n,), generator=generator, device=gdev)
+        return torch.stack([cy - side // 2, cx - side // 2, side], 1).to(x.device)
+
+    def _apply(self, x, generator):
+        b = self.boxes(x, generator)
+        top, left, side = b[:, 0, None], b[:, 1, None], b[:, 2, None]
+        r = torch.arange(x.shape[-2], device=x.device)[None]
+        c = torch.arange(x.shape[-1], device=x.device)[None]
+        in_r = (r >= top) & (r < top + side)  # (N, H)
+        in_c = (c >= left) & (c < left + side)  # (N, W)
+        mask = (in_r[:, :, None] & in_c[:, None, :])[:, None]
+        return torch.where(mask, torch.full_like(x, self.fill), x)
+
+
+# ---------------------------------------------------------------------------
 # composition and named sets
 # ---------------------------------------------------------------------------
 class Compose(BaseTransform):
@@ -797,11 +1156,15 @@ def make_augmentation(name: str, image_shape, *, flip: bool | None = None) -> Co
 
     Parameters
     ----------
-    name : {"standard", "ssl", "none"}
+    name : {"standard", "strong", "ssl", "none"}
         * ``"standard"``: :class:`RandomCropReflect` followed by
           :class:`RandomHorizontalFlip` (``p=0.5``). The padding depends on the
           smaller image side ``s``: 4 px for ``s >= 32``, 2 px for ``s <= 28``,
-          3 px for ``s`` in 29-30 and 4 px for 31 (always ``< s``).
+          3 px for ``s`` in 29-30 and 4 px for 31 (always ``< s``). FixMatch's
+          weak augmentation.
+        * ``"strong"``: ``"standard"``, then :class:`RandAugment`
+          (``n_ops=2``, random magnitudes) and :class:`Cutout`
+          (``size=0.5``): FixMatch's strong augmentation.
         * ``"ssl"``: the BYOL / Barlow Twins view augmentation (as used by
           DALBT): :class:`RandomResizedCrop` to the image size with
           ``scale=(0.08, 1)``, horizontal flip, :class:`ColorJitter`
@@ -849,10 +1212,12 @@ def make_augmentation(name: str, image_shape, *, flip: bool | None = None) -> Co
         flip = c != 1
     if name == "none":
         return Compose([])
-    if name == "standard":
+    if name in ("standard", "strong"):
         transforms = [RandomCropReflect(_standard_padding(min(h, w)))]
         if flip:
             transforms.append(RandomHorizontalFlip(0.5))
+        if name == "strong":
+            transforms += [RandAugment(n_ops=2), Cutout(size=0.5)]
         return Compose(transforms)
     # "ssl"
     transforms = [RandomResizedCrop((h, w), scale=(0.08, 1.0))]

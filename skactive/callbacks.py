@@ -1,4 +1,4 @@
-"""skorch callbacks: a moving average of the weights, ramp-ups, a prediction recorder.
+"""skorch callbacks: weight EMA, ramp-ups, cosine decay, a divergence guard, a recorder.
 
 Each callback stores its parameters in ``__init__``, (re)sets its state in
 ``initialize`` (skorch calls it whenever the net is initialised, so a
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 import math
-from numbers import Real
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -26,7 +27,14 @@ from ._validation import (
     validate_estimator_params,
 )
 
-__all__ = ["EMA", "RampUp", "PredictionRecorder"]
+__all__ = [
+    "EMA",
+    "CosineDecay",
+    "DivergenceGuard",
+    "DivergenceWarning",
+    "RampUp",
+    "PredictionRecorder",
+]
 
 
 def _set_net_module(net, name, module):
@@ -254,10 +262,17 @@ class RampUp(Callback):
         Value from ``t = length`` on.
     length : int or float, default=1000
         Length of the ramp in ``unit``\\ s, ``>= 0``; 0 gives ``end`` at once.
+        With ``total`` set, a fraction of the planned training length instead.
     kind : {"linear", "sigmoid", "cosine"}, default="linear"
         Shape of the ramp.
     unit : {"step", "epoch"}, default="step"
         Count training steps (batches) or epochs.
+    total : str or None, default=None
+        Name of a net attribute holding the planned number of ``unit``\\ s of
+        the fit (e.g. ``"planned_steps_"``, which the semi-supervised nets set
+        when training starts); the ramp then lasts ``length * total`` units,
+        so one ``length`` suits 3,000 or 100,000 steps. ``None``: ``length``
+        counts units.
 
     Attributes
     ----------
@@ -265,6 +280,8 @@ class RampUp(Callback):
         Steps (or epochs) counted so far.
     value_ : float
         The value last written.
+    length_ : float
+        The ramp's length in units (``length``, or ``length * total``).
 
     Examples
     --------
@@ -281,10 +298,18 @@ class RampUp(Callback):
         "length": [Interval(Real, 0, None, closed="left")],
         "kind": [StrOptions(set(_KINDS))],
         "unit": [StrOptions(set(_UNITS))],
+        "total": [str, None],
     }
 
     def __init__(
-        self, attribute, start=0.0, end=1.0, length=1000, kind="linear", unit="step"
+        self,
+        attribute,
+        start=0.0,
+        end=1.0,
+        length=1000,
+        kind="linear",
+        unit="step",
+        total=None,
     ):
         self.attribute = attribute
         self.start = start
@@ -292,6 +317,7 @@ class RampUp(Callback):
         self.length = length
         self.kind = kind
         self.unit = unit
+        self.total = total
 
     def initialize(self):
         """Validate the parameters and reset the state; called by skorch.
@@ -320,6 +346,7 @@ class RampUp(Callback):
             )
         self.t_ = 0
         self.value_ = float(self.start)
+        self.length_ = float(self.length)
         return self
 
     def value_at(self, t):
@@ -335,7 +362,8 @@ class RampUp(Callback):
         float
             ``start + (end - start) * r(min(t / length, 1))``.
         """
-        x = 1.0 if self.length == 0 else min(max(float(t) / self.length, 0.0), 1.0)
+        length = getattr(self, "length_", float(self.length))
+        x = 1.0 if length == 0 else min(max(float(t) / length, 0.0), 1.0)
         if self.kind == "sigmoid":
             x = math.exp(-5.0 * (1.0 - x) ** 2) if x < 1.0 else 1.0
         elif self.kind == "cosine":
@@ -343,6 +371,15 @@ class RampUp(Callback):
         return float(self.start) + (float(self.end) - float(self.start)) * x
 
     def _write(self, net):
+        if self.total is not None:
+            planned = getattr(net, self.total, None)
+            if planned is None:
+                raise InvalidParameterError(
+                    f"RampUp: total={self.total!r} names no attribute of "
+                    f"{type(net).__name__}; set it before training or pass "
+                    "total=None and length in units."
+                )
+            self.length_ = float(self.length) * float(planned)
         self.value_ = self.value_at(self.t_)
         *path, last = self.attribute.split(".")
         target = net
@@ -559,3 +596,353 @@ class PredictionRecorder(Callback):
         if not columns:
             return np.empty((n_rows(self.X_pool), 0), dtype=np.int16)
         return np.stack(columns, axis=1)
+
+
+class CosineDecay(Callback):
+    """Cosine learning-rate decay over the planned training steps (FixMatch).
+
+    Before every training step ``t`` (counted from the start of each fit)
+    the learning rate of every optimizer parameter group is set to
+
+    .. math:: \\eta_t = \\eta \\cos\\left(\\frac{7 \\pi t}{16 T}\\right)
+
+    with ``7/16 = fraction`` and ``T`` the planned steps of the fit, read from
+    the net attribute named ``total`` (``planned_steps_``, which the
+    semi-supervised nets set); ``eta`` is the net's ``lr``. FixMatch's schedule
+    never reaches 0: at the last step ``eta_T = eta cos(7 pi / 16) ~ 0.2 eta``.
+
+    Parameters
+    ----------
+    fraction : float, default=7/16
+        ``eta_t = eta cos(pi * fraction * t / T)``; in ``[0, 0.5]``.
+    total : str, optional
+        Net attribute holding ``T``; by default ``"planned_steps_"``.
+
+    Attributes
+    ----------
+    t_ : int
+        Training steps of the current fit so far.
+    lr_ : float
+        The learning rate last set.
+
+    Examples
+    --------
+    >>> import math
+    >>> from skactive.callbacks import CosineDecay
+    >>> decay = CosineDecay().initialize()
+    >>> round(decay.lr_at(0.03, 0, 1000), 4), round(decay.lr_at(0.03, 1000, 1000), 4)
+    (0.03, 0.0059)
+    """
+
+    _parameter_constraints = {
+        "fraction": [Interval(Real, 0, 0.5, closed="both")],
+        "total": [str],
+    }
+
+    def __init__(self, fraction=7 / 16, total="planned_steps_"):
+        self.fraction = fraction
+        self.total = total
+
+    def initialize(self):
+        """Validate the parameters and reset the state; called by skorch.
+
+        Returns
+        -------
+        self : CosineDecay
+            The callback.
+        """
+        validate_estimator_params(self)
+        self.t_ = 0
+        self.lr_ = None
+        return self
+
+    def lr_at(self, lr, t, total):
+        """Learning rate after ``t`` of ``total`` steps.
+
+        Parameters
+        ----------
+        lr : float
+            The initial learning rate.
+        t : int
+            Steps done.
+        total : int
+            Planned steps.
+
+        Returns
+        -------
+        float
+        """
+        x = min(float(t) / max(float(total), 1.0), 1.0)
+        return float(lr) * math.cos(math.pi * float(self.fraction) * x)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Restart the count: each fit follows its own schedule.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        X : array-like, default=None
+            Training data (unused).
+        y : array-like, default=None
+            Training targets (unused).
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
+        self.t_ = 0
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        """Set the learning rate of the coming training step.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        batch : tuple, default=None
+            The current batch (unused).
+        training : bool, default=False
+            Whether the batch is a training batch; others are ignored.
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
+        if not training:
+            return
+        total = getattr(net, self.total, None)
+        if total is None:
+            raise InvalidParameterError(
+                f"CosineDecay: total={self.total!r} names no attribute of "
+                f"{type(net).__name__}."
+            )
+        self.lr_ = self.lr_at(net.lr, self.t_, total)
+        for group in net.optimizer_.param_groups:
+            group["lr"] = self.lr_
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Count a training step.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        batch : tuple, default=None
+            The current batch (unused).
+        training : bool, default=False
+            Whether the batch was a training batch.
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
+        if training:
+            self.t_ += 1
+
+
+class DivergenceWarning(UserWarning):
+    """The labeled training loss kept rising: the unlabeled weight was cut."""
+
+
+class DivergenceGuard(Callback):
+    """Back off the unlabeled loss weight when the labeled loss keeps rising.
+
+    A semi-supervised net can drift away from its labels: the unlabeled term
+    (MixMatch's consistency, FixMatch's pseudo-labels) pulls the model to a
+    self-consistent but wrong solution while the loss on the *labeled* rows
+    climbs. The guard watches that labeled loss, which the semi-supervised
+    nets report as ``loss_labeled`` after every training step: it keeps an
+    exponential moving average ``s_t`` (``smoothing``) of it and its lowest
+    value ``s*`` so far. When ``s_t > max((1 + tolerance) s*, s* +
+    min_delta)`` for ``patience``
+    consecutive steps, the net's ``attribute`` (``unlabeled_scale_``, a factor
+    the nets multiply their unlabeled weight by) is multiplied by ``factor``,
+    a :class:`DivergenceWarning` says so (step, loss, new factor), and the
+    watch restarts from the current loss. Once the factor is at or below
+    ``min_scale``, it is set to 0 -- the net trains on its labels alone -- and
+    the warning says that too. Never a silently worse model: each back-off is
+    reported, and the number of back-offs is kept in ``n_backoffs_``.
+
+    Parameters
+    ----------
+    patience : int, default=50
+        Consecutive steps above the tolerance before backing off.
+    tolerance : float, default=0.2
+        Relative rise of the smoothed labeled loss over its minimum.
+    min_delta : float, default=0.1
+        Smallest absolute rise (in nats) that counts: a labeled loss near 0
+        that doubles from 0.001 to 0.002 is noise, not divergence.
+    factor : float, default=0.5
+        Multiplier of the unlabeled weight at each back-off, in ``(0, 1)``.
+    smoothing : float, default=0.95
+        EMA factor of the labeled loss, in ``[0, 1)`` (about ``1 / (1 -
+        smoothing)`` steps of memory).
+    min_scale : float, default=1/64
+        Below this factor the unlabeled term is switched off.
+    attribute : str, optional
+        Fitted attribute of the net that holds the factor; by default
+        ``"unlabeled_scale_"``.
+
+    Attributes
+    ----------
+    n_backoffs_ : int
+        Back-offs in the current fit.
+    smoothed_ : float or None
+        Current smoothed labeled loss.
+    best_ : float or None
+        Its minimum since the last back-off.
+
+    Examples
+    --------
+    >>> from skactive.callbacks import DivergenceGuard
+    >>> guard = DivergenceGuard(patience=2, tolerance=0.1, min_delta=0.0,
+    ...                         smoothing=0.0)
+    >>> guard = guard.initialize()
+    >>> class Net:
+    ...     unlabeled_scale_ = 1.0
+    >>> net = Net()
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     for loss in [1.0, 0.5, 0.6, 0.7, 0.8]:
+    ...         guard.observe(net, loss)
+    >>> net.unlabeled_scale_, guard.n_backoffs_, len(caught)
+    (0.5, 1, 1)
+    """
+
+    _parameter_constraints = {
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "tolerance": [Interval(Real, 0, None, closed="left")],
+        "min_delta": [Interval(Real, 0, None, closed="left")],
+        "factor": [Interval(Real, 0, 1, closed="neither")],
+        "smoothing": [Interval(Real, 0, 1, closed="left")],
+        "min_scale": [Interval(Real, 0, 1, closed="both")],
+        "attribute": [str],
+    }
+
+    def __init__(
+        self,
+        patience=50,
+        tolerance=0.2,
+        min_delta=0.1,
+        factor=0.5,
+        smoothing=0.95,
+        min_scale=1 / 64,
+        attribute="unlabeled_scale_",
+    ):
+        self.patience = patience
+        self.tolerance = tolerance
+        self.min_delta = min_delta
+        self.factor = factor
+        self.smoothing = smoothing
+        self.min_scale = min_scale
+        self.attribute = attribute
+
+    def initialize(self):
+        """Validate the parameters and reset the state; called by skorch.
+
+        Returns
+        -------
+        self : DivergenceGuard
+            The callback.
+        """
+        validate_estimator_params(self)
+        if not self.attribute.endswith("_"):
+            raise InvalidParameterError(
+                f"DivergenceGuard: attribute={self.attribute!r} must name a fitted "
+                "attribute (ending with '_')."
+            )
+        self._reset()
+        self.n_backoffs_ = 0
+        return self
+
+    def _reset(self):
+        self.smoothed_ = None
+        self.best_ = None
+        self.n_bad_ = 0
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Start a fit with the full unlabeled weight and a fresh watch.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        X : array-like, default=None
+            Training data (unused).
+        y : array-like, default=None
+            Training targets (unused).
+        **kwargs : dict
+            Further arguments skorch passes to callbacks (unused).
+        """
+        setattr(net, self.attribute, 1.0)
+        self._reset()
+        self.n_backoffs_ = 0
+
+    def observe(self, net, loss):
+        """Fold one labeled loss into the watch; back off if it kept rising.
+
+        Parameters
+        ----------
+        net : object
+            Holds ``attribute``.
+        loss : float
+            The labeled loss of a training step.
+        """
+        loss = float(loss)
+        if not math.isfinite(loss):
+            loss = math.inf
+        s = float(self.smoothing)
+        self.smoothed_ = (
+            loss if self.smoothed_ is None else s * self.smoothed_ + (1 - s) * loss
+        )
+        if self.best_ is None or self.smoothed_ < self.best_:
+            self.best_ = self.smoothed_
+        limit = max(
+            (1.0 + float(self.tolerance)) * self.best_,
+            self.best_ + float(self.min_delta),
+        )
+        if self.smoothed_ > limit:
+            self.n_bad_ += 1
+        else:
+            self.n_bad_ = 0
+        if self.n_bad_ < self.patience:
+            return
+        scale = float(getattr(net, self.attribute, 1.0))
+        if scale == 0.0:
+            self._reset()
+            return
+        new = scale * float(self.factor)
+        if new <= float(self.min_scale):
+            new = 0.0
+        setattr(net, self.attribute, new)
+        self.n_backoffs_ += 1
+        what = (
+            "the unlabeled term is now off: the net trains on its labels only"
+            if new == 0.0
+            else f"the unlabeled loss weight is now x{new:g}"
+        )
+        warnings.warn(
+            f"{type(net).__name__}: the labeled training loss rose for "
+            f"{self.patience} steps (smoothed {self.smoothed_:.4g} > (1 + "
+            f"{self.tolerance:g}) x its minimum {self.best_:.4g}); {what}. The "
+            "semi-supervised term may be pulling the model away from its labels "
+            "(check lambda_u, the augmentation and flip).",
+            DivergenceWarning,
+            stacklevel=2,
+        )
+        self._reset()
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Watch the ``loss_labeled`` a training step reports.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        batch : tuple, default=None
+            The current batch (unused).
+        training : bool, default=False
+            Whether the batch was a training batch; others are ignored.
+        **kwargs : dict
+            The step's outputs; ``loss_labeled`` is read when present.
+        """
+        loss = kwargs.get("loss_labeled")
+        if not training or loss is None:
+            return
+        self.observe(net, loss.item() if isinstance(loss, torch.Tensor) else loss)

@@ -14,9 +14,12 @@ from skactive._validation import (
     parameter_constraints,
 )
 from skactive.augment import (
+    RANDAUGMENT_OPS,
     ColorJitter,
     Compose,
+    Cutout,
     GaussianBlur,
+    RandAugment,
     RandomCropReflect,
     RandomGrayscale,
     RandomHorizontalFlip,
@@ -26,6 +29,12 @@ from skactive.augment import (
     _adjust_contrast,
     _adjust_hue,
     _adjust_saturation,
+    _adjust_sharpness,
+    _affine,
+    _autocontrast,
+    _equalize,
+    _posterize,
+    _solarize,
     make_augmentation,
 )
 
@@ -47,6 +56,8 @@ def _all_random_transforms(size=32):
         RandomGrayscale(p=0.5),
         GaussianBlur(3, p=0.5),
         RandomSolarize(p=0.5),
+        RandAugment(n_ops=2),
+        Cutout(0.5),
     ]
 
 
@@ -446,6 +457,8 @@ TRANSFORMS = {
     GaussianBlur: {"kernel_size": 3},
     RandomSolarize: {},
     Compose: {"transforms": []},
+    RandAugment: {},
+    Cutout: {},
 }
 _RANGE_BREAKERS = [(2.0, 1.0), (0.5,), (0.5, 1.0, 2.0), "ab", (0.5, math.nan)]
 #: Values just outside the constraint kinds ``invalid_values`` does not know.
@@ -459,6 +472,7 @@ EXTRA_BAD = {
     "saturation": [(-0.1, 1.0), *_RANGE_BREAKERS],
     "hue": [(-0.6, 0.1), (0.0, 0.6), *_RANGE_BREAKERS],
     "kernel_size": [4],
+    "ops": [["bogus"], "rotate", [3]],
     "transforms": [[1], "ab", 3],
     "image_shape": [(8, 8), (1, 0, 8), (1, 8, 8.0), "abc"],
 }
@@ -505,3 +519,161 @@ def test_valid_edge_values_are_kept():
     assert ColorJitter(brightness=(0.0, 2.0), hue=(-0.5, 0.5)).hue == (-0.5, 0.5)
     assert ColorJitter(brightness=2).brightness == (0.0, 3.0)
     assert len(Compose(t for t in [RandomHorizontalFlip()])) == 1
+
+
+# ---------------------------------------------------------------------------
+# RandAugment ops vs torchvision functional (per-image loop) and Cutout
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("channels", [1, 3])
+def test_autocontrast_equalize_match_torchvision(channels):
+    x = _images(n=5, c=channels, h=24, w=30) * 0.6 + 0.1
+    x[2] = 0.25  # a constant image: autocontrast and equalize keep it
+    ac, eq = _autocontrast(x), _equalize(x)
+    for i in range(5):
+        torch.testing.assert_close(ac[i], TF.autocontrast(x[i]), atol=1e-6, rtol=0)
+        torch.testing.assert_close(eq[i], TF.equalize(x[i]), atol=1e-6, rtol=0)
+    assert not torch.allclose(eq, x, atol=1e-2)
+    small = _images(n=2, c=channels, h=9, w=7)  # < 255 pixels: PIL keeps it
+    torch.testing.assert_close(_equalize(small)[0], TF.equalize(small[0]))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_posterize_solarize_sharpness_match_torchvision(channels):
+    x = _images(n=6, c=channels, h=8, w=8)
+    bits = torch.tensor([4, 5, 6, 7, 8, 4])
+    thresholds = torch.tensor([0.0, 0.2, 0.5, 0.7, 1.0, 0.9])
+    factors = torch.tensor([0.05, 0.3, 0.5, 0.95, 1.0, 1.5])
+    post = _posterize(x, bits)
+    sol = _solarize(x, thresholds)
+    sharp = _adjust_sharpness(x, factors)
+    for i in range(6):
+        torch.testing.assert_close(post[i], TF.posterize(x[i], int(bits[i])))
+        torch.testing.assert_close(sol[i], TF.solarize(x[i], float(thresholds[i])))
+        ref = TF.adjust_sharpness(x[i], float(factors[i]))
+        torch.testing.assert_close(sharp[i], ref, atol=1e-6, rtol=1e-6)
+
+
+def test_affine_matches_torchvision_per_image():
+    x = _images(n=5, c=3, h=10, w=12)
+    angle = torch.tensor([0.0, 30.0, -17.0, 5.0, 0.0])
+    translate = torch.tensor(
+        [[0.0, 0.0], [1.5, -2.0], [0.0, 3.0], [-3.6, 0.0], [2.0, 1.0]]
+    )
+    shear = torch.tensor(
+        [[0.0, 0.0], [0.0, 0.0], [10.0, 0.0], [0.0, -12.0], [5.0, 7.0]]
+    )
+    out = _affine(x, angle, translate, shear, fill=0.5)
+    for i in range(5):
+        ref = TF.affine(
+            x[i],
+            angle=float(angle[i]),
+            translate=translate[i].tolist(),
+            scale=1.0,
+            shear=shear[i].tolist(),
+            interpolation=TF.InterpolationMode.BILINEAR,
+            fill=0.5,
+        )
+        torch.testing.assert_close(out[i], ref, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out[0], x[0], atol=1e-6, rtol=0)  # the identity
+
+
+def _torchvision_op(name, img, m):
+    """torchvision's version of a RandAugment op with magnitude ``m``."""
+    h, w = img.shape[-2:]
+    bil = TF.InterpolationMode.BILINEAR
+
+    def affine(angle=0.0, translate=(0.0, 0.0), shear=(0.0, 0.0)):
+        return TF.affine(
+            img, angle, list(translate), 1.0, list(shear), interpolation=bil, fill=0.5
+        )
+
+    shear = math.degrees(math.atan(m))
+    refs = {
+        "identity": lambda: img,
+        "autocontrast": lambda: TF.autocontrast(img),
+        "equalize": lambda: TF.equalize(img),
+        "brightness": lambda: TF.adjust_brightness(img, m),
+        "color": lambda: TF.adjust_saturation(img, m),
+        "contrast": lambda: TF.adjust_contrast(img, m),
+        "sharpness": lambda: TF.adjust_sharpness(img, m),
+        "posterize": lambda: TF.posterize(img, int(math.floor(m))),
+        "solarize": lambda: TF.solarize(img, m),
+        "rotate": lambda: affine(angle=m),
+        "shear_x": lambda: affine(shear=(shear, 0.0)),
+        "shear_y": lambda: affine(shear=(0.0, shear)),
+        "translate_x": lambda: affine(translate=(m * w, 0.0)),
+        "translate_y": lambda: affine(translate=(0.0, m * h)),
+    }
+    return refs[name]()
+
+
+@pytest.mark.parametrize("name", sorted(RANDAUGMENT_OPS))
+def test_each_randaugment_op_against_torchvision(name):
+    # one op per image, magnitudes drawn per image: the batched result equals a
+    # loop of torchvision ops with each image's magnitude
+    ra = RandAugment(n_ops=1, ops=[name])
+    x = _images(n=6, c=3, h=8, w=8)
+    ((k, v),) = ra.draw(6, _gen(5))
+    out = ra(x, generator=_gen(5))
+    _, low, high, signed = RANDAUGMENT_OPS[name]
+    assert bool((v.abs() >= low - 1e-6).all() and (v.abs() <= high + 1e-6).all())
+    if signed:
+        assert (v < 0).any() and (v > 0).any()
+    for i in range(6):
+        ref = _torchvision_op(name, x[i], float(v[i]))
+        torch.testing.assert_close(out[i], ref, atol=1e-5, rtol=1e-5)
+
+
+def test_randaugment_chains_ops_per_sample():
+    ra = RandAugment(n_ops=2, ops=["brightness", "solarize", "identity"])
+    x = _images(n=32, c=3, h=6, w=6)
+    out = ra(x, generator=_gen(1))
+    slots = ra.draw(32, _gen(1))
+    names = ra.ops
+    for i in range(32):
+        ref = x[i : i + 1]
+        for k, v in slots:
+            fn = RANDAUGMENT_OPS[names[int(k[i])]][0]
+            ref = fn(ref, v[i : i + 1], 0.5)
+        torch.testing.assert_close(out[i : i + 1], ref)
+    # different images drew different ops
+    assert len({int(k) for k in slots[0][0]}) == 3
+    assert torch.equal(RandAugment(0)(x, generator=_gen()), x)
+
+
+def test_cutout_matches_a_loop_reference():
+    cut = Cutout(size=0.5, fill=0.25)
+    x = _images(n=20, c=2, h=10, w=8)
+    boxes = cut.boxes(x, _gen(3))
+    out = cut(x, generator=_gen(3))
+    ref = x.clone()
+    for i in range(20):
+        top, left, side = (int(b) for b in boxes[i])
+        assert 0 <= side <= 4  # floor(L * 8), L < 0.5
+        ref[
+            i, :, max(top, 0) : max(top + side, 0), max(left, 0) : max(left + side, 0)
+        ] = 0.25
+    torch.testing.assert_close(out, ref)
+    assert (boxes[:, 2] > 0).sum() > 10 and len(set(boxes[:, 2].tolist())) > 2
+    assert torch.equal(Cutout(size=0.0)(x, generator=_gen()), x)
+
+
+def test_make_augmentation_strong():
+    strong = make_augmentation("strong", (3, 32, 32), flip=True)
+    kinds = [type(t).__name__ for t in strong]
+    assert kinds == [
+        "RandomCropReflect",
+        "RandomHorizontalFlip",
+        "RandAugment",
+        "Cutout",
+    ]
+    gray = make_augmentation("strong", (1, 28, 28), flip=False)
+    assert [type(t).__name__ for t in gray] == [
+        "RandomCropReflect",
+        "RandAugment",
+        "Cutout",
+    ]
+    x = _images(n=4, c=3)
+    a = strong(x, generator=_gen(0))
+    assert torch.equal(a, strong(x, generator=_gen(0)))
+    assert a.min() >= 0 and a.max() <= 1

@@ -3,6 +3,7 @@
 import inspect
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -14,7 +15,14 @@ from skactive._validation import (
     invalid_values,
     parameter_constraints,
 )
-from skactive.callbacks import EMA, PredictionRecorder, RampUp
+from skactive.callbacks import (
+    EMA,
+    CosineDecay,
+    DivergenceGuard,
+    DivergenceWarning,
+    PredictionRecorder,
+    RampUp,
+)
 from skactive.nets import MLP, DeepClassifier
 
 
@@ -180,6 +188,26 @@ def test_rampup_per_epoch_and_warm_start(digits):
     assert rec.values_[8:] == [0.5] * 4 + [0.75] * 4
 
 
+class _Planned(Callback):
+    """Set a planned length on the net, as the semi-supervised nets do."""
+
+    def on_train_begin(self, net, **kwargs):
+        net.planned_ = 8
+
+
+def test_rampup_length_as_a_fraction_of_a_planned_total(digits):
+    X, y = digits
+    rec = Recorder("ramp_")
+    ramp = RampUp("ramp_", 0.0, 1.0, length=0.5, total="planned_")
+    net = _net([("plan", _Planned()), ("ramp", ramp), ("rec", rec)])
+    net.fit(X[:100], y[:100])  # 2 epochs x 4 steps: a ramp over 0.5 * 8 = 4
+    assert ramp.length_ == 4.0
+    assert rec.values_ == [0.0, 0.25, 0.5, 0.75] + [1.0] * 4
+    missing = _net([RampUp("ramp_", length=0.5, total="nothing_")])
+    with pytest.raises(InvalidParameterError, match="total='nothing_'"):
+        missing.fit(X[:50], y[:50])
+
+
 def test_rampup_dotted_attribute(digits):
     X, y = digits
     net = _net([RampUp("criterion_.ramped", 1.0, 2.0, length=1)])
@@ -209,6 +237,8 @@ CALLBACKS = {
     EMA: {},
     RampUp: {"attribute": "a_"},
     PredictionRecorder: {"X_pool": np.zeros((3, 2))},
+    CosineDecay: {},
+    DivergenceGuard: {},
 }
 
 
@@ -230,3 +260,106 @@ def test_bad_callback_parameter_fails_when_the_net_initialises(digits):
         _net([("ema", EMA(warmup="yes"))]).fit(X[:50], y[:50])
     with pytest.raises(InvalidParameterError, match="X_pool must be an array-like"):
         _net([("rec", PredictionRecorder(None))]).fit(X[:50], y[:50])
+
+
+def test_cosine_decay_values_and_restart(digits):
+    X, y = digits
+    decay = CosineDecay(fraction=0.25, total="planned_")
+    rec = []
+
+    class _LR(Callback):
+        def on_batch_begin(self, net, training=False, **kwargs):
+            if training:
+                rec.append(net.optimizer_.param_groups[0]["lr"])
+
+    net = _net([("plan", _Planned()), ("decay", decay), ("lr", _LR())], lr=0.2)
+    net.fit(X[:100], y[:100])  # 8 steps over a planned 8
+    expected = [0.2 * math.cos(math.pi * 0.25 * t / 8) for t in range(8)]
+    assert rec == pytest.approx(expected)
+    rec.clear()
+    net.partial_fit(X[:100], y[:100])  # a new fit restarts the schedule
+    assert rec[0] == pytest.approx(0.2)
+
+
+class _Holder:
+    unlabeled_scale_ = 1.0
+
+
+def test_divergence_guard_backs_off_after_patience_rising_steps():
+    guard = DivergenceGuard(patience=3, tolerance=0.2, min_delta=0.0, smoothing=0.0)
+    guard.initialize()
+    net = _Holder()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for loss in [1.0, 0.5, 0.55, 0.7, 0.7, 0.7]:  # 0.7 > 1.2 * 0.5, 3 times
+            guard.observe(net, loss)
+    assert net.unlabeled_scale_ == 0.5 and guard.n_backoffs_ == 1
+    assert len(caught) == 1 and issubclass(caught[0].category, DivergenceWarning)
+    assert "rose for 3 steps" in str(caught[0].message)
+    # a falling or flat loss never backs off
+    quiet = DivergenceGuard(patience=2, tolerance=0.1, smoothing=0.5).initialize()
+    tiny = DivergenceGuard(patience=2, tolerance=0.1, smoothing=0.0).initialize()
+    near_zero = _Holder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for loss in [2e-4, 1e-4, 2e-3, 2e-3, 2e-3, 5e-3]:  # x20, but < min_delta
+            tiny.observe(near_zero, loss)
+    assert near_zero.unlabeled_scale_ == 1.0
+    calm = _Holder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for loss in np.linspace(2.0, 0.1, 50):
+            quiet.observe(calm, float(loss))
+    assert calm.unlabeled_scale_ == 1.0
+
+
+def test_divergence_guard_smoothing_matches_a_loop_and_switches_off():
+    losses = [1.0, 0.8, 0.6, 0.9, 1.2, 1.5, 1.8, 2.0, 2.2, 2.5, 2.6, 2.7, 3.0]
+    guard = DivergenceGuard(
+        patience=2, tolerance=0.1, min_delta=0.05, smoothing=0.5, min_scale=0.3
+    )
+    guard.initialize()
+    net = _Holder()
+    # reference loop: EMA, running minimum, consecutive count, halving
+    s, best, bad, scale, scales = None, None, 0, 1.0, []
+    for loss in losses:
+        s = loss if s is None else 0.5 * s + 0.5 * loss
+        best = s if best is None or s < best else best
+        bad = bad + 1 if s > max(1.1 * best, best + 0.05) else 0
+        if bad >= 2 and scale > 0:
+            scale = scale * 0.5
+            scale = 0.0 if scale <= 0.3 else scale
+            s, best, bad = None, None, 0
+        scales.append(scale)
+    got = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for loss in losses:
+            guard.observe(net, loss)
+            got.append(net.unlabeled_scale_)
+    assert got == scales and scales[-1] == 0.0
+    assert any("labels only" in str(w.message) for w in caught)
+
+
+def test_divergence_guard_reads_loss_labeled_in_a_net(digits_50_labels):
+    from skactive.nets import MixMatchClassifier
+
+    d = digits_50_labels
+    net = MixMatchClassifier(
+        MLP,
+        augmentation="none",
+        max_epochs=1,
+        steps_per_epoch=4,
+        batch_size=8,
+        random_state=0,
+        callbacks__divergence_guard__patience=1,
+        callbacks__divergence_guard__tolerance=0.0,
+        callbacks__divergence_guard__min_delta=0.0,
+        callbacks__divergence_guard__smoothing=0.0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        net.fit(d.X_train, d.y_semi)
+    guard = dict(net.callbacks_)["divergence_guard"]
+    assert guard.smoothed_ is not None or guard.n_backoffs_ > 0
+    assert net.unlabeled_scale_ == 0.5**guard.n_backoffs_ or net.unlabeled_scale_ == 0

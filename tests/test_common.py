@@ -26,6 +26,8 @@ from skactive.nets import (
     BarlowTwinsClassifier,
     BayesByBackpropClassifier,
     DeepClassifier,
+    FixMatchClassifier,
+    FlexMatchClassifier,
     ISDAClassifier,
     LabelPropagationClassifier,
     LossPredictionClassifier,
@@ -303,6 +305,8 @@ NETS = {
     ISDAClassifier: {},
     SemiSupervisedClassifier: {"semi": True},
     MixMatchClassifier: {"semi": True, "augmentation": "none"},
+    FixMatchClassifier: {"semi": True, "weak": "none", "strong": "none"},
+    FlexMatchClassifier: {"semi": True, "weak": "none", "strong": "none"},
     PseudoLabelClassifier: {"semi": True},
     LabelPropagationClassifier: {"semi": True, "k": 5},
     BarlowTwinsClassifier: {"semi": True, "augmentation": _noise},
@@ -497,6 +501,10 @@ CALLS = {
         "threshold": 0.5,
     },
     "make_projector": lambda: {"in_features": 4, "dims": (8, 2)},
+    "flexmatch_thresholds": lambda: {
+        "selected_label": torch.tensor([0, 1, -1]),
+        "n_classes": 2,
+    },
     "to_float_tensor": lambda: {"x": torch.zeros(2, 3)},
     **{
         name: (

@@ -29,6 +29,8 @@ PUBLIC = [
     "margin_sampling",
     "entropy_sampling",
     "shared_inference",
+    "FixMatchClassifier",
+    "FlexMatchClassifier",
 ]
 
 

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 import torch.nn.functional as F
 
@@ -15,9 +16,11 @@ from skactive._validation import (
 )
 from skactive.losses import (
     BarlowTwinsLoss,
+    FixMatchLoss,
     ISDALoss,
     MixMatchLoss,
     NTXentLoss,
+    confidence_mask,
     isda_lambda,
     linear_rampup,
     mixup,
@@ -351,19 +354,35 @@ def test_mixup_convex_combination_and_seed():
     x = _randn(16, 3, 2, 2, seed=1)
     y = F.one_hot(torch.arange(16) % 4, 4).double()
     mx, my, lam = mixup(x, y, alpha=0.75, generator=_gen(3))
-    assert 0.5 <= lam <= 1.0
-    # reproduce the permutation: the generator draws u, then randperm
+    assert lam.shape == (16,)
+    assert float(lam.min()) >= 0.5 and float(lam.max()) <= 1.0
+    # reproduce by hand: the generator draws one uniform per row, then randperm;
+    # lambda is the Beta(alpha, alpha) quantile of each uniform, folded to >= 0.5
     g = _gen(3)
-    torch.rand((), generator=g, dtype=torch.float64)
+    u = torch.rand(16, generator=g, dtype=torch.float64)
     perm = torch.randperm(16, generator=g)
-    torch.testing.assert_close(mx, lam * x + (1 - lam) * x[perm])
-    torch.testing.assert_close(my, lam * y + (1 - lam) * y[perm])
+    for b in range(16):
+        lam_b = scipy.stats.beta(0.75, 0.75).ppf(float(u[b]))
+        lam_b = max(lam_b, 1 - lam_b)
+        assert math.isclose(float(lam[b]), lam_b, rel_tol=1e-9)
+        torch.testing.assert_close(mx[b], lam_b * x[b] + (1 - lam_b) * x[perm[b]])
+        torch.testing.assert_close(my[b], lam_b * y[b] + (1 - lam_b) * y[perm[b]])
     torch.testing.assert_close(my.sum(1), torch.ones(16, dtype=torch.float64))
     assert float(my.min()) >= 0
+    # one lambda per example, not one per batch
+    assert len(set(lam.tolist())) == 16
     mx2, my2, lam2 = mixup(x, y, alpha=0.75, generator=_gen(3))
-    assert lam2 == lam and torch.equal(mx2, mx) and torch.equal(my2, my)
-    lams = [mixup(x, y, 0.75, generator=_gen(s))[2] for s in range(50)]
-    assert min(lams) >= 0.5 and len(set(lams)) > 40
+    assert torch.equal(lam2, lam) and torch.equal(mx2, mx) and torch.equal(my2, my)
+
+
+def test_mixup_lambda_follows_the_folded_beta():
+    # lambda' = max(lambda, 1 - lambda) with lambda ~ Beta(a, a): its CDF on
+    # [0.5, 1] is 2 F(t) - 1 (F the Beta CDF); Kolmogorov-Smirnov check
+    x = torch.zeros(4000, 1)
+    y = torch.zeros(4000, 2)
+    lam = mixup(x, y, alpha=0.5, generator=_gen(0))[2].numpy()
+    stat = scipy.stats.kstest(lam, lambda t: 2 * scipy.stats.beta(0.5, 0.5).cdf(t) - 1)
+    assert stat.pvalue > 0.01
 
 
 def test_mixup_errors():
@@ -483,3 +502,48 @@ def test_every_function_parameter_refuses_invalid_values(func):
 def test_forward_errors_name_the_argument(call, name):
     with pytest.raises(InvalidParameterError, match=name):
         call()
+
+
+def test_confidence_mask_scalar_and_per_class():
+    p = torch.tensor(
+        [[0.96, 0.02, 0.02], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8], [0.2, 0.7, 0.1]]
+    )
+    pseudo, mask = confidence_mask(p, 0.95)
+    assert pseudo.tolist() == [0, 0, 2, 1] and mask.tolist() == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    tau = torch.tensor([0.99, 0.6, 0.8])
+    pseudo, mask = confidence_mask(p, tau)
+    assert mask.tolist() == [False, False, True, True]  # >= its class's threshold
+    with pytest.raises(ValueError, match="one value per class"):
+        confidence_mask(p, torch.tensor([0.5, 0.5]))
+
+
+def test_fixmatch_loss_vs_manual():
+    lx = _randn(5, 3, seed=1).requires_grad_()
+    yx = torch.tensor([0, 1, 2, 0, 1])
+    ls = _randn(7, 3, seed=2).requires_grad_()
+    pseudo = torch.tensor([2, 0, 1, 1, 0, 2, 2])
+    mask = torch.tensor([True, False, True, True, False, False, True])
+    out = FixMatchLoss(lambda_u=2.0)(lx, yx, ls, pseudo, mask, lambda_u_scale=0.5)
+    loss_s = 0.0
+    for i in range(5):
+        loss_s -= float(torch.log_softmax(lx.detach()[i], 0)[yx[i]])
+    loss_s /= 5
+    loss_u = 0.0
+    for i in range(7):
+        if mask[i]:
+            loss_u -= float(torch.log_softmax(ls.detach()[i], 0)[pseudo[i]])
+    loss_u /= 7  # over every unlabeled row, masked ones included
+    assert math.isclose(out.item(), loss_s + 2.0 * 0.5 * loss_u, rel_tol=1e-10)
+    out.backward()
+    assert float(ls.grad[1].abs().sum()) == 0.0  # a masked row gets no gradient
+    empty = FixMatchLoss()(lx, yx, ls[:0], pseudo[:0], mask[:0])
+    assert math.isclose(empty.item(), loss_s, rel_tol=1e-10)
+    with pytest.raises(ValueError, match="pseudo_labels and mask"):
+        FixMatchLoss()(lx, yx, ls, pseudo[:3], mask)
+    with pytest.raises(ValueError, match="lambda_u"):
+        FixMatchLoss(lambda_u=-1)

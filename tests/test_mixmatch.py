@@ -99,11 +99,11 @@ def test_one_step_matches_a_manual_computation(images):
     mixed_x, mixed_y, lam = mixup(
         torch.cat([xl_aug, *xu_augs]), targets, alpha=0.75, generator=g
     )
-    assert 0.5 <= lam <= 1.0
+    assert lam.shape == (32,) and len(set(lam.tolist())) == 32  # per example
     logits = model(mixed_x)
     loss_x = -(mixed_y[:8] * torch.log_softmax(logits[:8], dim=1)).sum(1).mean()
     loss_u = ((torch.softmax(logits[8:], dim=1) - mixed_y[8:]) ** 2).mean()
-    expected = loss_x + 75.0 * 0.3 * loss_u
+    expected = loss_x + 25.0 * 0.3 * loss_u  # the default lambda_u
     torch.testing.assert_close(loss, expected)
     assert loss_u > 0
     expected.backward()
@@ -130,18 +130,112 @@ class _FirstParams(Callback):
         self.params_ = [p.detach().clone() for p in net.module_.parameters()]
 
 
-def test_decoupled_weight_decay(images):
+class _BNNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.fc = torch.nn.Linear(4 * 64, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn(self.conv(x)))
+        return self.fc(x.flatten(1))
+
+
+def test_decoupled_weight_decay_on_conv_and_linear_weights_only(images):
     X, _, y_semi = images
     rec = _FirstParams()
-    net = _net(
+    net = MixMatchClassifier(
+        _BNNet,
         lr=0.0,
         weight_decay=0.1,
         ema_decay=None,
+        max_epochs=1,
         steps_per_epoch=2,
+        batch_size=8,
+        augmentation="none",
+        random_state=0,
         callbacks=[("first", rec)],
     ).fit(X, y_semi)
-    for before, after in zip(rec.params_, net.module_.parameters(), strict=True):
-        torch.testing.assert_close(after, before * 0.9**2)
+    names = [n for n, _ in net.module_.named_parameters()]
+    decayed = {"conv.weight", "fc.weight"}
+    for name, before, after in zip(
+        names, rec.params_, net.module_.parameters(), strict=True
+    ):
+        factor = 0.9**2 if name in decayed else 1.0  # 2 steps, lr = 0
+        torch.testing.assert_close(after, before * factor)
+
+
+def test_ema_averages_weights_and_copies_batchnorm_statistics(images):
+    # the reference's EMA covers the trainable variables; its EMA model reads
+    # the trained model's batch-norm moving statistics
+    X, _, y_semi = images
+    steps = []
+
+    class _Snapshot(Callback):
+        def on_batch_end(self, net, training=False, **kwargs):
+            if training:
+                online = net.online_module_
+                steps.append(
+                    (
+                        [p.detach().clone() for p in online.parameters()],
+                        [b.detach().clone() for b in online.buffers()],
+                    )
+                )
+
+    net = MixMatchClassifier(
+        _BNNet,
+        ema_decay=0.9,
+        max_epochs=1,
+        steps_per_epoch=4,
+        batch_size=8,
+        augmentation="none",
+        random_state=0,
+        callbacks=[("snap", _Snapshot())],
+    )
+    first = {}
+
+    class _Init(Callback):
+        def on_train_begin(self, net, **kwargs):
+            first["p"] = [p.detach().clone() for p in net.module_.parameters()]
+
+    net.set_params(callbacks=[("init", _Init()), ("snap", _Snapshot())])
+    net.fit(X, y_semi)
+    # hand-run average with the warm-up decay min(0.9, (1 + t) / (10 + t))
+    avg = first["p"]
+    for t, (params, _) in enumerate(steps):
+        d = min(0.9, (1 + t) / (10 + t))
+        avg = [d * a + (1 - d) * p for a, p in zip(avg, params, strict=True)]
+    assert net.module_ is net.ema_module_
+    for a, p in zip(avg, net.module_.parameters(), strict=True):
+        torch.testing.assert_close(p, a)
+    last_buffers = steps[-1][1]
+    for b_ref, b in zip(last_buffers, net.module_.buffers(), strict=True):
+        torch.testing.assert_close(b, b_ref)
+    assert float(net.module_.bn.running_var.sub(1).abs().max()) > 0  # trained
+    # predict_proba uses the EMA model in eval mode (batch-norm running stats)
+    ema = net.ema_module_.eval()
+    with torch.no_grad():
+        ref = torch.softmax(ema(torch.as_tensor(X[:5]).float().div(255)[:, None]), 1)
+    np.testing.assert_allclose(net.predict_proba(X[:5]), ref.numpy(), rtol=1e-5)
+
+
+def test_rampup_is_a_fraction_of_the_planned_steps(images):
+    X, _, y_semi = images
+    net = _net(max_epochs=2, rampup_steps=None, rampup=0.5).fit(X, y_semi)
+    assert net.planned_steps_ == 6
+    ramp = dict(net.callbacks_)["lambda_u_rampup"]
+    assert ramp.length_ == 3.0
+    assert net.lambda_u_scale_ == 1.0  # last of 6 steps: t = 5 >= 3
+    short = _net(max_epochs=4, rampup_steps=None, rampup=0.5, steps_per_epoch=2)
+    short.fit(X, y_semi)
+    assert short.planned_steps_ == 8 and dict(short.callbacks_)[
+        "lambda_u_rampup"
+    ].length_ == pytest.approx(4.0)
+    long = _net(max_epochs=2, rampup_steps=None, rampup=1.0).fit(X, y_semi)
+    assert long.lambda_u_scale_ == pytest.approx(5 / 6)
+    # the default: 1/64 of the plan, as the reference (16384 of 2**20 steps)
+    assert MixMatchClassifier(MLP).rampup == pytest.approx(16384 / 2**20)
 
 
 def test_augmentation_randomness_is_seeded(images):
@@ -156,7 +250,9 @@ def test_augmentation_randomness_is_seeded(images):
 def test_augmentation_argument(images, digits):
     X, _, y_semi = images
     net = _net(augmentation="standard").fit(X, y_semi)
-    assert len(net.augmentation_) == 1  # 1-channel images: crop, no flip
+    assert len(net.augmentation_) == 1  # flip=False by default: crop only
+    flipped = _net(augmentation="standard", flip=True).fit(X, y_semi)
+    assert len(flipped.augmentation_) == 2
     calls = []
 
     def noise(x):

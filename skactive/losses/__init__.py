@@ -6,11 +6,13 @@
 * :class:`NTXentLoss` -- SimCLR contrastive loss.
 * :class:`LossRankingLoss` -- Learning Loss's pairwise ranking loss.
 * :class:`VAELoss`, :func:`gaussian_kl` -- the beta-VAE loss of VAAL.
+* :class:`FixMatchLoss`, :func:`confidence_mask` -- FixMatch / FlexMatch.
 * :class:`MixMatchLoss`, :func:`sharpen`, :func:`mixup`,
   :func:`linear_rampup` -- MixMatch semi-supervised training.
 """
 
 from .barlow_twins import BarlowTwinsLoss
+from .fixmatch import FixMatchLoss, confidence_mask
 from .isda import ISDALoss, isda_lambda
 from .loss_ranking import LossRankingLoss
 from .mixmatch import MixMatchLoss, linear_rampup, mixup, sharpen
@@ -19,12 +21,14 @@ from .vae import VAELoss, gaussian_kl
 
 __all__ = [
     "BarlowTwinsLoss",
+    "FixMatchLoss",
     "ISDALoss",
     "LossRankingLoss",
     "MixMatchLoss",
     "NTXentLoss",
     "VAELoss",
     "gaussian_kl",
+    "confidence_mask",
     "isda_lambda",
     "linear_rampup",
     "mixup",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy.special import betaincinv
@@ -89,23 +90,25 @@ def mixup(
     y: torch.Tensor,
     alpha: float = 0.75,
     generator: torch.Generator | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, float]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""MixUp as modified by MixMatch (Berthelot et al., 2019, eqs. 8-11).
 
-    Draws ``lambda ~ Beta(alpha, alpha)``, sets
-    ``lambda' = max(lambda, 1 - lambda)`` and a random permutation ``pi`` of
-    the batch, and returns
+    Draws, for **every row** ``b``, ``lambda_b ~ Beta(alpha, alpha)``, sets
+    ``lambda'_b = max(lambda_b, 1 - lambda_b)``, draws one random permutation
+    ``pi`` of the batch, and returns
 
     .. math::
 
-        x' = \lambda' x + (1 - \lambda') x_{\pi}, \qquad
-        y' = \lambda' y + (1 - \lambda') y_{\pi} .
+        x'_b = \lambda'_b x_b + (1 - \lambda'_b) x_{\pi(b)}, \qquad
+        y'_b = \lambda'_b y_b + (1 - \lambda'_b) y_{\pi(b)} .
 
-    As in the MixMatch reference implementation, **one** ``lambda`` is drawn
-    per call (per batch), not per sample. ``lambda' >= 0.5`` keeps every mixed
-    sample closer to its original. Both ``lambda`` (by inverse-CDF sampling
-    of one uniform number) and the permutation are drawn from ``generator``,
-    so a seeded generator makes the result reproducible on any device.
+    As in the MixMatch reference implementation (``Beta(beta, beta)`` sampled
+    with shape ``[batch, 1, 1, 1]``), ``lambda`` is drawn per example and
+    broadcast over the other dimensions of ``x``. ``lambda' >= 0.5`` keeps
+    every mixed sample closer to its original. Both the ``lambda``\ s (by
+    inverse-CDF sampling of one uniform number per row) and then the
+    permutation are drawn from ``generator``, so a seeded generator makes the
+    result reproducible on any device.
 
     Parameters
     ----------
@@ -121,9 +124,12 @@ def mixup(
     Returns
     -------
     mixed_x : torch.Tensor
+        Same shape as ``x``.
     mixed_y : torch.Tensor
-    lam : float
-        The ``lambda'`` used, in ``[0.5, 1]``.
+        Same shape as ``y``.
+    lam : torch.Tensor of shape (N,)
+        The ``lambda'`` of every row, in ``[0.5, 1]`` (float64, on ``x``'s
+        device).
 
     Examples
     --------
@@ -133,8 +139,8 @@ def mixup(
     >>> x = torch.randn(8, 3, 4, 4)
     >>> y = torch.eye(4)[torch.arange(8) % 4]
     >>> mx, my, lam = mixup(x, y, alpha=0.75, generator=g)
-    >>> mx.shape, my.shape, lam >= 0.5
-    (torch.Size([8, 3, 4, 4]), torch.Size([8, 4]), True)
+    >>> mx.shape, my.shape, lam.shape, bool((lam >= 0.5).all())
+    (torch.Size([8, 3, 4, 4]), torch.Size([8, 4]), torch.Size([8]), True)
     """
     if x.dim() < 1 or y.dim() < 1 or x.shape[0] != y.shape[0]:
         raise InvalidParameterError(
@@ -146,15 +152,18 @@ def mixup(
             "mixup: y must be floating point soft targets; one-hot encode integer "
             "labels first."
         )
+    n = x.shape[0]
     gen_device = generator.device if generator is not None else torch.device("cpu")
-    u = torch.rand((), generator=generator, device=gen_device, dtype=torch.float64)
-    lam = float(betaincinv(float(alpha), float(alpha), float(u)))
-    lam = max(lam, 1.0 - lam)
-    perm = torch.randperm(x.shape[0], generator=generator, device=gen_device)
+    u = torch.rand(n, generator=generator, device=gen_device, dtype=torch.float64)
+    lam = betaincinv(float(alpha), float(alpha), u.cpu().numpy())
+    lam = torch.from_numpy(np.maximum(lam, 1.0 - lam)).to(x.device)
+    perm = torch.randperm(n, generator=generator, device=gen_device)
     perm_x = perm.to(x.device)
     perm_y = perm.to(y.device)
-    mixed_x = lam * x + (1.0 - lam) * x[perm_x]
-    mixed_y = lam * y + (1.0 - lam) * y[perm_y]
+    lam_x = lam.to(x.dtype).view((n,) + (1,) * (x.dim() - 1))
+    lam_y = lam.to(device=y.device, dtype=y.dtype).view((n,) + (1,) * (y.dim() - 1))
+    mixed_x = lam_x * x + (1.0 - lam_x) * x[perm_x]
+    mixed_y = lam_y * y + (1.0 - lam_y) * y[perm_y]
     return mixed_x, mixed_y, lam
 
 

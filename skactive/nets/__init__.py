@@ -7,6 +7,8 @@ from ._semi_data import SemiSupervisedBatch, SemiSupervisedDataset, SemiSupervis
 from .barlow_twins import BarlowTwinsClassifier
 from .bayes_by_backprop import BayesByBackpropClassifier, BayesLinear, BayesMLP
 from .ensemble import DeepEnsembleClassifier
+from .fixmatch import FixMatchClassifier
+from .flexmatch import FlexMatchClassifier, flexmatch_thresholds
 from .isda import ISDAClassifier
 from .label_propagation import LabelPropagationClassifier, knn_graph, label_propagation
 from .loss_prediction import LossPredictionClassifier, LossPredictionModule
@@ -22,6 +24,9 @@ __all__ = [
     "SemiSupervisedDataset",
     "SemiSupervisedBatch",
     "MixMatchClassifier",
+    "FixMatchClassifier",
+    "FlexMatchClassifier",
+    "flexmatch_thresholds",
     "PseudoLabelClassifier",
     "confident_pseudo_labels",
     "LabelPropagationClassifier",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..callbacks import DivergenceGuard
 from ._semi import SemiSupervisedClassifier
 
 __all__ = []
@@ -24,6 +25,20 @@ class _PseudoLabelTraining(SemiSupervisedClassifier):
     batch carry a pseudo-label, the label and an optional per-row weight)
     and :meth:`pseudo_label_weight`.
     """
+
+    def get_default_callbacks(self):
+        """skorch's defaults and the divergence guard (``"divergence_guard"``).
+
+        Returns
+        -------
+        list of (str, Callback)
+            The default callbacks; the guard scales the pseudo-labeled term
+            through ``unlabeled_scale_``.
+        """
+        return [
+            *super().get_default_callbacks(),
+            ("divergence_guard", DivergenceGuard()),
+        ]
 
     def pseudo_targets(self, unlabeled_index):  # pragma: no cover - abstract
         """``(rows, targets, weights)`` for the unlabeled rows of a batch.
@@ -54,7 +69,8 @@ class _PseudoLabelTraining(SemiSupervisedClassifier):
 
         The pseudo-labeled term is the (weighted) cross-entropy of the rows
         :meth:`pseudo_targets` selects, summed and divided by the size of the
-        unlabeled batch, times :meth:`pseudo_label_weight`; only the labeled
+        unlabeled batch, times :meth:`pseudo_label_weight` and the divergence
+        guard's ``unlabeled_scale_`` (1 unless it backed off); only the labeled
         rows and the selected rows go through the module.
 
         Parameters
@@ -67,7 +83,8 @@ class _PseudoLabelTraining(SemiSupervisedClassifier):
         Returns
         -------
         dict
-            ``{"loss": loss, "y_pred": logits of the labeled rows}``.
+            ``{"loss": loss, "y_pred": logits of the labeled rows,
+            "loss_labeled": their cross-entropy}``.
         """
         self._set_training(True)
         Xl, yl, Xu, iu = batch
@@ -93,6 +110,11 @@ class _PseudoLabelTraining(SemiSupervisedClassifier):
                 w = torch.as_tensor(weights, dtype=torch.float32, device=logits.device)
                 ce = F.cross_entropy(logits_u, targets, reduction="none")
                 loss_u = (w * ce).sum() / n_u
-            loss = loss + float(self.pseudo_label_weight()) * loss_u
+            scale = float(getattr(self, "unlabeled_scale_", 1.0))
+            loss = loss + float(self.pseudo_label_weight()) * scale * loss_u
         loss.backward()
-        return {"loss": loss, "y_pred": logits[:n]}
+        loss_labeled = F.cross_entropy(
+            logits[:n].detach().float(),
+            torch.as_tensor(yl, device=logits.device).long(),
+        )
+        return {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}

@@ -31,6 +31,7 @@ from ..augment import AUGMENTATIONS, make_augmentation
 from ._classifier import DeepClassifier, _first_output
 from ._inputs import _transform_accepts_generator
 from ._semi_data import (
+    MAX_DEFAULT_STEPS,
     SemiSupervisedBatch,
     SemiSupervisedDataset,
     SemiSupervisedLoader,
@@ -44,8 +45,48 @@ __all__ = [
 ]
 
 
+#: "use the ``augmentation`` parameter"
+_DEFAULT = object()
+
+
 def _identity(x, generator=None):
     return x
+
+
+def decayed_weights(module):
+    """The weights of the convolution and linear layers of ``module``.
+
+    The parameters the reference MixMatch / FixMatch code decays (its
+    ``'kernel'`` variables): ``weight`` of every :class:`torch.nn.Linear` and
+    ``torch.nn.Conv*`` layer -- not biases, not batch-norm (or other
+    normalisation) affine parameters. Each parameter once, trainable ones
+    only.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+
+    Returns
+    -------
+    list of torch.nn.Parameter
+    """
+    kinds = (torch.nn.Linear, torch.nn.modules.conv._ConvNd)
+    seen, out = set(), []
+    for m in module.modules():
+        w = getattr(m, "weight", None)
+        if isinstance(m, kinds) and isinstance(w, torch.nn.Parameter):
+            if w.requires_grad and id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+    return out
+
+
+def decay_weights(module, weight_decay):
+    """Multiply the :func:`decayed_weights` of ``module`` by ``1 - weight_decay``."""
+    factor = 1.0 - float(weight_decay)
+    with torch.no_grad():
+        for w in decayed_weights(module):
+            w.mul_(factor)
 
 
 #: The ``augmentation`` parameter of the nets that augment.
@@ -125,6 +166,10 @@ class SemiSupervisedClassifier(DeepClassifier):
         Labeled rows used for training in the last fit.
     n_unlabeled_ : int
         Unlabeled rows in the last fit.
+    planned_steps_ : int
+        Training steps this fit plans: ``max_epochs`` times the steps of an
+        epoch (the ramps and schedules given as fractions of training read
+        it).
     train_generator_ : torch.Generator
         Seeded source of the training randomness that does not go through
         torch's global generator (shuffles, augmentations, MixUp).
@@ -233,17 +278,39 @@ class SemiSupervisedClassifier(DeepClassifier):
         self.train_generator_.manual_seed(seed)
         if hasattr(self, "augmentation"):
             self.augmentation_ = self._make_augmentation(X)
+        self.planned_steps_ = self._estimate_planned_steps(y)
+
+    def _estimate_planned_steps(self, y):
+        """``max_epochs`` times the steps of an epoch, before the split is known.
+
+        ``get_iterator`` replaces it by the exact count of the loader; this
+        estimate (all labeled rows train) lets the ramps read a length from the
+        first hook of training on.
+        """
+        if y is None:
+            return int(self.max_epochs)
+        y = np.asarray(to_numpy(y) if isinstance(y, torch.Tensor) else y)
+        n_lab = int(np.sum(y != UNLABELED))
+        n_unl = int(np.sum(y == UNLABELED))
+        if self.steps_per_epoch is not None:
+            return int(self.max_epochs) * int(self.steps_per_epoch)
+        bs = max(n_lab, 1) if self.batch_size == -1 else int(self.batch_size)
+        ubs = self.unlabeled_batch_size or int(self.mu) * bs
+        steps = max(-(-n_lab // bs), min(-(-n_unl // ubs), MAX_DEFAULT_STEPS))
+        return int(self.max_epochs) * max(int(steps), 1)
 
     # ----------------------------------------------------- augmentation
-    def _make_augmentation(self, X):
-        """The ``augmentation`` parameter as a transform for the rows of ``X``.
+    def _make_augmentation(self, X, aug=_DEFAULT):
+        """An augmentation parameter as a transform for the rows of ``X``.
 
-        ``None`` or ``"none"``: identity; a callable: used as it is; a name:
+        ``aug`` defaults to the ``augmentation`` parameter. ``None`` or
+        ``"none"``: identity; a callable: used as it is; a name:
         :func:`skactive.augment.make_augmentation` for the image shape of the
-        rows after ``input_transform`` (the nets that augment call this from
-        ``on_train_begin``).
+        rows after ``input_transform``, with the net's ``flip`` when it has
+        one (the nets that augment call this from ``on_train_begin``).
         """
-        aug = self.augmentation
+        if aug is _DEFAULT:
+            aug = self.augmentation
         if aug is None or (isinstance(aug, str) and aug == "none"):
             return _identity
         if callable(aug):
@@ -259,11 +326,11 @@ class SemiSupervisedClassifier(DeepClassifier):
                 f"input_transform); rows here have shape {shape}. Pass "
                 "augmentation='none' or a callable (e.g. Gaussian noise)."
             )
-        return make_augmentation(aug, shape)
+        return make_augmentation(aug, shape, flip=getattr(self, "flip", None))
 
-    def _augment(self, x, generator):
-        """Apply ``augmentation_`` to a batch, per sample, from ``generator``."""
-        aug = self.augmentation_
+    def _augment(self, x, generator, aug=None):
+        """Apply ``aug`` (default ``augmentation_``) to a batch, per sample."""
+        aug = self.augmentation_ if aug is None else aug
         if x.shape[0] == 0:
             return x
         if _transform_accepts_generator(aug):
@@ -373,7 +440,12 @@ class SemiSupervisedClassifier(DeepClassifier):
                 "unlabeled_batch_size, steps_per_epoch, generator, shuffle) like "
                 f"SemiSupervisedLoader: {exc}."
             ) from exc
-        return iterator(dataset, batch_size=batch_size, **kwargs)
+        loader = iterator(dataset, batch_size=batch_size, **kwargs)
+        try:
+            self.planned_steps_ = int(self.max_epochs) * len(loader)
+        except TypeError:  # an iterator without a length: keep the estimate
+            pass
+        return loader
 
     # ----------------------------------------------------------- training
     def _rng_preserved(self):

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from .._validation import Interval
-from ..callbacks import EMA, RampUp
+from ..callbacks import EMA, DivergenceGuard, RampUp
 from ..losses.mixmatch import MixMatchLoss, mixup, sharpen
-from ._semi import AUGMENTATION, SemiSupervisedClassifier
+from ._semi import AUGMENTATION, SemiSupervisedClassifier, decay_weights
 
 __all__ = ["MixMatchClassifier"]
 
@@ -37,19 +37,31 @@ class MixMatchClassifier(SemiSupervisedClassifier):
     4. minimises :class:`skactive.losses.MixMatchLoss`: cross-entropy on the
        mixed labeled part plus ``lambda_u * s(t)`` times the mean squared
        error between the predicted probabilities and the mixed targets on
-       the mixed unlabeled part; ``s(t)`` ramps linearly from 0 to 1 over
-       ``rampup_steps`` steps (the default :class:`~skactive.callbacks.RampUp`
-       callback named ``"lambda_u_rampup"`` sets ``lambda_u_scale_``).
+       the mixed unlabeled part; ``s(t)`` ramps linearly from 0 to 1 over the
+       first ``rampup`` fraction of the planned training steps
+       (``planned_steps_ = max_epochs * steps_per_epoch``; the reference's
+       16,384 of 1,048,576 steps is ``1/64``), or over ``rampup_steps`` steps
+       when given (the default :class:`~skactive.callbacks.RampUp` callback
+       named ``"lambda_u_rampup"`` sets ``lambda_u_scale_``).
 
     The mixed batch goes through the module in one forward pass (batch-norm
     statistics over the whole mixed batch, which is what the reference's
-    "interleave" emulates). After each optimizer step the weights are
-    multiplied by ``1 - weight_decay`` (decoupled weight decay, as in the
-    reference MixMatch code, where it is ``0.02 * lr = 4e-5``; applied to the
-    parameters, not to batch-norm statistics), then the
-    :class:`~skactive.callbacks.EMA` callback (named ``"ema"``) updates an
-    exponential moving average of the weights, which the net predicts with
-    after training (``module_`` is ``ema_module_`` after ``fit``).
+    "interleave" emulates). After each optimizer step the weights of the
+    convolution and linear layers -- not biases, not batch-norm affine
+    parameters, as the reference decays its ``kernel`` variables only -- are
+    multiplied by ``1 - weight_decay`` (decoupled weight decay, ``0.02 * lr
+    = 4e-5`` in the reference), then the :class:`~skactive.callbacks.EMA`
+    callback (named ``"ema"``) updates an exponential moving average of the
+    trainable parameters, which the net evaluates and predicts with after
+    training (``module_`` is ``ema_module_`` after ``fit``). As in the
+    reference, whose EMA covers the trainable variables only and reads the
+    batch-norm moving statistics of the trained model, the averaged model's
+    batch-norm running mean and variance are copied from the trained module
+    after every step, not averaged. A
+    :class:`~skactive.callbacks.DivergenceGuard` (callback
+    ``"divergence_guard"``) halves the unlabeled weight, with a
+    :class:`~skactive.callbacks.DivergenceWarning`, when the labeled loss
+    keeps rising (disable it with ``callbacks__divergence_guard=None``).
 
     Parameters
     ----------
@@ -68,23 +80,35 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         ``generator``; it must draw its randomness per sample. Named
         augmentations need image inputs; for feature vectors pass a callable
         (e.g. Gaussian noise) or ``"none"``.
+    flip : bool, default=False
+        Whether a named augmentation mirrors images left-right. Set it for
+        your data: natural images, clothes, X-rays or cells are
+        flip-invariant (``flip=True``); digits and text are not.
     n_augmentations : int, default=2
         ``K``, augmented copies of each unlabeled row.
     temperature : float, default=0.5
         Sharpening temperature ``T``.
     alpha : float, default=0.75
         MixUp Beta parameter.
-    lambda_u : float, default=75.0
-        Weight of the unlabeled (MSE) term after the ramp-up.
-    rampup_steps : int, default=16384
-        Length of the linear ramp of ``lambda_u`` in training steps (16 of
-        the reference's 1024-step epochs, as the original TensorFlow code);
-        shorten it with short training.
+    lambda_u : float, default=25.0
+        Weight of the unlabeled (MSE) term after the ramp-up. The paper tunes
+        it per dataset (75 for CIFAR-10 with WRN-28-2 over a million steps);
+        with a few thousand steps, a small network and a few labels, 75
+        collapses the model to one class (scikit-learn's digits with 50
+        labels: chance accuracy after 200 or 500 steps, even with a ramp over
+        half of training), while 25 does not.
+    rampup : float, default=1/64
+        Length of the linear ramp of ``lambda_u`` as a fraction of the
+        planned training steps (``planned_steps_``); the reference ramps over
+        16,384 of its 1,048,576 steps.
+    rampup_steps : int or None, default=None
+        Length of the ramp in steps instead, overriding ``rampup``.
     ema_decay : float or None, default=0.999
         Decay of the weight EMA used for prediction; ``None`` predicts with
         the trained weights.
     weight_decay : float, default=4e-5
-        Decoupled per-step weight decay factor; 0 disables it.
+        Decoupled per-step weight decay factor of the convolution and linear
+        weights; 0 disables it.
     lr : float, default=0.002
         Adam learning rate.
     optimizer : torch optimizer class, default=torch.optim.Adam
@@ -104,6 +128,9 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         The weights the optimizer trains, when ``ema_decay`` is set.
     lambda_u_scale_ : float
         The ramp factor ``s(t)`` of the last step.
+    unlabeled_scale_ : float
+        The divergence guard's factor of ``lambda_u`` (1 unless it backed
+        off).
 
     References
     ----------
@@ -121,7 +148,7 @@ class MixMatchClassifier(SemiSupervisedClassifier):
     >>> X = np.round(X.reshape(-1, 8, 8) * 255 / 16).astype(np.uint8)
     >>> y_semi = np.where(np.arange(len(y)) < 50, y, -1)
     >>> net = MixMatchClassifier(SmallCNN, max_epochs=1, steps_per_epoch=5,
-    ...                          batch_size=16, rampup_steps=100, random_state=0)
+    ...                          batch_size=16, flip=False, random_state=0)
     >>> net.fit(X[:500], y_semi[:500]).predict_proba(X[:2]).shape
     (2, 10)
     >>> net.module_ is net.ema_module_
@@ -134,7 +161,9 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "lambda_u": [Interval(Real, 0, None, closed="left")],
-        "rampup_steps": [Interval(Integral, 0, None, closed="left")],
+        "flip": ["boolean"],
+        "rampup": [Interval(Real, 0, 1, closed="both")],
+        "rampup_steps": [Interval(Integral, 0, None, closed="left"), None],
         "ema_decay": [Interval(Real, 0, 1, closed="both"), None],
         "weight_decay": [Interval(Real, 0, 1, closed="both")],
     }
@@ -144,11 +173,13 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         module,
         *args,
         augmentation="standard",
+        flip=False,
         n_augmentations=2,
         temperature=0.5,
         alpha=0.75,
-        lambda_u=75.0,
-        rampup_steps=16384,
+        lambda_u=25.0,
+        rampup=1 / 64,
+        rampup_steps=None,
         ema_decay=0.999,
         weight_decay=4e-5,
         lr=0.002,
@@ -157,25 +188,29 @@ class MixMatchClassifier(SemiSupervisedClassifier):
     ):
         super().__init__(module, *args, lr=lr, optimizer=optimizer, **kwargs)
         self.augmentation = augmentation
+        self.flip = flip
         self.n_augmentations = n_augmentations
         self.temperature = temperature
         self.alpha = alpha
         self.lambda_u = lambda_u
+        self.rampup = rampup
         self.rampup_steps = rampup_steps
         self.ema_decay = ema_decay
         self.weight_decay = weight_decay
 
     def get_default_callbacks(self):
-        """skorch's defaults, the ``lambda_u`` ramp-up and the weight EMA."""
+        """skorch's defaults, the ``lambda_u`` ramp-up, the weight EMA, the guard."""
         callbacks = list(super().get_default_callbacks())
-        callbacks.append(
-            (
-                "lambda_u_rampup",
-                RampUp("lambda_u_scale_", 0.0, 1.0, length=self.rampup_steps),
+        if self.rampup_steps is not None:
+            ramp = RampUp("lambda_u_scale_", 0.0, 1.0, length=self.rampup_steps)
+        else:
+            ramp = RampUp(
+                "lambda_u_scale_", 0.0, 1.0, length=self.rampup, total="planned_steps_"
             )
-        )
+        callbacks.append(("lambda_u_rampup", ramp))
         if self.ema_decay is not None:
             callbacks.append(("ema", EMA(decay=self.ema_decay)))
+        callbacks.append(("divergence_guard", DivergenceGuard()))
         return callbacks
 
     def mixmatch_batch(self, batch, generator, **fit_params):
@@ -233,7 +268,9 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         Returns
         -------
         dict
-            ``{"loss": loss, "y_pred": logits of the mixed labeled rows}``.
+            ``{"loss": loss, "y_pred": logits of the mixed labeled rows,
+            "loss_labeled": their cross-entropy}`` (the divergence guard reads
+            ``loss_labeled``).
         """
         self._set_training(True)
         mixed_x, mixed_y, n = self.mixmatch_batch(
@@ -244,7 +281,10 @@ class MixMatchClassifier(SemiSupervisedClassifier):
             (logits[:n], logits[n:]), (mixed_y[:n], mixed_y[n:]), training=True
         )
         loss.backward()
-        return {"loss": loss, "y_pred": logits[:n]}
+        with torch.no_grad():
+            logp = F.log_softmax(logits[:n].detach().float(), dim=1)
+            loss_labeled = -(mixed_y[:n].float() * logp).sum(1).mean()
+        return {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """MixMatch loss for a ``(labeled, unlabeled)`` pair, else the criterion.
@@ -268,6 +308,7 @@ class MixMatchClassifier(SemiSupervisedClassifier):
             logits_x, logits_u = y_pred
             targets_x, targets_u = y_true
             scale = getattr(self, "lambda_u_scale_", 1.0)
+            scale *= getattr(self, "unlabeled_scale_", 1.0)
             return MixMatchLoss(self.lambda_u)(
                 logits_x.float(),
                 targets_x.float(),
@@ -283,8 +324,9 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         skorch calls this hook of the net after every batch, before the
         callbacks' hooks, so the :class:`~skactive.callbacks.EMA` callback
         (with ``ema_decay`` set) averages the decayed weights. After a
-        training step, every trainable parameter of ``module_`` is multiplied
-        by ``1 - weight_decay``.
+        training step, the weight of every convolution and linear layer of
+        ``module_`` (:func:`~skactive.nets._semi.decayed_weights`) is
+        multiplied by ``1 - weight_decay``.
 
         Parameters
         ----------
@@ -303,8 +345,4 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         """
         super().on_batch_end(net, batch=batch, training=training, **kwargs)
         if training and self.weight_decay:
-            factor = 1.0 - float(self.weight_decay)
-            with torch.no_grad():
-                for p in self.module_.parameters():
-                    if p.requires_grad:
-                        p.mul_(factor)
+            decay_weights(self.module_, self.weight_decay)
