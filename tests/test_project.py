@@ -452,6 +452,25 @@ def test_semi_supervised_project_uses_the_unlabelled_images(
     ).shape == (2, 3)
 
 
+@pytest.mark.parametrize("strategy", ["entropy", "coreset"])
+def test_the_scoring_bar_shows_and_changes_no_pick(tmp_path, images, capsys, strategy):
+    torch.set_num_threads(1)
+    folder, truth = images
+    batches = []
+    for progress in (False, True):
+        p = _project(tmp_path / str(progress), folder, max_epochs=2)
+        labelled = sorted(truth)[::4]
+        rows = [(q, truth[q]) for q in labelled]
+        import_labels(p, _write_csv(tmp_path / f"l{progress}.csv", rows))
+        capsys.readouterr()
+        entry = query_batch(
+            p, strategy=strategy, n_instances=5, cv=0, progress=progress, report=False
+        )
+        batches.append((entry["batch"], capsys.readouterr().err))
+    assert batches[0][0] == batches[1][0]
+    assert "scoring" not in batches[0][1] and "scoring" in batches[1][1]
+
+
 def test_query_refuses_bad_arguments(tmp_path, images):
     folder, _ = images
     p = _project(tmp_path, folder)

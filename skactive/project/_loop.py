@@ -16,6 +16,7 @@ from numbers import Integral
 
 import numpy as np
 
+from .._cache import shared_inference
 from .._errors import InvalidParameterError
 from .._validation import Interval, StrOptions, validate_params
 from ..experiment._files import atomic_write
@@ -220,6 +221,33 @@ def load_pool(paths, image_size, *, progress=False):
     for i in indices:
         out[i] = files[i].numpy()
     return out
+
+
+#: rows per step of the scoring pass's progress bar
+_SCORING_CHUNK = 1024
+
+
+def _scoring_pass(cache, net, X_pool):
+    """The net's probabilities and embeddings of the pool, under a tqdm bar.
+
+    Kept in ``cache`` (a :class:`skactive.shared_inference` block), so the
+    strategy that follows reads them instead of passing the pool again.
+    """
+    from tqdm.auto import tqdm
+
+    n = len(X_pool)
+    probas, embeddings = [], []
+    with tqdm(total=n, desc="scoring", unit="img", leave=False) as bar:
+        for start in range(0, n, _SCORING_CHUNK):
+            rows = X_pool[start : start + _SCORING_CHUNK]
+            proba, emb = net.predict_proba_with_embedding(rows)
+            probas.append(proba)
+            embeddings.append(emb)
+            bar.update(len(rows))
+    entry = cache.entry(net, X_pool)
+    entry["proba"] = np.concatenate(probas)
+    entry["embedding"] = np.concatenate(embeddings)
+    cache.n_passes_ += 1
 
 
 def _decoded_pool(project, paths, *, progress=False):
@@ -474,7 +502,11 @@ def query_batch(
             cv_accuracy = _cv_accuracy(net, X, y_lab, cv, seed)
         X_pool = _take(pool, np.arange(len(labelled), len(pool)))
         chosen = make_strategy(strategy, random_state=seed)
-        indices, scores = chosen.select(net, X_pool, n_instances=n)
+        with shared_inference() as cache:
+            if progress and hasattr(net, "predict_proba_with_embedding"):
+                # the scoring pass under a bar, shared with the strategy
+                _scoring_pass(cache, net, X_pool)
+            indices, scores = chosen.select(net, X_pool, n_instances=n)
         proba = net.predict_proba(X_pool[np.asarray(indices)])
         used = strategy
     else:  # a cold start: nothing to learn from yet
