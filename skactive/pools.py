@@ -360,6 +360,17 @@ class ArrayFile:
         return out
 
     def __getitem__(self, key):
+        if isinstance(key, tuple):  # pool[rows, ...] (dask's getter): rows first
+            rows = self[key[0]] if key else self[:]
+            rest = key[1:]
+            if not rest:
+                return rows
+            lead = (
+                ()
+                if np.ndim(key[0]) == 0 and not isinstance(key[0], slice)
+                else (slice(None),)
+            )
+            return rows[(*lead, *rest)]
         kind, *args = _normalise_index(key, self.shape[0])
         if kind == "row":
             return self._read(args[0], args[0] + 1)[0]

@@ -244,3 +244,26 @@ def test_check_pool_checks_the_shape_of_a_lazy_pool_only(npy, tmp_path):
     assert check_pool(ArrayFile(tmp_path / "nan.npy")).shape == X.shape
     ds = TensorDataset(torch.zeros(4, 2))
     assert isinstance(check_pool(ds), DatasetRows)
+
+
+def test_array_file_takes_dask_style_tuple_keys(tmp_path):
+    X = np.arange(6 * 4 * 5, dtype=np.float32).reshape(6, 4, 5)
+    np.save(tmp_path / "x.npy", X)
+    f = ArrayFile(tmp_path / "x.npy")
+    for key in [
+        (slice(1, 4), slice(0, 4), slice(0, 5)),
+        (slice(0, 6), slice(1, 3)),
+        (2, slice(1, 3)),
+        (np.array([4, 0]), slice(None), 3),
+        (slice(2, 5),),
+    ]:
+        np.testing.assert_array_equal(f[key], X[key])
+
+
+def test_a_dask_array_of_a_file_reads_its_blocks(tmp_path):
+    import dask.array as da
+
+    X = np.arange(10 * 3 * 2, dtype=np.float32).reshape(10, 3, 2)
+    np.save(tmp_path / "x.npy", X)
+    d = da.from_array(ArrayFile(tmp_path / "x.npy"), chunks=(4, 3, 2), asarray=False)
+    np.testing.assert_array_equal(d.compute(scheduler="synchronous"), X)

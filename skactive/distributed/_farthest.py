@@ -233,7 +233,7 @@ def _spawn_actors(client, chunks, cls, *args):
                 *args,
                 actor=True,
                 workers=None if w is None else [w],
-                allow_other_workers=True,
+                allow_other_workers=w is not None,
             )
         )
         for p, k in enumerate(ks):

@@ -48,7 +48,8 @@ def _submit_all(client, func, model, chunks, *args):
             *args,
             pure=False,
             workers=None if worker is None else [worker],
-            allow_other_workers=True,
+            # a preference, not a pin (dask refuses the flag without workers)
+            allow_other_workers=worker is not None,
         )
         for data, start, worker in zip(
             chunks.data, chunks.starts, chunks.workers, strict=True

@@ -55,6 +55,14 @@ CALLS = {
     "probcover_sampling": dict(
         embeddings=E, n_instances=5, delta=1.0, labeled=L, random_state=0
     ),
+    "greedy_max_cover": dict(candidates=E[:12], pool=E, n_instances=4, random_state=0),
+    "herding_sampling": dict(
+        X=E, n_instances=5, labeled=L, bandwidth=None, n_candidates=20, random_state=0
+    ),
+    "median_bandwidth": dict(X=E, n_pairs=50, random_state=0),
+    "stochastic_sampling": dict(
+        scores=SCORES, n_instances=5, mode="softmax", beta=1.0, random_state=0
+    ),
     "batchbald_select": dict(
         samples=S,
         n_instances=3,
@@ -66,7 +74,12 @@ CALLS = {
 #: Selectors that pick rows (they take ``n_instances``).
 PICKERS = sorted(name for name, kw in CALLS.items() if "n_instances" in kw)
 #: ... and those of them that took it as ``n`` before (``n=`` still works).
-RENAMED = sorted(set(PICKERS) - {"subsample_candidates", "shard_top_k", "merge_top_k"})
+RENAMED = sorted(
+    set(PICKERS)
+    - {"subsample_candidates", "shard_top_k", "merge_top_k"}
+    # new selectors: ``n_instances`` from the start, no ``n=`` alias
+    - {"greedy_max_cover", "herding_sampling", "stochastic_sampling"}
+)
 
 
 def _same(a, b):
