@@ -73,15 +73,18 @@ def make_pool(directory, n_rows, seed=0, block=50_000):
         [np.sin(grid * (0.2 + 0.15 * c) + c) * 30 for c in range(N_CLASSES)]
     )[:, None]
     means = np.clip(colours + stripes, 0, 255).astype(np.int16)
-    # noise from a bank of images, each row a random one of them rolled by a
-    # random shift: cheap to draw for a million rows, and no two rows alike
+    # noise from a bank of images (a random one per row, the bank rolled by
+    # a random shift per block) plus a random brightness per row and channel:
+    # cheap to draw for a million rows; ties between exact duplicates are
+    # broken by the strategies' random_state (seeded below)
     bank = rng.normal(0, 35, (4096, *SHAPE)).astype(np.int16)
     for start in range(0, n_rows, block):
         stop = min(start + block, n_rows)
         yb = y[start:stop]
         noise = bank[rng.integers(0, len(bank), stop - start)]
         noise = np.roll(noise, int(rng.integers(0, 32)), axis=-1)
-        images = np.clip(means[yb] + noise, 0, 255).astype(np.uint8)
+        shift = rng.integers(-12, 13, (stop - start, 3, 1, 1), dtype=np.int16)
+        images = np.clip(means[yb] + noise + shift, 0, 255).astype(np.uint8)
         pool.write(start, images)
     np.save(labels_path, y)
     return path, labels_path
@@ -163,11 +166,15 @@ def run_config(directory, config, n_labeled, n_instances, device, batch_size, wo
     t0 = time.perf_counter()
     with shared_inference():
         if config in ("margin", "least_confidence"):
-            picks[config] = UncertaintySampling(config)(net, X_pool, n_instances)
+            picks[config] = UncertaintySampling(config, random_state=0)(
+                net, X_pool, n_instances
+            )
         if config == "bald":
             picks[config] = BALD(n_samples=10, random_state=0)(net, X_pool, n_instances)
         if config in ("entropy", "round", "round-dask"):
-            picks["entropy"] = UncertaintySampling("entropy")(net, X_pool, n_instances)
+            picks["entropy"] = UncertaintySampling("entropy", random_state=0)(
+                net, X_pool, n_instances
+            )
         if config in ("coreset", "round", "round-dask"):
             picks["coreset"] = CoreSet(random_state=0)(
                 net, X_pool, n_instances, X_labeled=X_labeled
