@@ -257,11 +257,15 @@ def main(argv=None):
     for row in rows:
         acq = row["wall"] - row["forward"]
         same = all(v == reference[k] for k, v in row["picks"].items())
+        overlap = ", ".join(
+            f"{k} {len(set(v) & set(reference[k]))}/{len(v)}"
+            for k, v in row["picks"].items()
+        )
         print(
             f"{row['config']:<11} {row['wall']:>8.1f} {row['forward']:>8.1f} "
             f"{acq:>8.1f} {100 * acq / row['wall']:>5.1f}% "
             f"{args.rows / row['wall']:>9,.0f} {row['peak_beyond_model_mb']:>8.0f}  "
-            f"{'yes' if same else 'NO'}"
+            f"{'yes' if same else 'NO'} ({overlap} shared)"
         )
     return 0
 
