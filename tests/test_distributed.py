@@ -7,6 +7,7 @@ float64 brute force (k-center greedy).
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -340,3 +341,94 @@ def test_an_in_memory_pool_runs_here_and_a_bad_client_is_refused(client):
     assert cluster_for(da.zeros((4, 2), chunks=2)) is client
     with pytest.raises(InvalidParameterError, match="client must be"):
         cluster_for(X, "tcp://nowhere")
+
+
+# ------------------------------------------------------ torch threads on workers
+class _ThreadsProba(BaseEstimator, ClassifierMixin):
+    """Probabilities that depend on the torch thread count of the scorer."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        import torch
+
+        z = np.asarray(X)[:, 0] * torch.get_num_threads()
+        p = 1.0 / (1.0 + np.exp(-z))
+        return np.column_stack([p, 1.0 - p])
+
+
+def _scores_with(strategy, X, threads, **kwargs):
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        clf = _ThreadsProba().fit(None, [0, 1])
+        return strategy.select(clf, X, 8, **kwargs)
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_workers_score_with_the_callers_torch_threads(client):
+    from skactive.distributed import worker_threads
+    from skactive.strategies import UncertaintySampling
+
+    X = np.linspace(-1, 1, 60)[:, None]
+    pool = da.from_array(X, chunks=(25, 1))
+    strategy = UncertaintySampling("entropy", random_state=0)
+    assert set(client.run(lambda: __import__("torch").get_num_threads()).values()) == {
+        1
+    }
+    for threads in (1, 3):
+        want = _scores_with(strategy, X, threads)
+        got = _scores_with(strategy, pool, threads)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+        with worker_threads(2):  # a fixed count, whatever the caller's
+            fixed = _scores_with(strategy, pool, threads)
+        np.testing.assert_allclose(fixed[1], _scores_with(strategy, X, 2)[1])
+        with worker_threads(None):  # the workers' own (one thread)
+            own = _scores_with(strategy, pool, threads)
+        np.testing.assert_allclose(own[1], _scores_with(strategy, X, 1)[1])
+    # the workers are left as they were
+    assert set(client.run(lambda: __import__("torch").get_num_threads()).values()) == {
+        1
+    }
+
+
+def test_a_cnn_on_two_threads_picks_as_in_one_process(client):
+    import torch
+
+    from skactive.nets import DeepClassifier, SmallCNN
+    from skactive.strategies import CoreSet, UncertaintySampling
+
+    rng = np.random.default_rng(0)
+    X = rng.random((1200, 1, 16, 16), dtype=np.float32)
+    y = rng.integers(0, 4, 1200)
+    net = DeepClassifier(SmallCNN, max_epochs=1, batch_size=128, random_state=0)
+    net.fit(X[:256], y[:256])
+    pool = da.from_array(X, chunks=(400, 1, 16, 16))
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for strategy in (
+            UncertaintySampling("entropy", random_state=0),
+            CoreSet(random_state=0),
+        ):
+            want, want_s = strategy.select(net, X, 100)
+            got, got_s = strategy.select(net, pool, 100)
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(got_s, want_s)
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_worker_threads_refuses_a_bad_count():
+    from skactive.distributed import worker_threads
+
+    for bad in (0, -1, "all", 1.5):
+        with pytest.raises(InvalidParameterError, match="worker_threads: n must be"):
+            with worker_threads(bad):
+                pass

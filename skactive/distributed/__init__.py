@@ -17,7 +17,9 @@ returns:
   selection with the minimum-distance vector kept sharded on the workers
   (Dask actors); each pick moves a few scalars and one embedding row;
 * :func:`badge_sampling` -- BADGE the same way (one embedding row, one
-  ``p - e_yhat`` row and one scalar per pick).
+  ``p - e_yhat`` row and one scalar per pick);
+* :func:`worker_threads` -- the torch threads a worker scores with (the
+  caller's by default, so a net's float32 forward is the same arithmetic).
 """
 
 from ._badge import badge_sampling
@@ -25,6 +27,7 @@ from ._chunks import PoolChunks, is_distributed_pool, pool_chunks
 from ._client import get_client
 from ._farthest import diversity_sampling, kcenter_greedy
 from ._map import map_rows, top_k
+from ._threads import worker_threads
 
 __all__ = [
     "get_client",
@@ -36,4 +39,5 @@ __all__ = [
     "diversity_sampling",
     "kcenter_greedy",
     "badge_sampling",
+    "worker_threads",
 ]

@@ -42,8 +42,10 @@ def cluster_for(X, client=None):
 
 
 def _score_rows(model, rows, start):
-    strategy, estimator, seed_state = model
-    with pool_offset(start):
+    from ..distributed._threads import running_with
+
+    strategy, estimator, seed_state, threads = model
+    with pool_offset(start), running_with(threads):
         if seed_state is None:
             return np.asarray(strategy._score(estimator, rows))
         return np.asarray(
@@ -59,6 +61,7 @@ def distributed_top_k(strategy, estimator, X, n_instances, rng, client, *, seede
     of ``rng`` as it is now, and ``rng`` makes that draw here.
     """
     from ..distributed import top_k
+    from ..distributed._threads import caller_threads
 
     seed_state = None
     if seeded:
@@ -66,7 +69,7 @@ def distributed_top_k(strategy, estimator, X, n_instances, rng, client, *, seede
         seed_from_random_state(rng)  # the draw _score makes in one process
     return top_k(
         _score_rows,
-        (strategy, estimator, seed_state),
+        (strategy, estimator, seed_state, caller_threads()),
         X,
         n_instances,
         random_state=rng,
@@ -76,8 +79,10 @@ def distributed_top_k(strategy, estimator, X, n_instances, rng, client, *, seede
 
 
 def _embed_rows(model, rows, start):
-    strategy, estimator = model
-    with pool_offset(start):
+    from ..distributed._threads import running_with
+
+    strategy, estimator, threads = model
+    with pool_offset(start), running_with(threads):
         return np.asarray(embed_pool(estimator, rows, n_jobs=strategy.n_jobs))
 
 
@@ -86,9 +91,14 @@ def distributed_diversity(
 ):
     """``(indices, distances)`` of farthest-point picks; embeddings stay on workers."""
     from ..distributed import diversity_sampling, map_rows
+    from ..distributed._threads import caller_threads
 
     embeddings = map_rows(
-        _embed_rows, (strategy, estimator), X, client=client, gather=False
+        _embed_rows,
+        (strategy, estimator, caller_threads()),
+        X,
+        client=client,
+        gather=False,
     )
     return diversity_sampling(
         embeddings,
@@ -102,8 +112,10 @@ def distributed_diversity(
 
 
 def _badge_rows(model, rows, start):
-    strategy, estimator = model
-    with pool_offset(start):
+    from ..distributed._threads import running_with
+
+    strategy, estimator, threads = model
+    with pool_offset(start), running_with(threads):
         proba, emb = embed_pool(
             estimator, rows, return_proba=True, n_jobs=strategy.n_jobs
         )
@@ -117,8 +129,15 @@ def distributed_badge(strategy, estimator, X, n_instances, rng, client):
     """``(indices, gradient norms)`` of BADGE picks, computed on the workers."""
     from ..distributed import badge_sampling as dist_badge
     from ..distributed import map_rows
+    from ..distributed._threads import caller_threads
 
-    both = map_rows(_badge_rows, (strategy, estimator), X, client=client, gather=False)
+    both = map_rows(
+        _badge_rows,
+        (strategy, estimator, caller_threads()),
+        X,
+        client=client,
+        gather=False,
+    )
     n_classes = len(estimator.classes_)
     return dist_badge(
         both,
