@@ -20,7 +20,9 @@ class set themselves, the others start from random's). It prints, per dataset:
   plateaus (first budget within 1 point of its final accuracy).
 
 The pool is the first ``--pool`` training images, the test set the first
-``--test`` test images. Everything runs on the CPU with one torch thread.
+``--test`` test images. Everything runs on the CPU with one torch thread;
+``--n-jobs`` (default: one per core) evaluates strategies in parallel
+processes, each with ``cores // n_jobs`` BLAS threads.
 
 Usage::
 
@@ -142,11 +144,13 @@ def run(name, args):
         n_seeds=args.seeds,
         random_state=args.seed,
         stop=StabilizingPredictions(0.99, window=2),
+        n_jobs=args.n_jobs,
     )
     seconds = time.perf_counter() - t0
     print(
         f"\n=== {name}: pool {len(E)} x PCA-{args.dim}, test {len(E_test)}, "
-        f"{args.seeds} seeds, probcover delta {delta:.3f}, {seconds:.0f} s ==="
+        f"{args.seeds} seeds, probcover delta {delta:.3f}, {seconds:.0f} s "
+        f"(n_jobs={args.n_jobs}) ==="
     )
     curves = res.curves()
     x = curves["random"][0]
@@ -279,6 +283,12 @@ def main(argv=None):
     parser.add_argument("--test", type=int, default=2000)
     parser.add_argument("--dim", type=int, default=50)
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="strategies in parallel processes (default: one per core)",
+    )
     parser.add_argument(
         "--stopping",
         action="store_true",

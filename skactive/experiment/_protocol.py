@@ -28,6 +28,7 @@ import numpy as np
 from scipy import stats
 
 from .._validation import (
+    N_JOBS,
     HasMethods,
     Interval,
     InvalidParameterError,
@@ -246,6 +247,7 @@ def _check_budgets_per_class(budgets):
         "stop": [callable, dict, None],
         "random_state": ["random_state"],
         "progress": ["boolean"],
+        "n_jobs": N_JOBS,
     }
 )
 def evaluate_strategies(
@@ -264,6 +266,7 @@ def evaluate_strategies(
     stop=None,
     random_state=0,
     progress=False,
+    n_jobs=None,
 ):
     """Compare strategies over many seeds and budgets on cached embeddings.
 
@@ -318,6 +321,14 @@ def evaluate_strategies(
         function calls.
     progress : bool, default=False
         A progress bar per strategy.
+    n_jobs : int or None, default=None
+        Strategies evaluated in parallel worker processes (joblib's loky
+        backend; ``None`` means 1, ``-1`` all cores). Each worker's BLAS and
+        OpenMP pools get ``cores // n_jobs`` threads, which matters as much
+        as the parallelism: a logistic-regression fit on 200 rows of 50
+        features takes 17 ms on one BLAS thread and up to 240 ms on two
+        threads of a busy 2-core machine. The results do not depend on
+        ``n_jobs``.
 
     Returns
     -------
@@ -346,7 +357,6 @@ def evaluate_strategies(
     from sklearn.linear_model import LogisticRegression
 
     from .._random import seed_from_random_state
-    from ._loop import simulate
 
     strategies = _resolve_strategies(strategies)
     per_class = _check_budgets_per_class(budgets_per_class)
@@ -369,33 +379,36 @@ def evaluate_strategies(
         E, E_test = (E - mean) / std, (E_test - mean) / std
     embed_seconds = time.perf_counter() - t0
     head = LogisticRegression(max_iter=1000) if head is None else head
-    records = []
-    seconds = {}
+    jobs = []
     for name, strategy in strategies.items():
-        t1 = time.perf_counter()
         cold = _picks_cold(strategy) if cold_start else None
         initial = budgets[0]
         if cold == "itself":
             initial = (strategy, budgets[0])
         elif cold == "stand-in":
             initial = (_ColdStart(strategy), budgets[0])
-        result = simulate(
-            head,
-            {name: strategy},
-            E,
-            y,
-            X_test=E_test,
-            y_test=y_test,
-            initial=initial,
-            budgets=budgets[1:],
-            n_repeats=n_seeds,
-            random_state=seed,
-            progress=progress,
-            batch_metrics=False,
-            stop=stop,
+        jobs.append((name, strategy, initial))
+    common = dict(
+        E=E,
+        y=y,
+        E_test=E_test,
+        y_test=y_test,
+        budgets=budgets[1:],
+        n_seeds=n_seeds,
+        seed=seed,
+        progress=progress,
+        stop=stop,
+    )
+    if n_jobs is None or n_jobs == 1 or len(jobs) == 1:
+        done = [_evaluate_one(head, *job, **common) for job in jobs]
+    else:
+        from joblib import Parallel, delayed
+
+        done = Parallel(n_jobs=n_jobs)(
+            delayed(_evaluate_one)(head, *job, **common) for job in jobs
         )
-        records.extend(result.records)
-        seconds[name] = time.perf_counter() - t1
+    records = [row for rows, _ in done for row in rows]
+    seconds = {job[0]: sec for job, (_, sec) in zip(jobs, done, strict=True)}
     metadata = {
         "seed": seed,
         "seeds": _initial_seeds(seed, n_seeds),
@@ -412,6 +425,44 @@ def evaluate_strategies(
         **run_metadata(),
     }
     return EvaluationResult(records, metadata=metadata)
+
+
+def _evaluate_one(
+    head,
+    name,
+    strategy,
+    initial,
+    *,
+    E,
+    y,
+    E_test,
+    y_test,
+    budgets,
+    n_seeds,
+    seed,
+    progress,
+    stop,
+):
+    """One strategy's paired runs: ``(records, seconds)``."""
+    from ._loop import simulate
+
+    t1 = time.perf_counter()
+    result = simulate(
+        head,
+        {name: strategy},
+        E,
+        y,
+        X_test=E_test,
+        y_test=y_test,
+        initial=initial,
+        budgets=budgets,
+        n_repeats=n_seeds,
+        random_state=seed,
+        progress=progress,
+        batch_metrics=False,
+        stop=stop,
+    )
+    return result.records, time.perf_counter() - t1
 
 
 def _t_half_width(values, confidence):

@@ -202,6 +202,28 @@ def test_evaluate_strategies_pairs_seeds_and_records_metadata(digits):
     np.testing.assert_array_equal(again.curves()["random"][1], curves["random"][1])
 
 
+def test_evaluate_strategies_in_parallel_gives_the_same_rows(digits):
+    X, y, X_test, y_test = digits
+    kw = dict(
+        X_test=X_test,
+        y_test=y_test,
+        budgets_per_class=[1, 2, 3],
+        n_seeds=2,
+        random_state=3,
+        stop=LabelBudget(20),
+    )
+    names = ["random", "margin", "typiclust"]
+    one = evaluate_strategies(names, X, y, **kw)
+    two = evaluate_strategies(names, X, y, n_jobs=2, **kw)
+    assert list(two.metadata["seconds"]) == ["embed", *names]
+    keys = ("strategy", "repeat", "round", "n_labels", "accuracy", "stop")
+    assert [tuple(r[k] for k in keys) for r in two.records] == [
+        tuple(r[k] for k in keys) for r in one.records
+    ]
+    with pytest.raises(InvalidParameterError, match="n_jobs"):
+        evaluate_strategies(names, X, y, n_jobs=0, **kw)
+
+
 def test_evaluate_strategies_cold_start_uses_the_strategy(digits):
     X, y, X_test, y_test = digits
     kw = dict(X_test=X_test, y_test=y_test, budgets_per_class=[1, 2], n_seeds=2)
