@@ -638,10 +638,14 @@ def unwrap_estimator(estimator):
     """Return the model behind ``estimator``.
 
     A modAL learner (``modAL.models.ActiveLearner`` and subclasses, including
-    :class:`skactive.ActiveLearner`) is unwrapped to its ``.estimator``;
-    anything else is returned unchanged.
+    :class:`skactive.ActiveLearner`), or an object that says it stands for
+    one (``_skactive_learner = True``, with ``estimator``, ``X_training``
+    and ``y_training``), is unwrapped to its ``.estimator``; anything else
+    is returned unchanged.
     """
-    if _is_modal_learner(estimator) and hasattr(estimator, "estimator"):
+    if (
+        _is_modal_learner(estimator) or getattr(estimator, "_skactive_learner", False)
+    ) and hasattr(estimator, "estimator"):
         return estimator.estimator
     return estimator
 

@@ -92,3 +92,58 @@ def test_simulate_reports_selection_time_and_accuracy_side_by_side(digits):
     rounds = frame[frame["round"] > 0]
     assert rounds["query_seconds"].notna().all() and (rounds["query_seconds"] > 0).all()
     assert rounds["accuracy"].between(0, 1).all()
+
+
+def test_the_wrapped_strategy_covers_the_labeled_rows(digits):
+    from skactive.strategies import CoreSet
+
+    X, y = digits
+    proxy = LogisticRegression(max_iter=300)
+    svp = SelectionViaProxy(CoreSet(), proxy, random_state=1)
+    got = svp(None, X[100:], 5, X_labeled=X[:100], y_labeled=y[:100])
+    rng = check_random_state(1)
+    fitted = LogisticRegression(max_iter=300)
+    fitted.set_params(random_state=seed_from_random_state(rng) % 2**31)
+    fitted.fit(X[:100], y[:100])
+    inner = CoreSet(random_state=seed_from_random_state(rng) % 2**31)
+    expected, _ = inner.select(fitted, X[100:], 5, X_labeled=X[:100])
+    np.testing.assert_array_equal(got, expected)
+    # without the labeled rows core-set would start elsewhere
+    alone, _ = inner.select(fitted, X[100:], 5)
+    assert not np.array_equal(alone, expected)
+
+
+def test_a_frozen_embedding_proxy_fits_the_head_only(digits):
+    from sklearn.base import clone
+    from sklearn.decomposition import PCA
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import make_pipeline
+
+    from skactive.strategies import TypiClust, frozen_embedding_proxy
+
+    X, y = digits
+    pca = PCA(12, random_state=0).fit(X)
+    components = pca.components_.copy()
+    proxy = frozen_embedding_proxy(pca)
+    assert list(proxy.named_steps) == ["embed", "head"]
+    # a clone keeps the embedder fitted; fitting it fits the head only
+    fitted = clone(proxy).fit(X[:80], y[:80])
+    np.testing.assert_array_equal(fitted[0].transform(X[:3]), pca.transform(X[:3]))
+    np.testing.assert_array_equal(pca.components_, components)
+    # the same picks as a logistic regression on the PCA features by hand
+    svp = SelectionViaProxy(UncertaintySampling("entropy"), proxy, random_state=0)
+    got = svp(None, X[100:], 4, X_labeled=X[:100], y_labeled=y[:100])
+    head = LogisticRegression(max_iter=1000).fit(pca.transform(X[:100]), y[:100])
+    p = head.predict_proba(pca.transform(X[100:]))
+    ent = -(p * np.log(np.clip(p, 1e-300, None))).sum(axis=1)
+    np.testing.assert_array_equal(np.sort(got), np.sort(np.argsort(-ent)[:4]))
+    # an embedding strategy works in the embedder's features
+    svp_t = SelectionViaProxy(TypiClust(), proxy, random_state=0)
+    picks = svp_t(None, X[100:], 4, X_labeled=X[:100], y_labeled=y[:100])
+    assert len(set(picks.tolist())) == 4
+    with pytest.raises(NotFittedError):
+        frozen_embedding_proxy(PCA(3))
+    with pytest.raises(InvalidParameterError, match="embedder"):
+        frozen_embedding_proxy(make_pipeline)
+    with pytest.raises(InvalidParameterError, match="head"):
+        frozen_embedding_proxy(pca, head=PCA(2))

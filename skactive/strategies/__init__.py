@@ -55,6 +55,7 @@ _LAZY = {
     "VAAL": "vaal",
     "SuggestiveAnnotation": "suggestive",
     "SelectionViaProxy": "proxy",
+    "frozen_embedding_proxy": "proxy",
     "TCM": "tcm",
     "MaxHerding": "herding",
     "CLUE": "clue",
@@ -105,7 +106,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         mc_dropout_max_variationRatios,
         mc_dropout_mean_st,
     )
-    from .proxy import SelectionViaProxy
+    from .proxy import SelectionViaProxy, frozen_embedding_proxy
     from .stochastic import StochasticBatch
     from .suggestive import SuggestiveAnnotation
     from .tcm import TCM
@@ -163,6 +164,7 @@ __all__ = [
     "VAAL",
     "SuggestiveAnnotation",
     "SelectionViaProxy",
+    "frozen_embedding_proxy",
     "TCM",
     "StochasticBatch",
     "MaxHerding",
