@@ -193,6 +193,101 @@ class StoppingCriterion(BaseEstimator):
         self._last = None
         return self
 
+    def get_state(self):
+        """The rounds consulted so far, as plain JSON values.
+
+        What :func:`~skactive.experiment.simulate` stores in its checkpoint
+        so that a resumed run fires in the same round as an uninterrupted
+        one: the counters, the history (``NaN`` as ``None``), the firing
+        round and labels, and the last round's predicted classes on the
+        stop set (criteria that compare rounds), as integer class indices.
+
+        Returns
+        -------
+        dict
+            ``{"n_calls", "history", "stop_round", "stop_labels", "last"}``.
+
+        Examples
+        --------
+        >>> from skactive.stopping import LabelBudget
+        >>> stop = LabelBudget(20)
+        >>> _ = stop(n_labels=10), stop(n_labels=20)
+        >>> LabelBudget(20).set_state(stop.get_state()).stop_round_
+        1
+        """
+        if not hasattr(self, "n_calls_"):
+            self.reset()
+        last = self._last
+        return {
+            "n_calls": int(self.n_calls_),
+            "history": [float(v) if np.isfinite(v) else None for v in self.history_],
+            "stop_round": self.stop_round_,
+            "stop_labels": self.stop_labels_,
+            "last": None if last is None else np.asarray(last).astype(int).tolist(),
+        }
+
+    def set_state(self, state):
+        """Restore the rounds of :meth:`get_state` (a resumed loop goes on).
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`get_state`.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``state`` is not such a dict (keys, types, counts).
+        """
+        keys = {"n_calls", "history", "stop_round", "stop_labels", "last"}
+        name = type(self).__name__
+
+        def bad(why):
+            return InvalidParameterError(
+                f"{name}.set_state: state must be a dict from get_state(); {why}."
+            )
+
+        if not isinstance(state, dict) or set(state) != keys:
+            raise bad(
+                f"got {type(state).__name__} with keys {sorted(state or ())}"
+                if isinstance(state, dict)
+                else f"got {type(state).__name__}"
+            )
+        n_calls, history = state["n_calls"], state["history"]
+        if not _is_count(n_calls) or not isinstance(history, list):
+            raise bad("n_calls must be an int >= 0 and history a list")
+        if len(history) != n_calls or not all(
+            v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool))
+            for v in history
+        ):
+            raise bad(f"history must hold n_calls={n_calls} numbers or None")
+        stop_round, stop_labels = state["stop_round"], state["stop_labels"]
+        if stop_round is not None and (
+            not _is_count(stop_round) or stop_round >= n_calls
+        ):
+            raise bad(
+                f"stop_round must be None or an int below n_calls, got {stop_round!r}"
+            )
+        if stop_labels is not None and (
+            stop_round is None or not _is_count(stop_labels)
+        ):
+            raise bad(f"stop_labels must be None or an int >= 0, got {stop_labels!r}")
+        last = state["last"]
+        if last is not None and (
+            not isinstance(last, list) or not all(_is_count(v) for v in last)
+        ):
+            raise bad("last must be None or a list of class indices")
+        self.n_calls_ = int(n_calls)
+        self.history_ = [float("nan") if v is None else float(v) for v in history]
+        self.stop_round_ = stop_round
+        self.stop_labels_ = stop_labels
+        self._last = None if last is None else np.asarray(last, dtype=np.int64)
+        return self
+
     def _stop_rows(self, X):
         stop_set = getattr(self, "stop_set", None)
         rows = stop_set if stop_set is not None else X
@@ -226,6 +321,14 @@ class StoppingCriterion(BaseEstimator):
 
 
 _STOP_SET = ["array-like", None]
+
+
+def _is_count(value):
+    return (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and value >= 0
+    )
 
 
 class StabilizingPredictions(StoppingCriterion):

@@ -212,20 +212,20 @@ def test_simulate_records_the_round_each_criterion_fires(digits_split):
         res.stopping()
 
 
-def test_simulate_refuses_stop_with_checkpoint(digits_split, tmp_path):
+def test_simulate_takes_stop_with_checkpoint(digits_split, tmp_path):
+    # (resuming in the same round: tests/experiment/test_checkpoint.py)
     X, y, X_test, y_test = digits_split
-    with pytest.raises(InvalidParameterError, match="stop cannot be combined"):
-        simulate(
-            LogisticRegression(),
-            RandomSampling(),
-            X,
-            y,
-            X_test=X_test,
-            y_test=y_test,
-            stop=LabelBudget(30),
-            checkpoint=tmp_path / "c.json",
-            progress=False,
-        )
+    kwargs = dict(X_test=X_test, y_test=y_test, n_rounds=2, progress=False)
+    res = simulate(
+        LogisticRegression(max_iter=200),
+        RandomSampling(),
+        X,
+        y,
+        stop=LabelBudget(30),
+        checkpoint=tmp_path / "c.json",
+        **kwargs,
+    )
+    assert [r["stop"] for r in res.records] == [False, True, True]
     with pytest.raises(InvalidParameterError, match="stop must be"):
         simulate(
             LogisticRegression(),
@@ -237,6 +237,51 @@ def test_simulate_refuses_stop_with_checkpoint(digits_split, tmp_path):
             stop=3,
             progress=False,
         )
+
+
+def _consulted(criterion, rounds):
+    for r in rounds:
+        criterion(FixedProba(_onehot(r)), X4, n_labels=10, metric=0.5)
+    return criterion
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: StabilizingPredictions(threshold=0.99, window=2),
+        lambda: ClassificationChange(0.0),
+        lambda: OverallUncertainty(0.9),
+        lambda: MetricPlateau(patience=2),
+    ],
+    ids=["kappa", "change", "uncertainty", "plateau"],
+)
+def test_state_round_trip_continues_like_the_uninterrupted_criterion(make):
+    import json
+
+    rounds = [[0, 1, 1, 0], [0, 1, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]]
+    whole = _consulted(make(), rounds)
+    state = json.loads(json.dumps(_consulted(make(), rounds[:2]).get_state()))
+    resumed = _consulted(make().set_state(state), rounds[2:])
+    assert resumed.stop_round_ == whole.stop_round_
+    assert resumed.n_calls_ == whole.n_calls_ == 5
+    np.testing.assert_array_equal(resumed.history_, whole.history_)  # nan == nan
+    assert resumed.get_state() == whole.get_state()
+
+
+def test_set_state_refuses_what_get_state_never_gives():
+    good = _consulted(StabilizingPredictions(), [[0, 1, 1, 0]]).get_state()
+    stop = StabilizingPredictions()
+    for bad, why in [
+        ([], "got list"),
+        ({**good, "extra": 1}, "keys"),
+        ({**good, "n_calls": 2}, "history must hold n_calls=2"),
+        ({**good, "n_calls": -1, "history": []}, "n_calls must be an int >= 0"),
+        ({**good, "stop_round": 1}, "stop_round must be None or an int below"),
+        ({**good, "stop_labels": 3}, "stop_labels must be None"),
+        ({**good, "last": [0.5]}, "last must be None or a list of class"),
+    ]:
+        with pytest.raises(InvalidParameterError, match=why):
+            stop.set_state(bad)
 
 
 def test_learner_should_stop(digits_split):
