@@ -13,7 +13,8 @@ A checkpoint is one strict-JSON object::
 ``"stop"`` is there only when ``simulate`` was given stopping criteria
 (``config["stop"]`` names them): the state of every criterion after the
 run's last record (:meth:`skactive.stopping.StoppingCriterion.get_state`:
-``n_calls``, ``history``, ``stop_round``, ``stop_labels``, ``last``), and
+``n_calls``, ``history``, ``labels``, ``stop_round``, ``stop_labels``,
+``last``), and
 every record then has a boolean column per criterion. A file without it is
 read as before (the format version is unchanged: an older skactive refuses
 stopping criteria with a checkpoint, so it never meets such a file as its
@@ -203,7 +204,14 @@ def _check_run(key, run, layout):
         _check_stop_states(key, run.get("stop"), len(records), layout)
 
 
-_STOP_STATE_KEYS = {"n_calls", "history", "stop_round", "stop_labels", "last"}
+_STOP_STATE_KEYS = {
+    "n_calls",
+    "history",
+    "labels",
+    "stop_round",
+    "stop_labels",
+    "last",
+}
 
 
 def _check_stop_states(key, states, n_records, layout):
