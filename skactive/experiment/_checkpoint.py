@@ -14,11 +14,10 @@ A checkpoint is one strict-JSON object::
 (``config["stop"]`` names them): the state of every criterion after the
 run's last record (:meth:`skactive.stopping.StoppingCriterion.get_state`:
 ``n_calls``, ``history``, ``labels``, ``stop_round``, ``stop_labels``,
-``last``), and
-every record then has a boolean column per criterion. A file without it is
-read as before (the format version is unchanged: an older skactive refuses
-stopping criteria with a checkpoint, so it never meets such a file as its
-own configuration).
+``last``), and every record then has a boolean column per criterion. A file
+without it is read as before (the format version is unchanged: an older
+skactive refuses stopping criteria with a checkpoint, so it never meets such
+a file as its own configuration).
 
 ``NaN`` in the rows is written as ``null``. The checksum covers ``config`` and
 ``runs`` (``json.dumps(..., sort_keys=True, separators=(",", ":"))``), so a
