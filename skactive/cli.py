@@ -607,7 +607,7 @@ def _parse_stop(spec):
 def _stop_specs(args):
     """``{name: (class name, kwargs)}`` of every ``--stop``, checked."""
     specs = {}
-    for spec in args.stop or ():
+    for spec in getattr(args, "stop", None) or ():
         name, cls, kwargs = _parse_stop(spec)
         if name in specs:
             raise _UsageError(f"--stop {name} is given twice; give each criterion once")

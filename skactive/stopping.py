@@ -211,6 +211,8 @@ class StoppingCriterion(BaseEstimator):
         one: the counters, the history (``NaN`` as ``None``), the firing
         round and labels, and the last round's predicted classes on the
         stop set (criteria that compare rounds), as integer class indices.
+        A subclass that keeps other state between rounds overrides this
+        method and :meth:`set_state`.
 
         Returns
         -------
