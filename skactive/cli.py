@@ -20,6 +20,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["main", "build_parser", "load_dataset", "ESTIMATORS", "EMBEDDERS"]
 
@@ -444,6 +445,176 @@ def _flag(dest):
     return "--" + dest.replace("_", "-")
 
 
+class _Param(NamedTuple):
+    """A ``--stop`` parameter: the criterion's keyword, its type and range."""
+
+    keyword: str
+    kind: type  # int, float or str
+    low: float | None = None  # for numbers
+    high: float | None = None
+    closed: str = "both"  # which of low, high are allowed: both, left, right
+    choices: tuple = ()  # for str
+
+
+class _Rule(NamedTuple):
+    """A ``--stop`` name: the class of :mod:`skactive.stopping` it builds."""
+
+    cls: str
+    params: dict  # {flag parameter: _Param}
+    required: tuple
+    description: str
+
+
+# A static table, so that ``--stop`` is checked before anything is imported
+# (tests/test_cli_stop.py checks it against the criteria's constraints).
+_STOPPING_RULES = {
+    "kappa": _Rule(
+        "StabilizingPredictions",
+        {
+            "k": _Param("window", int, 1),
+            "threshold": _Param("threshold", float, 0, 1, "right"),
+        },
+        (),
+        "mean Cohen's kappa of the last k rounds' predictions >= threshold "
+        "(Bloodgood & Vijay-Shanker 2009; k=3, threshold=0.99)",
+    ),
+    "change": _Rule(
+        "ClassificationChange",
+        {"threshold": _Param("threshold", float, 0, 1, "left")},
+        (),
+        "share of changed predictions <= threshold (Zhu et al. 2008; 0)",
+    ),
+    "uncertainty": _Rule(
+        "OverallUncertainty",
+        {
+            "threshold": _Param("threshold", float, 0, 1),
+            "measure": _Param(
+                "measure", str, choices=("entropy", "least_confidence", "margin")
+            ),
+        },
+        (),
+        "mean uncertainty of the pool <= threshold (Zhu et al. 2008; 0.1, entropy)",
+    ),
+    "confidence": _Rule(
+        "MaxConfidence",
+        {"threshold": _Param("threshold", float, 0, 1, "right")},
+        (),
+        "least confidence over the pool >= threshold (Zhu et al. 2008; 0.9)",
+    ),
+    "budget": _Rule(
+        "LabelBudget",
+        {"n": _Param("max_labels", int, 1)},
+        ("n",),
+        "n labels reached (n required)",
+    ),
+    "plateau": _Rule(
+        "MetricPlateau",
+        {
+            "patience": _Param("patience", int, 1),
+            "min_delta": _Param("min_delta", float, 0),
+        },
+        (),
+        "test accuracy gained < min_delta over patience rounds (an oracle; 3, 0.01)",
+    ),
+}
+
+
+def _range_text(p):
+    if p.high is None:
+        return f">= {p.low:g}" if p.kind is float else f">= {p.low}"
+    left = "[" if p.closed in ("both", "left") else "("
+    right = "]" if p.closed in ("both", "right") else ")"
+    return f"in {left}{p.low:g}, {p.high:g}{right}"
+
+
+def _parse_stop_value(spec, name, key, p, text):
+    where = f"--stop {spec!r}: {key}"
+    if p.kind is str:
+        if text not in p.choices:
+            raise _UsageError(
+                f"{where} must be one of {', '.join(p.choices)}, got {text!r}"
+            )
+        return text
+    try:
+        value = p.kind(text)
+    except ValueError:
+        kind = "an integer" if p.kind is int else "a number"
+        raise _UsageError(f"{where} must be {kind}, got {text!r}") from None
+    ok = value == value  # NaN is never in range
+    if ok and p.low is not None:
+        ok = value >= p.low if p.closed in ("both", "left") else value > p.low
+    if ok and p.high is not None:
+        ok = value <= p.high if p.closed in ("both", "right") else value < p.high
+    if not ok:
+        raise _UsageError(f"{where} must be {_range_text(p)}, got {text}")
+    return value
+
+
+def _parse_stop(spec):
+    """``(name, class name, keyword arguments)`` of one ``--stop`` value.
+
+    ``NAME[:param=value,...]``, ``NAME`` a key of ``_STOPPING_RULES``
+    (``kappa:k=3,threshold=0.99``, ``budget:n=200``). Raises
+    ``_UsageError`` naming the flag and the bad part.
+
+    Parameters
+    ----------
+    spec : str
+        The value given to ``--stop``.
+
+    Returns
+    -------
+    tuple of (str, str, dict)
+    """
+    import difflib
+
+    name, _, rest = spec.partition(":")
+    if name not in _STOPPING_RULES:
+        close = difflib.get_close_matches(name, _STOPPING_RULES, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise _UsageError(
+            f"unknown --stop criterion {name!r} in {spec!r}.{hint} Known: "
+            f"{', '.join(_STOPPING_RULES)} (NAME[:param=value,...])"
+        )
+    rule = _STOPPING_RULES[name]
+    kwargs, given = {}, set()
+    for part in rest.split(",") if rest else ():
+        key, eq, text = part.partition("=")
+        if not eq or not key or not text:
+            raise _UsageError(
+                f"--stop {spec!r}: parameters are param=value pairs separated by "
+                f"commas, got {part!r}"
+            )
+        if key not in rule.params:
+            raise _UsageError(
+                f"--stop {spec!r}: {name} has no parameter {key!r}; its "
+                f"parameters: {', '.join(rule.params)}"
+            )
+        if key in given:
+            raise _UsageError(f"--stop {spec!r}: {key} is given twice")
+        given.add(key)
+        p = rule.params[key]
+        kwargs[p.keyword] = _parse_stop_value(spec, name, key, p, text)
+    missing = [k for k in rule.required if k not in given]
+    if missing:
+        raise _UsageError(
+            f"--stop {spec!r}: {name} needs {', '.join(f'{k}=...' for k in missing)}"
+            f" (e.g. {name}:{missing[0]}=200)"
+        )
+    return name, rule.cls, kwargs
+
+
+def _stop_specs(args):
+    """``{name: (class name, kwargs)}`` of every ``--stop``, checked."""
+    specs = {}
+    for spec in getattr(args, "stop", None) or ():
+        name, cls, kwargs = _parse_stop(spec)
+        if name in specs:
+            raise _UsageError(f"--stop {name} is given twice; give each criterion once")
+        specs[name] = (cls, kwargs)
+    return specs
+
+
 def _strategy_names(args):
     return list(dict.fromkeys(args.strategy or ["entropy"]))
 
@@ -482,6 +653,7 @@ def _check_args(args):
         raise _UsageError(
             "give --n-instances only; --batch-size is its deprecated alias"
         )
+    _stop_specs(args)
     known = available_strategies()
     for name in _strategy_names(args):
         if name not in known:
@@ -638,6 +810,14 @@ def _simulate(args):
     from .strategies import make_strategy
 
     strategies = {name: make_strategy(name) for name in _strategy_names(args)}
+    stop = None
+    if args.stop:
+        from . import stopping
+
+        stop = {
+            name: getattr(stopping, cls)(**kwargs)
+            for name, (cls, kwargs) in _stop_specs(args).items()
+        }
     classes = np.unique(y_pool)
     # the embedder's pre-training shows its epochs, as the command's display
     # rather than a parameter of the embedder (whose repr, which a checkpoint
@@ -666,6 +846,7 @@ def _simulate(args):
             out=args.out,
             overwrite=args.overwrite,
             progress=not args.no_progress,
+            stop=stop,
         )
     _print_result(result, args)
     if args.out is not None:
@@ -699,6 +880,7 @@ def _print_result(result, args):
             ci = one or f"[{row['diff_low']:+.4f}, {row['diff_high']:+.4f}]"
             line += f"  {row['diff_mean']:+.4f} {ci}"
         print(line)
+    _print_stopping(result, args)
     if "random" in result.strategies and args.repeats > 1:
         from .experiment import format_labels_saved, labels_saved
 
@@ -707,6 +889,31 @@ def _print_result(result, args):
             labels_saved(result, random_state=getattr(args, "seed", 0))
         ):
             print(line)
+
+
+def _print_stopping(result, args):
+    """One line per strategy and ``--stop``: the round it fired, per repeat."""
+    names = list(_stop_specs(args))
+    if not names:
+        return
+    import numpy as np
+
+    print("stopping (round at which each --stop fired, per repeat; - never):")
+    width = max(len(n) for n in result.strategies)
+    rounds = {}
+    for r in result.records:
+        rounds.setdefault((r["strategy"], r["repeat"]), {})[r["n_labels"]] = r["round"]
+    for strategy in result.strategies:
+        repeats = sorted(rep for s, rep in rounds if s == strategy)
+        for name in names:
+            fired = result.stopping(f"stop_{name}")[strategy]
+            cells = [
+                "-"
+                if np.isnan(n)
+                else f"{rounds[strategy, rep][int(n)]} ({int(n)} labels)"
+                for rep, n in zip(repeats, fired, strict=True)
+            ]
+            print(f"{strategy:<{width}}  {name}: {', '.join(cells)}")
 
 
 def _list_strategies(_args):
@@ -844,6 +1051,19 @@ def build_parser():
     sim.add_argument(
         "--checkpoint",
         help="JSON checkpoint to write and resume from (default: none)",
+    )
+    sim.add_argument(
+        "--stop",
+        action="append",
+        metavar="NAME[:param=value,...]",
+        help="a stopping criterion consulted after every round (repeat for "
+        "several); the results show the round it fired in: "
+        + "; ".join(
+            f"{k}" + (f" [{', '.join(r.params)}]" if r.params else "") + f": "
+            f"{r.description}"
+            for k, r in _STOPPING_RULES.items()
+        )
+        + " (default: none)",
     )
     sim.add_argument(
         "--threads",

@@ -629,6 +629,72 @@ class ActiveLearner(_ModalActiveLearner):
         n_labels = 0 if self.X_training is None else int(n_rows(self.X_training))
         return bool(self.stop(self.estimator, X, n_labels=n_labels, metric=metric))
 
+    def estimate_labels_saved(self, budget, *, n_labels=None, curve=None):
+        """Estimate the labels saved by stopping when ``stop`` fired (one line).
+
+        :func:`skactive.stopping.estimate_labels_saved` on the learner's
+        criterion, consulted by :meth:`should_stop` every round: the labels
+        stopping saves against going on to ``budget``, and, given the
+        learning curve so far (or with a
+        :class:`~skactive.stopping.MetricPlateau`, from its history), what
+        continuing would buy, extrapolated by a power-law fit. See that
+        function for what the estimate assumes.
+
+        Parameters
+        ----------
+        budget : int
+            Labels the loop would otherwise go to.
+        n_labels : int or None, default=None
+            Labels now; ``None`` takes what :meth:`should_stop` passed last
+            (a :class:`DeepActiveLearner` keeps no labeled rows: pass it).
+        curve : tuple of (array-like, array-like) or None, default=None
+            ``(labels, metric)`` of the rounds so far.
+
+        Returns
+        -------
+        dict
+            As :func:`skactive.stopping.estimate_labels_saved`; its
+            ``"line"`` is the estimate in one line.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skactive import ActiveLearner
+        >>> from skactive.stopping import LabelBudget
+        >>> X, y = load_digits(return_X_y=True)
+        >>> learner = ActiveLearner(LogisticRegression(max_iter=2000),
+        ...     X_training=X[:20], y_training=y[:20], X_pool=X[20:],
+        ...     stop=LabelBudget(30))
+        >>> import numpy as np
+        >>> y_pool = y[20:]
+        >>> while not learner.should_stop():
+        ...     idx, _ = learner.query(n_instances=5)
+        ...     learner.label(idx, y_pool[idx])
+        ...     y_pool = np.delete(y_pool, idx)
+        >>> learner.estimate_labels_saved(100)["saved"]
+        70
+        """
+        from .stopping import estimate_labels_saved
+
+        if self.stop is None:
+            raise InvalidParameterError(
+                "estimate_labels_saved: the learner has no stopping criterion; "
+                "pass stop=... to the constructor."
+            )
+        if not callable(getattr(self.stop, "get_state", None)):
+            raise InvalidParameterError(
+                "estimate_labels_saved: the learner's stop is not a "
+                f"skactive.stopping criterion (got {self.stop!r}); it keeps no "
+                "rounds to estimate from."
+            )
+        if not getattr(self.stop, "n_calls_", 0):
+            raise InvalidParameterError(
+                "estimate_labels_saved: the stopping criterion has not been "
+                "consulted yet; call should_stop() after every round."
+            )
+        return estimate_labels_saved(self.stop, budget, n_labels=n_labels, curve=curve)
+
     # --------------------------------------------------------------- query
     def query(self, X_pool=None, *query_args, return_metrics=False, **query_kwargs):
         """Run the query strategy once and return the chosen rows.

@@ -31,6 +31,10 @@ Criteria
 :class:`MetricPlateau`
     A metric (validation accuracy, say) that stopped improving.
 
+:func:`estimate_labels_saved` turns a live loop's criterion (and its
+learning curve so far) into one line: the labels stopping saves against the
+full budget, and what continuing would buy by extrapolation.
+
 The prediction-based criteria compare predictions between rounds, so they
 need the same rows every round: a fixed *stop set* (Bloodgood &
 Vijay-Shanker draw 2000 unlabeled rows once), given as the criterion's
@@ -47,6 +51,7 @@ from sklearn.base import BaseEstimator
 
 from ._rows import n_rows
 from ._validation import (
+    HasMethods,
     Interval,
     InvalidParameterError,
     StrOptions,
@@ -65,6 +70,7 @@ __all__ = [
     "LabelBudget",
     "MetricPlateau",
     "cohen_kappa",
+    "estimate_labels_saved",
 ]
 
 
@@ -125,6 +131,8 @@ class StoppingCriterion(BaseEstimator):
         Rounds consulted so far.
     history_ : list of float
         The statistic of every round consulted.
+    labels_ : list of int or None
+        The ``n_labels`` given on every call (``None`` where none was).
     stop_round_ : int or None
         The index of the call the criterion fired on (``None`` before).
     stop_labels_ : int or None
@@ -173,6 +181,7 @@ class StoppingCriterion(BaseEstimator):
             estimator = unwrap_estimator(estimator)
         value, fire = self._update(estimator, X, n_labels, metric)
         self.history_.append(float(value))
+        self.labels_.append(None if n_labels is None else int(n_labels))
         if fire and self.stop_round_ is None:
             self.stop_round_ = self.n_calls_
             self.stop_labels_ = None if n_labels is None else int(n_labels)
@@ -188,9 +197,117 @@ class StoppingCriterion(BaseEstimator):
         """
         self.n_calls_ = 0
         self.history_ = []
+        self.labels_ = []
         self.stop_round_ = None
         self.stop_labels_ = None
         self._last = None
+        return self
+
+    def get_state(self):
+        """The rounds consulted so far, as plain JSON values.
+
+        What :func:`~skactive.experiment.simulate` stores in its checkpoint
+        so that a resumed run fires in the same round as an uninterrupted
+        one: the counters, the history (``NaN`` as ``None``), the firing
+        round and labels, and the last round's predicted classes on the
+        stop set (criteria that compare rounds), as integer class indices.
+        A subclass that keeps other state between rounds overrides this
+        method and :meth:`set_state`.
+
+        Returns
+        -------
+        dict
+            ``{"n_calls", "history", "labels", "stop_round", "stop_labels",
+            "last"}``.
+
+        Examples
+        --------
+        >>> from skactive.stopping import LabelBudget
+        >>> stop = LabelBudget(20)
+        >>> _ = stop(n_labels=10), stop(n_labels=20)
+        >>> LabelBudget(20).set_state(stop.get_state()).stop_round_
+        1
+        """
+        if not hasattr(self, "n_calls_"):
+            self.reset()
+        last = self._last
+        return {
+            "n_calls": int(self.n_calls_),
+            "history": [float(v) if np.isfinite(v) else None for v in self.history_],
+            "labels": list(self.labels_),
+            "stop_round": self.stop_round_,
+            "stop_labels": self.stop_labels_,
+            "last": None if last is None else np.asarray(last).astype(int).tolist(),
+        }
+
+    def set_state(self, state):
+        """Restore the rounds of :meth:`get_state` (a resumed loop goes on).
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`get_state`.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``state`` is not such a dict (keys, types, counts).
+        """
+        keys = {"n_calls", "history", "labels", "stop_round", "stop_labels", "last"}
+        name = type(self).__name__
+
+        def bad(why):
+            return InvalidParameterError(
+                f"{name}.set_state: state must be a dict from get_state(); {why}."
+            )
+
+        if not isinstance(state, dict) or set(state) != keys:
+            raise bad(
+                f"got {type(state).__name__} with keys {sorted(state or ())}"
+                if isinstance(state, dict)
+                else f"got {type(state).__name__}"
+            )
+        n_calls, history = state["n_calls"], state["history"]
+        if not _is_count(n_calls) or not isinstance(history, list):
+            raise bad("n_calls must be an int >= 0 and history a list")
+        if len(history) != n_calls or not all(
+            v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool))
+            for v in history
+        ):
+            raise bad(f"history must hold n_calls={n_calls} numbers or None")
+        labels = state["labels"]
+        if (
+            not isinstance(labels, list)
+            or len(labels) != n_calls
+            or not all(v is None or _is_count(v) for v in labels)
+        ):
+            raise bad(f"labels must hold n_calls={n_calls} ints >= 0 or None")
+        stop_round, stop_labels = state["stop_round"], state["stop_labels"]
+        if stop_round is not None and (
+            not _is_count(stop_round) or stop_round >= n_calls
+        ):
+            raise bad(
+                f"stop_round must be None or an int below n_calls, got {stop_round!r}"
+            )
+        if stop_labels is not None and (
+            stop_round is None or not _is_count(stop_labels)
+        ):
+            raise bad(f"stop_labels must be None or an int >= 0, got {stop_labels!r}")
+        last = state["last"]
+        if last is not None and (
+            not isinstance(last, list) or not all(_is_count(v) for v in last)
+        ):
+            raise bad("last must be None or a list of class indices")
+        self.n_calls_ = int(n_calls)
+        self.history_ = [float("nan") if v is None else float(v) for v in history]
+        self.labels_ = list(labels)
+        self.stop_round_ = stop_round
+        self.stop_labels_ = stop_labels
+        self._last = None if last is None else np.asarray(last, dtype=np.int64)
         return self
 
     def _stop_rows(self, X):
@@ -226,6 +343,14 @@ class StoppingCriterion(BaseEstimator):
 
 
 _STOP_SET = ["array-like", None]
+
+
+def _is_count(value):
+    return (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and value >= 0
+    )
 
 
 class StabilizingPredictions(StoppingCriterion):
@@ -524,3 +649,193 @@ class MetricPlateau(StoppingCriterion):
         before = max(values[: -self.patience])
         recent = max(values[-self.patience :])
         return float(metric), recent - before < self.min_delta
+
+
+#: exponents ``c`` of the power law ``a - b * n**-c`` tried by the fit
+_EXPONENTS = np.geomspace(0.05, 3.0, 60)
+
+
+def _power_law_fit(labels, values):
+    """Least-squares ``f(n) = a - b n**-c`` (``b >= 0``, ``c`` on a grid).
+
+    Returns ``f`` as a function of the labels; a constant (the mean) when
+    no increasing power law fits better.
+    """
+    best = (np.sum((values - values.mean()) ** 2), values.mean(), 0.0, 1.0)
+    for c in _EXPONENTS:
+        A = np.column_stack([np.ones_like(labels), -(labels**-c)])
+        (a, b), *_ = np.linalg.lstsq(A, values, rcond=None)
+        if b < 0:
+            continue
+        sse = float(np.sum((A @ np.array([a, b]) - values) ** 2))
+        if sse < best[0] - 1e-15:
+            best = (sse, a, b, c)
+    _, a, b, c = best
+    return lambda n: float(a - b * float(n) ** -c)
+
+
+def _check_curve(curve):
+    """``(labels, values)`` of a learning curve: >= 3 finite points, labels > 0."""
+    try:
+        labels, values = curve
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            "estimate_labels_saved: curve must be a pair (labels, metric) of "
+            f"equal-length arrays, got {type(curve).__name__}."
+        ) from None
+    labels = np.asarray(labels, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if labels.ndim != 1 or labels.shape != values.shape:
+        raise InvalidParameterError(
+            "estimate_labels_saved: curve must be a pair (labels, metric) of "
+            f"equal-length 1-D arrays, got shapes {labels.shape} and {values.shape}."
+        )
+    keep = np.isfinite(labels) & np.isfinite(values)
+    labels, values = labels[keep], values[keep]
+    if np.any(labels <= 0) or np.any(np.diff(labels) <= 0):
+        raise InvalidParameterError(
+            "estimate_labels_saved: the labels of curve must be positive and "
+            f"strictly increasing, got {labels.tolist()}."
+        )
+    return labels, values
+
+
+@validate_params(
+    {
+        "stop": [HasMethods(["get_state"])],
+        "budget": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_labels": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "curve": [tuple, list, None],
+    }
+)
+def estimate_labels_saved(stop, budget, *, n_labels=None, curve=None):
+    """Estimate the labels a live loop saves by stopping when ``stop`` says so.
+
+    The saving is counted against continuing to the full ``budget``: if the
+    criterion has fired, stopping at the labels it fired at saves
+    ``budget - stop_labels_`` labels; if it has not, nothing is saved yet.
+    When a learning curve of the loop so far is known (``curve``, or the
+    metric history of a :class:`MetricPlateau`), the estimate also says what
+    continuing would buy: a power law ``f(n) = a - b n**-c`` (``b >= 0``)
+    fitted by least squares to the curve, extrapolated to ``budget``.
+
+    What the estimate assumes, and what it does not say:
+
+    * the saving is in labels only; it is a saving only if the criterion is
+      right that the model has stopped improving -- the extrapolated gain
+      is the check, and it is an extrapolation beyond the labels seen, from
+      a curve shape (saturating power law) that learning curves usually,
+      not always, follow (it cannot foresee a late jump, e.g. a class first
+      met late);
+    * no interval: a live loop has one curve, not repeats (for a finished
+      simulation, :func:`skactive.experiment.labels_saved` gives a
+      bootstrap interval over seeds);
+    * the metric is whatever the caller measured (a validation accuracy,
+      say); a metric on the labeled rows themselves is optimistic.
+
+    Parameters
+    ----------
+    stop : StoppingCriterion
+        The loop's criterion, consulted once per round (its ``labels_`` and
+        ``stop_labels_`` give the labels, its ``history_`` the metric of a
+        :class:`MetricPlateau`).
+    budget : int
+        Labels the loop would otherwise go to.
+    n_labels : int or None, default=None
+        Labels now; ``None`` takes the last ``n_labels`` the criterion was
+        consulted with (:class:`skactive.DeepActiveLearner` keeps no labeled
+        rows, so pass it there).
+    curve : tuple of (array-like, array-like) or None, default=None
+        ``(labels, metric)`` of the rounds so far (at least 3 finite points
+        for the extrapolation); ``None`` uses a :class:`MetricPlateau`'s
+        own history, and no extrapolation for other criteria.
+
+    Returns
+    -------
+    dict
+        ``"criterion"``, ``"fired"``, ``"round"`` (``stop_round_``),
+        ``"n_labels"`` (the labels stopping costs), ``"budget"``,
+        ``"saved"`` and ``"share"`` (of the budget), ``"metric"`` and
+        ``"metric_at_budget"`` (the fit at ``n_labels`` and at ``budget``),
+        ``"gain"`` (their difference: what stopping forgoes, ``nan``
+        without a curve), ``"n_points"`` (of the curve), and ``"line"``,
+        the estimate in one line.
+
+    Examples
+    --------
+    >>> from skactive.stopping import MetricPlateau, estimate_labels_saved
+    >>> stop = MetricPlateau(patience=2, min_delta=0.01)
+    >>> for n, acc in [(20, 0.60), (40, 0.75), (60, 0.80), (80, 0.805), (100, 0.806)]:
+    ...     _ = stop(n_labels=n, metric=acc)
+    >>> est = estimate_labels_saved(stop, 300)
+    >>> est["fired"], est["n_labels"], est["saved"]
+    (True, 100, 200)
+    >>> print(est["line"])  # doctest: +ELLIPSIS
+    MetricPlateau fired in round 4 at 100 labels: stopping saves 200 of 300 labels (67%); ...
+    """  # noqa: E501
+    name = type(stop).__name__
+    fired = getattr(stop, "stop_round_", None) is not None
+    recorded = [v for v in getattr(stop, "labels_", []) if v is not None]
+    if n_labels is None:
+        n_labels = stop.stop_labels_ if fired else (recorded[-1] if recorded else None)
+    if not n_labels:  # None, or 0 (a learner that keeps no labeled rows)
+        raise InvalidParameterError(
+            f"estimate_labels_saved: the labels of the loop are unknown ({name} "
+            "was not consulted with n_labels > 0); pass n_labels."
+        )
+    n_labels = int(n_labels)
+    if curve is None and isinstance(stop, MetricPlateau):
+        labels = getattr(stop, "labels_", [])
+        if labels and all(v is not None for v in labels):
+            curve = (labels, stop.history_)
+    saved = max(int(budget) - n_labels, 0) if fired else 0
+    out = {
+        "criterion": name,
+        "fired": fired,
+        "round": stop.stop_round_ if fired else None,
+        "n_labels": n_labels,
+        "budget": int(budget),
+        "saved": saved,
+        "share": saved / int(budget),
+        "metric": float("nan"),
+        "metric_at_budget": float("nan"),
+        "gain": float("nan"),
+        "n_points": 0,
+    }
+    if curve is not None:
+        labels, values = _check_curve(curve)
+        out["n_points"] = int(labels.size)
+        if labels.size >= 3:
+            f = _power_law_fit(labels, values)
+            out["metric"] = f(n_labels)
+            out["metric_at_budget"] = f(max(int(budget), n_labels))
+            out["gain"] = out["metric_at_budget"] - out["metric"]
+    out["line"] = _estimate_line(out)
+    return out
+
+
+def _estimate_line(e):
+    if e["fired"]:
+        head = (
+            f"{e['criterion']} fired in round {e['round']} at {e['n_labels']} "
+            f"labels: stopping saves {e['saved']} of {e['budget']} labels "
+            f"({100 * e['share']:.0f}%)"
+        )
+    else:
+        left = max(e["budget"] - e["n_labels"], 0)
+        head = (
+            f"{e['criterion']} has not fired at {e['n_labels']} labels: no labels "
+            f"saved yet ({left} of {e['budget']} left)"
+        )
+    if np.isfinite(e["gain"]):
+        tail = (
+            f"; the learning curve ({e['n_points']} points, power-law fit) "
+            f"extrapolates the metric {e['metric']:.4f} -> "
+            f"{e['metric_at_budget']:.4f} at {e['budget']} labels "
+            f"({e['gain']:+.4f} forgone by stopping; an extrapolation)"
+        )
+    elif e["n_points"]:
+        tail = f"; too few points ({e['n_points']}) to extrapolate the curve"
+    else:
+        tail = "; no learning curve given, so no estimate of what continuing buys"
+    return head + tail

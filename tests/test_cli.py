@@ -829,7 +829,7 @@ def test_simulate_help_shows_every_default(capsys):
         main(["simulate", "--help"])
     assert info.value.code == 0
     helps = option_helps(capsys.readouterr().out)
-    assert len(helps) == 23
+    assert len(helps) == 24
     for flag, text in helps.items():
         if flag != "--help":
             assert "(default: " in text, flag

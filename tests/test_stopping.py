@@ -17,6 +17,7 @@ from skactive.stopping import (
     OverallUncertainty,
     StabilizingPredictions,
     cohen_kappa,
+    estimate_labels_saved,
 )
 from skactive.strategies import RandomSampling
 
@@ -212,20 +213,20 @@ def test_simulate_records_the_round_each_criterion_fires(digits_split):
         res.stopping()
 
 
-def test_simulate_refuses_stop_with_checkpoint(digits_split, tmp_path):
+def test_simulate_takes_stop_with_checkpoint(digits_split, tmp_path):
+    # (resuming in the same round: tests/experiment/test_checkpoint.py)
     X, y, X_test, y_test = digits_split
-    with pytest.raises(InvalidParameterError, match="stop cannot be combined"):
-        simulate(
-            LogisticRegression(),
-            RandomSampling(),
-            X,
-            y,
-            X_test=X_test,
-            y_test=y_test,
-            stop=LabelBudget(30),
-            checkpoint=tmp_path / "c.json",
-            progress=False,
-        )
+    kwargs = dict(X_test=X_test, y_test=y_test, n_rounds=2, progress=False)
+    res = simulate(
+        LogisticRegression(max_iter=200),
+        RandomSampling(),
+        X,
+        y,
+        stop=LabelBudget(30),
+        checkpoint=tmp_path / "c.json",
+        **kwargs,
+    )
+    assert [r["stop"] for r in res.records] == [False, True, True]
     with pytest.raises(InvalidParameterError, match="stop must be"):
         simulate(
             LogisticRegression(),
@@ -237,6 +238,52 @@ def test_simulate_refuses_stop_with_checkpoint(digits_split, tmp_path):
             stop=3,
             progress=False,
         )
+
+
+def _consulted(criterion, rounds):
+    for r in rounds:
+        criterion(FixedProba(_onehot(r)), X4, n_labels=10, metric=0.5)
+    return criterion
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: StabilizingPredictions(threshold=0.99, window=2),
+        lambda: ClassificationChange(0.0),
+        lambda: OverallUncertainty(0.9),
+        lambda: MetricPlateau(patience=2),
+    ],
+    ids=["kappa", "change", "uncertainty", "plateau"],
+)
+def test_state_round_trip_continues_like_the_uninterrupted_criterion(make):
+    import json
+
+    rounds = [[0, 1, 1, 0], [0, 1, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]]
+    whole = _consulted(make(), rounds)
+    state = json.loads(json.dumps(_consulted(make(), rounds[:2]).get_state()))
+    resumed = _consulted(make().set_state(state), rounds[2:])
+    assert resumed.stop_round_ == whole.stop_round_
+    assert resumed.n_calls_ == whole.n_calls_ == 5
+    np.testing.assert_array_equal(resumed.history_, whole.history_)  # nan == nan
+    assert resumed.get_state() == whole.get_state()
+
+
+def test_set_state_refuses_what_get_state_never_gives():
+    good = _consulted(StabilizingPredictions(), [[0, 1, 1, 0]]).get_state()
+    stop = StabilizingPredictions()
+    for bad, why in [
+        ([], "got list"),
+        ({**good, "extra": 1}, "keys"),
+        ({**good, "n_calls": 2}, "history must hold n_calls=2"),
+        ({**good, "n_calls": -1, "history": []}, "n_calls must be an int >= 0"),
+        ({**good, "stop_round": 1}, "stop_round must be None or an int below"),
+        ({**good, "stop_labels": 3}, "stop_labels must be None"),
+        ({**good, "last": [0.5]}, "last must be None or a list of class"),
+        ({**good, "labels": [-1]}, "labels must hold n_calls=1 ints"),
+    ]:
+        with pytest.raises(InvalidParameterError, match=why):
+            stop.set_state(bad)
 
 
 def test_learner_should_stop(digits_split):
@@ -288,3 +335,127 @@ def test_plot_marks_the_median_stop():
     # median of the firing points 20, 30, 30 -> 30, on the mean curve (0.7)
     assert markers[0].get_xdata()[0] == 30
     assert markers[0].get_ydata()[0] == pytest.approx(0.7)
+
+
+# ---- estimate_labels_saved: the live loop's estimate
+def _plateau(points, **kwargs):
+    stop = MetricPlateau(**kwargs)
+    for n, m in points:
+        stop(n_labels=n, metric=m)
+    return stop
+
+
+def test_estimate_counts_the_labels_after_the_firing_round():
+    stop = LabelBudget(50)
+    for n in (20, 30, 40, 50, 60):
+        stop(n_labels=n)
+    est = estimate_labels_saved(stop, 200)
+    assert (est["fired"], est["round"], est["n_labels"]) == (True, 3, 50)
+    assert est["saved"] == 150 and est["share"] == pytest.approx(0.75)
+    assert np.isnan(est["gain"]) and est["n_points"] == 0
+    assert est["line"].startswith(
+        "LabelBudget fired in round 3 at 50 labels: stopping saves 150 of 200 "
+        "labels (75%); no learning curve given"
+    )
+    assert "\n" not in est["line"]
+    # a budget already spent saves nothing
+    assert estimate_labels_saved(stop, 40)["saved"] == 0
+
+
+def test_estimate_before_the_criterion_fires_saves_nothing():
+    stop = LabelBudget(500)
+    stop(n_labels=20), stop(n_labels=30)
+    est = estimate_labels_saved(stop, 200)
+    assert not est["fired"] and est["saved"] == 0 and est["n_labels"] == 30
+    assert est["line"].startswith(
+        "LabelBudget has not fired at 30 labels: no labels saved yet (170 of 200 left)"
+    )
+
+
+def test_the_power_law_fit_recovers_a_curve_that_follows_one():
+    from skactive.stopping import _EXPONENTS
+
+    a, b, c = 0.92, 1.7, float(_EXPONENTS[30])
+    labels = np.array([10.0, 20, 40, 80, 160])
+    curve = (labels, a - b * labels**-c)
+    stop = _plateau(zip(labels.astype(int), curve[1], strict=True), patience=1)
+    est = estimate_labels_saved(stop, 1000)  # the plateau's own history
+    assert est["n_points"] == 5
+    assert est["metric"] == pytest.approx(a - b * est["n_labels"] ** -c, abs=1e-9)
+    assert est["metric_at_budget"] == pytest.approx(a - b * 1000**-c, abs=1e-9)
+    assert est["gain"] == pytest.approx(
+        b * (est["n_labels"] ** -c - 1000**-c), abs=1e-9
+    )
+    # the same curve given explicitly, with a criterion that keeps none
+    other = LabelBudget(40)
+    for n in labels.astype(int):
+        other(n_labels=int(n))
+    again = estimate_labels_saved(other, 1000, curve=curve)
+    assert again["n_labels"] == 40
+    assert again["metric_at_budget"] == pytest.approx(a - b * 1000**-c, abs=1e-9)
+    assert "power-law fit" in again["line"] and "an extrapolation" in again["line"]
+
+
+def test_a_curve_that_does_not_rise_extrapolates_no_gain():
+    # a decreasing curve: no power law with b >= 0 beats the mean
+    stop = _plateau([(10, 0.8), (20, 0.7), (30, 0.6), (40, 0.5)], patience=1)
+    est = estimate_labels_saved(stop, 100)
+    assert est["gain"] == 0.0
+    assert est["metric"] == pytest.approx(0.65)
+
+
+def test_too_few_points_say_so():
+    stop = _plateau([(10, 0.5), (20, 0.5)], patience=1)
+    est = estimate_labels_saved(stop, 100)
+    assert est["fired"] and np.isnan(est["gain"])
+    assert est["line"].endswith("too few points (2) to extrapolate the curve")
+
+
+def test_estimate_errors_name_the_parameter():
+    consulted = LabelBudget(10)
+    consulted(n_labels=20)
+    with pytest.raises(InvalidParameterError, match="budget must be"):
+        estimate_labels_saved(consulted, 0)
+    with pytest.raises(InvalidParameterError, match="stop must be"):
+        estimate_labels_saved(lambda *a: True, 10)
+    no_labels = MetricPlateau()
+    no_labels(metric=0.5)
+    with pytest.raises(InvalidParameterError, match="pass n_labels"):
+        estimate_labels_saved(no_labels, 100)
+    assert estimate_labels_saved(no_labels, 100, n_labels=30)["n_labels"] == 30
+    zero = LabelBudget(5)
+    zero(n_labels=0)  # a learner that keeps no labeled rows passes 0
+    with pytest.raises(InvalidParameterError, match="pass n_labels"):
+        estimate_labels_saved(zero, 100)
+    with pytest.raises(InvalidParameterError, match="curve must be a pair"):
+        estimate_labels_saved(consulted, 100, curve=([1, 2, 3], [0.1, 0.2]))
+    with pytest.raises(InvalidParameterError, match="strictly increasing"):
+        estimate_labels_saved(consulted, 100, curve=([3, 2, 1], [0.1, 0.2, 0.3]))
+
+
+def test_learner_estimate_is_the_function_on_its_criterion(digits_split):
+    X, y, X_test, y_test = digits_split
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        RandomSampling(random_state=0),
+        X_training=X[:10],
+        y_training=y[:10],
+        X_pool=X[10:],
+        stop=MetricPlateau(patience=2, min_delta=0.02),
+    )
+    with pytest.raises(InvalidParameterError, match="not been consulted yet"):
+        learner.estimate_labels_saved(200)
+    y_pool = y[10:]
+    for _ in range(8):
+        accuracy = learner.score(X_test, y_test)
+        if learner.should_stop(metric=accuracy):
+            break
+        idx, _ = learner.query(n_instances=10)
+        learner.label(idx, y_pool[idx])
+        y_pool = np.delete(y_pool, idx)
+    est = learner.estimate_labels_saved(300)
+    assert est == estimate_labels_saved(learner.stop, 300)
+    assert est["n_labels"] == len(learner.y_training)
+    assert est["n_points"] == learner.stop.n_calls_
+    with pytest.raises(InvalidParameterError, match="no stopping criterion"):
+        ActiveLearner(LogisticRegression()).estimate_labels_saved(10)

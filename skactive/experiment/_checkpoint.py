@@ -7,7 +7,17 @@ A checkpoint is one strict-JSON object::
      "sha256": "<hex digest of the canonical JSON of config and runs>",
      "config": {...},    # what the run was started with (see simulate)
      "runs": {"<strategy>/<repeat>": {"labeled": [[indices of round 0], ...],
-                                      "records": [{row of round 0}, ...]}}}
+                                      "records": [{row of round 0}, ...],
+                                      "stop": {"<column>": {state}, ...}}}}
+
+``"stop"`` is there only when ``simulate`` was given stopping criteria
+(``config["stop"]`` names them): the state of every criterion after the
+run's last record (:meth:`skactive.stopping.StoppingCriterion.get_state`:
+``n_calls``, ``history``, ``labels``, ``stop_round``, ``stop_labels``,
+``last``), and every record then has a boolean column per criterion. A file
+without it is read as before (the format version is unchanged: an older
+skactive refuses stopping criteria with a checkpoint, so it never meets such
+a file as its own configuration).
 
 ``NaN`` in the rows is written as ``null``. The checksum covers ``config`` and
 ``runs`` (``json.dumps(..., sort_keys=True, separators=(",", ":"))``), so a
@@ -135,11 +145,15 @@ class Layout:
         Rows labeled in each round (round 0: the initial set).
     n_pool : int
         Rows in the pool (indices are below it).
+    stop_columns : tuple of str
+        The record columns of the stopping criteria (``"stop"`` or
+        ``"stop_<name>"``); their states are in the run's ``"stop"``.
     """
 
     runs: dict
     sizes: tuple
     n_pool: int
+    stop_columns: tuple = ()
 
 
 def _is_int(value):
@@ -148,7 +162,10 @@ def _is_int(value):
 
 def _check_run(key, run, layout):
     name, repeat = layout.runs[key]
-    if not isinstance(run, dict) or set(run) != {"labeled", "records"}:
+    if not isinstance(run, dict) or not (
+        set(run) == {"labeled", "records"}
+        or (layout.stop_columns and set(run) == {"labeled", "records", "stop"})
+    ):
         raise _Damaged(f"run {key!r} is not a pair of labeled rows and records")
     labeled, records = run["labeled"], run["records"]
     if not isinstance(labeled, list) or not isinstance(records, list):
@@ -181,19 +198,58 @@ def _check_run(key, run, layout):
         seen.update(rows)
     n_labels = np.cumsum(layout.sizes)
     for r, rec in enumerate(records):
-        _check_record(key, r, rec, name, repeat, int(n_labels[r]))
+        _check_record(key, r, rec, name, repeat, int(n_labels[r]), layout)
+    if layout.stop_columns and records:
+        _check_stop_states(key, run.get("stop"), len(records), layout)
 
 
-def _check_record(key, r, rec, name, repeat, n_labels):
+_STOP_STATE_KEYS = {
+    "n_calls",
+    "history",
+    "labels",
+    "stop_round",
+    "stop_labels",
+    "last",
+}
+
+
+def _check_stop_states(key, states, n_records, layout):
+    """The stopping criteria's states have consulted every stored round."""
+    if not isinstance(states, dict) or set(states) != set(layout.stop_columns):
+        raise _Damaged(
+            f"run {key!r} has no state of its stopping criteria "
+            f"{', '.join(map(repr, layout.stop_columns))}"
+        )
+    for column, st in states.items():
+        where = f"the state of {column!r} in run {key!r}"
+        if not isinstance(st, dict) or set(st) != _STOP_STATE_KEYS:
+            raise _Damaged(f"{where} is not a stopping criterion's state")
+        if st["n_calls"] != n_records or not _is_int(st["n_calls"]):
+            raise _Damaged(
+                f"{where} has consulted {st['n_calls']!r} rounds, not the "
+                f"{n_records} stored"
+            )
+        last = st["last"]
+        if last is not None and (
+            not isinstance(last, list) or not all(_is_int(v) and v >= 0 for v in last)
+        ):
+            raise _Damaged(f"{where} has no list of predicted classes")
+
+
+def _check_record(key, r, rec, name, repeat, n_labels, layout):
     where = f"record {r} of run {key!r}"
     if not isinstance(rec, dict):
         raise _Damaged(f"{where} is not an object")
-    missing = [k for k in RECORD_KEYS if k not in rec]
+    keys = (*RECORD_KEYS, *layout.stop_columns)
+    missing = [k for k in keys if k not in rec]
     if missing:
         raise _Damaged(f"{where} lacks {', '.join(map(repr, missing))}")
-    extra = [k for k in rec if k not in RECORD_KEYS]
+    extra = [k for k in rec if k not in keys]
     if extra:
         raise _Damaged(f"{where} has unknown keys {', '.join(map(repr, extra))}")
+    for k in layout.stop_columns:
+        if not isinstance(rec[k], bool):
+            raise _Damaged(f"{where} has {k} {rec[k]!r}, not a boolean")
     expected = {"strategy": name, "repeat": repeat, "round": r, "n_labels": n_labels}
     for k, v in expected.items():
         if rec[k] != v or type(rec[k]) is not type(v):

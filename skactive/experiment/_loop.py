@@ -81,12 +81,8 @@ def _check_stop(stop, checkpoint):
     """``{record column: criterion}`` from ``stop`` (one criterion or a dict)."""
     if stop is None:
         return {}
-    if checkpoint is not None:
-        raise InvalidParameterError(
-            "simulate: stop cannot be combined with checkpoint yet (a stopping "
-            "criterion's state across rounds is not stored in the checkpoint)."
-        )
     if not isinstance(stop, dict):
+        _check_checkpointable("stop", stop, checkpoint)
         return {"stop": stop}
     if not stop:
         raise InvalidParameterError(
@@ -103,7 +99,23 @@ def _check_stop(stop, checkpoint):
             raise InvalidParameterError(
                 f"simulate: stopping criterion {name!r} is not callable: {criterion!r}."
             )
+        _check_checkpointable(f"stop[{name!r}]", criterion, checkpoint)
     return {f"stop_{name}": criterion for name, criterion in stop.items()}
+
+
+def _check_checkpointable(what, criterion, checkpoint):
+    """With a checkpoint, a criterion must give and take its state as JSON."""
+    if checkpoint is None:
+        return
+    if not (
+        callable(getattr(criterion, "get_state", None))
+        and callable(getattr(criterion, "set_state", None))
+    ):
+        raise InvalidParameterError(
+            f"simulate: {what}={criterion!r} cannot be combined with checkpoint: "
+            "its state across rounds could not be stored. Use a "
+            "skactive.stopping criterion (it has get_state and set_state)."
+        )
 
 
 def _check_strategies(strategy):
@@ -471,7 +483,12 @@ def simulate(
         by then, in a column ``"stop"`` (one criterion) or
         ``"stop_<name>"`` (a dict), and
         :meth:`SimulationResult.stopping` gives the labels at which it
-        fired. Not combined with ``checkpoint`` yet.
+        fired. With ``checkpoint``, each criterion's state
+        (:meth:`~skactive.stopping.StoppingCriterion.get_state`: counters,
+        history, the last predictions on the stop set) is stored with every
+        round and restored on resume, so a resumed run fires in the same
+        round as an uninterrupted one; a criterion without ``get_state`` and
+        ``set_state`` is then refused.
 
     Returns
     -------
@@ -564,6 +581,7 @@ def simulate(
             runs=keys,
             sizes=tuple(np.diff([0, n_initial, *budgets]).tolist()),
             n_pool=n_rows(X),
+            stop_columns=tuple(stop),
         ),
         adopt_seed=random_state is None,
     )
@@ -646,6 +664,8 @@ def _run_strategy(run, state, save, bar):
     learner, unlabeled = run.learner(labeled, max(n_done - 1, 0))
     fit_seconds = time.perf_counter() - t0
     criteria = {k: _fresh(c) for k, c in (run.stop or {}).items()}
+    for column, saved in state.get("stop", {}).items():
+        criteria[column].set_state(saved)  # rounds consulted before the resume
     if n_done == 0:
         accuracy, macro_f1 = run.evaluate(learner)
         state["records"].append(
@@ -656,6 +676,7 @@ def _run_strategy(run, state, save, bar):
                 run.record(0, len(labeled), accuracy, macro_f1, fit_seconds, 0.0),
             )
         )
+        _store_stop_state(criteria, state)
         save()
         bar.update(1)
     for r in range(max(n_done, 1), len(run.budgets) + 1):
@@ -692,6 +713,7 @@ def _run_strategy(run, state, save, bar):
                 ),
             )
         )
+        _store_stop_state(criteria, state)
         save()
         bar.update(1)
         bar.set_postfix(
@@ -704,6 +726,23 @@ def _fresh(criterion):
     if hasattr(criterion, "get_params"):
         return clone(criterion)
     return criterion
+
+
+def _store_stop_state(criteria, state):
+    """Keep each criterion's state in the run's checkpoint (``"stop"``).
+
+    Only criteria with ``get_state`` are stored (with a checkpoint, every
+    criterion has one: :func:`_check_stop`); the state is saved with the
+    round's record, so a resumed run consults criteria that have seen
+    exactly the rounds on disk.
+    """
+    states = {
+        column: c.get_state()
+        for column, c in criteria.items()
+        if callable(getattr(c, "get_state", None))
+    }
+    if states and len(states) == len(criteria):
+        state["stop"] = states
 
 
 def _consult(criteria, run, learner, record):

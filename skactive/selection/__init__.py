@@ -46,6 +46,11 @@ Stochastic batches (``_stochastic``)
         Power, softmax or soft-rank sampling without replacement (Kirsch et
         al., 2023), through the Gumbel-top-k trick.
 
+FALCUN (``_falcun``)
+    :func:`falcun_sampling`
+        Margin uncertainty plus L1 diversity in the class-probability space,
+        drawn in proportion to ``(u + d)**gamma`` (Gilhuber et al., 2024).
+
 Kernel herding (``_herding``)
     :func:`herding_sampling`
         Greedy (uncertainty-weighted) generalised coverage: MaxHerding and
@@ -71,6 +76,7 @@ from ._clustering import (
     typiclust_sampling,
     weighted_kmeans,
 )
+from ._falcun import falcun_sampling
 from ._farthest import diversity_sampling, kcenter_greedy
 from ._herding import herding_sampling, median_bandwidth
 from ._max_cover import greedy_max_cover
@@ -100,4 +106,5 @@ __all__ = [
     "stochastic_sampling",
     "herding_sampling",
     "median_bandwidth",
+    "falcun_sampling",
 ]

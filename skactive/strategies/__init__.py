@@ -60,6 +60,7 @@ _LAZY = {
     "MaxHerding": "herding",
     "CLUE": "clue",
     "DropQuery": "dropquery",
+    "Falcun": "falcun",
     "UncertaintyHerding": "herding",
     "StochasticBatch": "stochastic",
     "mc_dropout_bald": "modal_dropout",
@@ -96,6 +97,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from .dropquery import DropQuery
     from .epmcm import EPMCM
+    from .falcun import Falcun
     from .gradient import ExpectedGradientLength
     from .herding import MaxHerding, UncertaintyHerding
     from .initial import InitialSelection
@@ -171,6 +173,7 @@ __all__ = [
     "UncertaintyHerding",
     "CLUE",
     "DropQuery",
+    "Falcun",
     "mc_dropout_bald",
     "mc_dropout_mean_st",
     "mc_dropout_max_entropy",

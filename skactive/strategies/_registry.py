@@ -263,6 +263,13 @@ _STRATEGIES = {
         "k-means of rows inconsistent under feature dropout (Gupte et al. 2024)",
         "any",
     ),
+    "falcun": _Entry(
+        "falcun",
+        "Falcun",
+        (),
+        "margin + L1 diversity in probability space, sampled (Gilhuber et al. 2024)",
+        "any",
+    ),
     "weibull": _Entry(
         "weibull",
         "WeibullOutlier",

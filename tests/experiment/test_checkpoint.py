@@ -382,3 +382,135 @@ def test_fingerprint_of_an_array_view_hashes_its_rows():
 
     X = np.arange(24.0).reshape(6, 4)
     assert fingerprint(PoolView(X, [1, 3])) == fingerprint(X[[1, 3]])
+
+
+# ---- stopping criteria with a checkpoint: their state is stored and restored
+def _stop_criteria():
+    from skactive.stopping import (
+        ClassificationChange,
+        MetricPlateau,
+        StabilizingPredictions,
+    )
+
+    return {
+        "kappa": StabilizingPredictions(0.85, window=2),
+        "plateau": MetricPlateau(patience=2, min_delta=0.02),
+        "change": ClassificationChange(0.08),
+    }
+
+
+STOP_RUN = dict(initial=10, n_rounds=8, n_instances=10, batch_metrics=False)
+STOP_COLUMNS = ("stop_kappa", "stop_plateau", "stop_change")
+
+
+def _fired_round(records, column):
+    return next((r["round"] for r in records if r[column]), None)
+
+
+def _interrupted_then_resumed(split, ckpt, monkeypatch, at_query):
+    with monkeypatch.context() as patch:
+        interrupt_at_query(patch, at_query)
+        with pytest.raises(Interrupted):
+            run(
+                split,
+                RandomSampling(),
+                checkpoint=ckpt,
+                stop=_stop_criteria(),
+                **STOP_RUN,
+            )
+    return run(
+        split, RandomSampling(), checkpoint=ckpt, stop=_stop_criteria(), **STOP_RUN
+    )
+
+
+def test_a_resumed_run_fires_in_the_same_round_as_an_uninterrupted_one(
+    split, tmp_path, monkeypatch
+):
+    full = run(split, RandomSampling(), stop=_stop_criteria(), **STOP_RUN)
+    fired = {c: _fired_round(full.records, c) for c in STOP_COLUMNS}
+    # the run is interrupted before any criterion fires, after they have
+    # consulted several rounds: only a restored state fires in the same round
+    assert all(r is not None and r >= 4 for r in fired.values()), fired
+    ckpt = tmp_path / "state.json"
+    resumed = _interrupted_then_resumed(split, ckpt, monkeypatch, at_query=4)
+    assert without_timings(resumed.records) == without_timings(full.records)
+    assert {c: _fired_round(resumed.records, c) for c in STOP_COLUMNS} == fired
+    state = json.loads(ckpt.read_text())["runs"]["RandomSampling/0"]["stop"]
+    assert set(state) == set(STOP_COLUMNS)
+    assert state["stop_kappa"]["n_calls"] == STOP_RUN["n_rounds"] + 1
+    assert state["stop_kappa"]["stop_round"] == fired["stop_kappa"]
+    assert len(state["stop_kappa"]["last"]) == N_POOL  # the pool is the stop set
+
+
+def test_without_the_restored_state_the_resumed_run_would_fire_later(
+    split, tmp_path, monkeypatch
+):
+    # the test above can fail: resuming with fresh criteria fires later
+    from skactive.stopping import StoppingCriterion
+
+    full = run(split, RandomSampling(), stop=_stop_criteria(), **STOP_RUN)
+    monkeypatch.setattr(StoppingCriterion, "set_state", lambda self, state: self)
+    resumed = _interrupted_then_resumed(
+        split, tmp_path / "state.json", monkeypatch, at_query=4
+    )
+    for c in STOP_COLUMNS:
+        late = _fired_round(resumed.records, c)  # None: never fired
+        assert late is None or late > _fired_round(full.records, c), c
+
+
+def test_a_stop_without_state_is_refused_with_a_checkpoint(split, tmp_path):
+    def plain(estimator, X, n_labels=None, metric=None):
+        return n_labels >= 20
+
+    with pytest.raises(InvalidParameterError, match="simulate: stop=.*checkpoint"):
+        run(
+            split, RandomSampling(), stop=plain, checkpoint=tmp_path / "a.json", **SMALL
+        )
+    with pytest.raises(InvalidParameterError, match=r"stop\['budget'\]="):
+        run(
+            split,
+            RandomSampling(),
+            stop={"budget": plain},
+            checkpoint=tmp_path / "b.json",
+            **SMALL,
+        )
+    # without a checkpoint a plain callable is consulted as before
+    res = run(split, RandomSampling(), stop=plain, **SMALL)
+    assert [r["stop"] for r in res.records] == [False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda run_: run_.pop("stop"), "no state of its stopping criteria"),
+        (
+            lambda run_: _set(run_["stop"]["stop_kappa"], "n_calls", 1),
+            "has consulted 1 rounds, not the 3 stored",
+        ),
+        (
+            lambda run_: _set(run_["stop"]["stop_kappa"], "last", ["a"]),
+            "no list of predicted classes",
+        ),
+        (
+            lambda run_: _set(run_["records"][0], "stop_kappa", 1),
+            "stop_kappa 1, not a boolean",
+        ),
+        (lambda run_: run_["records"][0].pop("stop_change"), "lacks 'stop_change'"),
+    ],
+    ids=["no state", "n_calls", "last", "column type", "column missing"],
+)
+def test_a_damaged_stopping_state_is_refused_in_one_line(
+    split, tmp_path, change, message
+):
+    path = tmp_path / "state.json"
+    run(split, RandomSampling(), checkpoint=path, stop=_stop_criteria(), **SMALL)
+    path.write_text(
+        edit(
+            path.read_text(),
+            lambda s: change(s["runs"]["RandomSampling/0"]),
+            sealed=True,
+        )
+    )
+    with pytest.raises(InvalidParameterError, match=message) as info:
+        run(split, RandomSampling(), checkpoint=path, stop=_stop_criteria(), **SMALL)
+    assert_one_line_naming(str(info.value), path)

@@ -60,6 +60,7 @@ CALLS = {
         X=E, n_instances=5, labeled=L, bandwidth=None, n_candidates=20, random_state=0
     ),
     "median_bandwidth": dict(X=E, n_pairs=50, random_state=0),
+    "falcun_sampling": dict(probas=P, n_instances=5, gamma=10.0, random_state=0),
     "stochastic_sampling": dict(
         scores=SCORES, n_instances=5, mode="softmax", beta=1.0, random_state=0
     ),
@@ -79,6 +80,7 @@ RENAMED = sorted(
     - {"subsample_candidates", "shard_top_k", "merge_top_k"}
     # new selectors: ``n_instances`` from the start, no ``n=`` alias
     - {"greedy_max_cover", "herding_sampling", "stochastic_sampling"}
+    - {"falcun_sampling"}
 )
 
 
