@@ -626,8 +626,13 @@ class ActiveLearner(_ModalActiveLearner):
             )
         if X is None and getattr(self.stop, "stop_set", None) is None:
             X = self.X_pool
-        n_labels = 0 if self.X_training is None else int(n_rows(self.X_training))
-        return bool(self.stop(self.estimator, X, n_labels=n_labels, metric=metric))
+        return bool(
+            self.stop(self.estimator, X, n_labels=self._n_labels(), metric=metric)
+        )
+
+    def _n_labels(self):
+        """Labeled rows the stopping criterion is told about."""
+        return 0 if self.X_training is None else int(n_rows(self.X_training))
 
     def estimate_labels_saved(self, budget, *, n_labels=None, curve=None):
         """Estimate the labels saved by stopping when ``stop`` fired (one line).
@@ -848,6 +853,11 @@ class DeepActiveLearner(ActiveLearner):
         One entry per query, as for :class:`ActiveLearner`.
     n_teach_ : int
         Calls of :meth:`teach` and :meth:`fit` so far.
+    n_labels_ : int
+        Labels given so far: :meth:`fit` sets it to its number of rows,
+        :meth:`teach` adds its own (a stopping criterion such as
+        :class:`~skactive.stopping.LabelBudget` counts these, as the learner
+        keeps no labeled rows).
 
     Examples
     --------
@@ -885,6 +895,7 @@ class DeepActiveLearner(ActiveLearner):
             **fit_kwargs,
         )
         self.n_teach_ = 0
+        self.n_labels_ = 0
         if _is_plain_skorch_net(estimator) and not estimator.initialized_:
             estimator.initialize()  # as modAL's DeepActiveLearner does
 
@@ -942,6 +953,7 @@ class DeepActiveLearner(ActiveLearner):
         self : DeepActiveLearner
         """
         self._train(X, y, warm_start=False, bootstrap=bootstrap, **fit_kwargs)
+        self.n_labels_ = int(n_rows(X))
         return self
 
     def teach(self, X, y, warm_start=True, bootstrap=False, **fit_kwargs):
@@ -960,7 +972,11 @@ class DeepActiveLearner(ActiveLearner):
             Passed to ``partial_fit`` / ``fit``.
         """
         self._train(X, y, warm_start=warm_start, bootstrap=bootstrap, **fit_kwargs)
+        self.n_labels_ += int(n_rows(X))
         self._record_labels(np.asarray(y))
+
+    def _n_labels(self):
+        return self.n_labels_
 
     def _train(self, X, y, *, warm_start, bootstrap, **fit_kwargs):
         self._require_estimator()

@@ -743,8 +743,9 @@ def estimate_labels_saved(stop, budget, *, n_labels=None, curve=None):
         Labels the loop would otherwise go to.
     n_labels : int or None, default=None
         Labels now; ``None`` takes the last ``n_labels`` the criterion was
-        consulted with (:class:`skactive.DeepActiveLearner` keeps no labeled
-        rows, so pass it there).
+        consulted with (the learners pass their labeled rows;
+        :class:`skactive.DeepActiveLearner`, which keeps none, its
+        ``n_labels_``).
     curve : tuple of (array-like, array-like) or None, default=None
         ``(labels, metric)`` of the rounds so far (at least 3 finite points
         for the extrapolation); ``None`` uses a :class:`MetricPlateau`'s

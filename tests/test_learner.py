@@ -1296,3 +1296,21 @@ def test_deep_active_learner_semantics(data):
         learner.num_epochs = 0
     with pytest.raises(TypeError, match="batch_size must be an int"):
         learner.batch_size = 2.5
+
+
+def test_deep_active_learner_counts_the_labels_it_is_taught():
+    from skactive import DeepActiveLearner
+    from skactive.nets import MLP
+    from skactive.stopping import LabelBudget
+
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(np.float32)
+    net = DeepClassifier(MLP, max_epochs=1, classes=np.arange(10), random_state=0)
+    learner = DeepActiveLearner(net, stop=LabelBudget(30))
+    learner.teach(X[:20], y[:20])
+    assert learner.n_labels_ == 20 and not learner.should_stop(X[100:200])
+    learner.teach(X[20:30], y[20:30])
+    assert learner.n_labels_ == 30 and learner.should_stop(X[100:200])
+    assert learner.stop.labels_[-2:] == [20, 30]
+    learner.fit(X[:15], y[:15])  # from scratch: these labels only
+    assert learner.n_labels_ == 15
