@@ -29,7 +29,14 @@ from .._validation import (
     check_n_instances,
     validate_params,
 )
-from ._arrays import _BLOCK_ELEMS, _check_labeled, _to_numpy
+from ._arrays import (
+    _BLOCK_ELEMS,
+    _check_finite,
+    _check_labeled,
+    _to_numpy,
+    _to_tensor,
+)
+from ._blocks import _is_lazy_rows
 from ._distance import _zero_tol
 from ._farthest import _uniform_unpicked
 
@@ -379,32 +386,99 @@ def typiclust_sampling(
 # --------------------------------------------------------------------------
 # ProbCover
 # --------------------------------------------------------------------------
-def _radius_graph(nn, Q, delta, n_cols, chunk):
-    """CSR matrix ``A[i, j] = 1`` iff ``||Q_i - X_j|| < delta``."""
-    indptr = [np.zeros(1, dtype=np.int64)]
-    indices = []
-    offset = 0
-    for s in range(0, Q.shape[0], chunk):
-        dist, ind = nn.radius_neighbors(
-            Q[s : s + chunk], radius=delta, sort_results=False
-        )
-        lens = np.fromiter((len(a) for a in ind), dtype=np.int64, count=len(ind))
-        if lens.sum():
-            flat_i = np.concatenate(ind).astype(np.int64)
-            flat_d = np.concatenate(dist)
-        else:
-            flat_i = np.zeros(0, dtype=np.int64)
-            flat_d = np.zeros(0)
-        keep = flat_d < delta  # the paper's ball is open
-        row = np.repeat(np.arange(len(ind)), lens)[keep]
-        counts = np.bincount(row, minlength=len(ind))
-        indices.append(flat_i[keep])
-        indptr.append(offset + np.cumsum(counts))
-        offset += int(counts.sum())
-    indptr = np.concatenate(indptr)
-    indices = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
-    data = np.ones(indices.shape[0], dtype=np.int8)
-    return sparse.csr_matrix((data, indices, indptr), shape=(Q.shape[0], n_cols))
+def _rows_of(X, s, e):
+    """Rows ``s:e`` of an in-memory tensor or a lazy source, as a tensor."""
+    return X[s:e]
+
+
+def _close_pairs(Q, C, delta):
+    """Local ``(i, j)`` with ``||Q_i - C_j|| < delta``, settled in float64.
+
+    A fast pass by the expansion ``||q'||^2 - 2 q'.c' + ||c'||^2`` around the
+    mean of ``C`` (in the embeddings' dtype, ``sub x len(C)`` values at a
+    time) lists every pair that could be closer than ``delta``: its squared
+    distance is at most ``delta**2`` plus a bound on the expansion's
+    rounding error, ``8 (d + 4) eps (||q'||^2 + ||c'||^2)``, taken from the
+    norms of the two points involved.  Those candidates -- the close pairs
+    and the few near the boundary -- are evaluated exactly by direct
+    differences in float64, so the result does not depend on the blocking.
+    """
+    d = Q.shape[1]
+    ct = torch.promote_types(Q.dtype, C.dtype)  # labeled float64: float64
+    m = C.to(torch.float64).mean(dim=0).to(ct)
+    Cs = C.to(ct) - m
+    Qs = Q.to(ct) - m
+    sqc = (Cs * Cs).sum(1)
+    sqq = (Qs * Qs).sum(1)
+    eps = torch.finfo(ct).eps
+    rtol = 8.0 * (d + 4) * eps
+    lim = delta * delta
+    Q64, C64 = None, None
+    out_i, out_j = [], []
+    sub = max(1, _BLOCK_ELEMS // max(1, C.shape[0]))
+    for s in range(0, Q.shape[0], sub):
+        e = min(Q.shape[0], s + sub)
+        d2 = torch.addmm(sqc.unsqueeze(0), Qs[s:e], Cs.T, alpha=-2)
+        d2.add_(sqq[s:e, None])
+        tol = (sqq[s:e, None] + sqc.unsqueeze(0)).mul_(rtol)
+        cand = torch.nonzero(d2 <= tol.add_(lim))
+        del d2, tol
+        if cand.shape[0] == 0:
+            continue
+        if Q64 is None:
+            Q64, C64 = Q.to(torch.float64), C.to(torch.float64)
+        ci, cj = cand[:, 0] + s, cand[:, 1]
+        step = max(1, _BLOCK_ELEMS // d)
+        for a in range(0, ci.shape[0], step):
+            ii, jj = ci[a : a + step], cj[a : a + step]
+            diff = Q64[ii] - C64[jj]
+            close = (diff * diff).sum(1).sqrt_() < delta  # the ball is open
+            out_i.append(ii[close])
+            out_j.append(jj[close])
+    if not out_i:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return torch.cat(out_i).numpy(), torch.cat(out_j).numpy()
+
+
+def _block_rows(d):
+    return max(1, _BLOCK_ELEMS // d)
+
+
+def _ball_graph(X, delta, Q=None, step=None):
+    """CSR ``A[i, j] = 1`` iff ``||Q_i - X_j|| < delta`` (``Q=None``: ``X``).
+
+    ``X`` (and ``Q``) are in-memory tensors or lazy sources read in blocks
+    of rows; every block of queries meets every block of ``X`` (for
+    ``Q=None`` only the blocks on and above the diagonal: the graph is
+    symmetric).  Memory: two blocks, one distance tile, and the edges.
+    """
+    n, d = X.shape
+    sym = Q is None
+    Q = X if sym else Q
+    nq = Q.shape[0]
+    if step is None:
+        step = X.block_rows if _is_lazy_rows(X) else _block_rows(d)
+    rows, cols = [], []
+    for qs in range(0, nq, step):
+        qe = min(nq, qs + step)
+        Qb = _rows_of(Q, qs, qe)
+        _check_finite(Qb, "labeled" if not sym else "embeddings")
+        for cs in range(qs if sym else 0, n, step):
+            ce = min(n, cs + step)
+            Cb = Qb if sym and cs == qs else _rows_of(X, cs, ce)
+            i, j = _close_pairs(Qb, Cb, delta)
+            rows.append(i + qs)
+            cols.append(j + cs)
+            if sym and cs != qs:  # the mirrored tile
+                rows.append(j + cs)
+                cols.append(i + qs)
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    data = np.ones(r.shape[0], dtype=np.int8)
+    A = sparse.csr_matrix((data, (r, c)), shape=(nq, n))
+    A.sum_duplicates()  # none: sorts the indices
+    return A
 
 
 @renamed_keywords(n="n_instances")
@@ -443,7 +517,9 @@ def probcover_sampling(
     random_state : int, RandomState instance or None, default=None
         Seeds tie-breaking and the uniform fill-up (one number per pick).
     chunk_size : int or None, default=None
-        Rows per radius-neighbour query (default 4096).
+        Rows per block of the distance passes (default: the blocks of a lazy
+        embedding, else 4 Mi values per block).  The picks do not depend on
+        it.
 
     Returns
     -------
@@ -452,10 +528,24 @@ def probcover_sampling(
 
     Notes
     -----
-    The graph is stored as a sparse CSR matrix built by chunked
-    radius-neighbour queries; its size is the number of pairs closer than
-    ``delta``, so ``delta`` should be chosen small enough (the paper picks it
-    so that about 95% of the balls are label-pure).
+    The graph is stored as a sparse CSR matrix; its size is the number of
+    pairs closer than ``delta``, so ``delta`` should be chosen small enough
+    (the paper picks it so that about 95% of the balls are label-pure).
+
+    It is built by block x block distance passes: every block of rows meets
+    every block on and above it (the graph is symmetric), by the expansion
+    around the block's mean in the embeddings' dtype, in tiles of 4 Mi
+    values.  The pairs that could be closer than ``delta`` within that
+    pass's rounding error (a bound from the norms of the two points) are
+    evaluated exactly, by direct differences in float64, and kept when
+    their distance is ``< delta`` (open balls).  So the graph, and the
+    picks, do not depend on the blocking: an embedding that does not fit
+    in memory -- an :class:`~skactive.pools.ArrayFile`, a
+    :class:`numpy.memmap`, a float16 file, a dask array -- is read in
+    blocks of rows (converted as in memory: float16 to float32) and gives
+    the picks of the in-memory call.  Peak memory is ``O(block * d +
+    n_edges)``: two blocks of rows, one distance tile and the edges; the
+    file is read about ``n_blocks / 2`` times.
 
     References
     ----------
@@ -470,22 +560,25 @@ def probcover_sampling(
     >>> probcover_sampling(X, 2, delta=0.15, random_state=0)
     array([2, 6])
     """
-    from sklearn.neighbors import NearestNeighbors
-
-    Xp = _to_numpy(embeddings, "embeddings")
-    n_pool, n_feat = Xp.shape
+    X = _to_tensor(
+        embeddings,
+        "embeddings",
+        device=torch.device("cpu"),
+        check_finite=False,
+        lazy_ok=True,
+    )
+    n_pool, n_feat = X.shape
     n = check_n_instances(n_instances, n_pool, caller="probcover_sampling")
     delta = float(delta)
-    chunk = 4096 if chunk_size is None else int(chunk_size)
-    lab = _check_labeled(labeled, n_feat, as_numpy=True)
+    step = None if chunk_size is None else int(chunk_size)
+    lab = _check_labeled(labeled, n_feat, device=torch.device("cpu"))
     rng = check_random_state(random_state)
 
-    nn = NearestNeighbors(radius=delta).fit(Xp)
-    A = _radius_graph(nn, Xp, delta, n_pool, chunk)  # out-edges: ball(x)
-    AT = A.T.tocsr()  # in-edges: the x whose ball contains y
+    A = _ball_graph(X, delta, step=step)  # out-edges: ball(x); symmetric
+    AT = A  # in-edges: the x whose ball contains y (the same pairs)
     uncovered = np.ones(n_pool, dtype=bool)
     if lab is not None:
-        L = _radius_graph(nn, lab, delta, n_pool, chunk)
+        L = _ball_graph(X, delta, Q=lab, step=step)
         uncovered[L.indices] = False
     counts = np.asarray(A @ uncovered.astype(np.int64)).ravel()
 

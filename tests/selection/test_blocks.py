@@ -7,10 +7,13 @@ time; k-center on a file equals a float64 brute-force greedy.
 
 import numpy as np
 import pytest
+import torch
+from scipy.spatial.distance import cdist
 
 from skactive.pools import ArrayFile, PoolView
 from skactive.selection import (
     _blocks,
+    _clustering,
     badge_sampling,
     diversity_sampling,
     kcenter_greedy,
@@ -171,3 +174,59 @@ def test_a_dask_array_of_embeddings_is_read_by_blocks(small_blocks):
             ),
             diversity_sampling(X, 12, temperature=temperature, random_state=0),
         )
+
+
+def _probcover_bruteforce(X, n, delta, L, seed):
+    """ProbCover from the dense distance matrix, pick by pick."""
+    rng = np.random.RandomState(seed)
+    ball = cdist(X, X) < delta
+    uncovered = np.ones(len(X), dtype=bool)
+    if L is not None:
+        uncovered[(cdist(L, X) < delta).any(axis=0)] = False
+    picked = np.zeros(len(X), dtype=bool)
+    out = []
+    for _ in range(n):
+        u = rng.random_sample()
+        counts = (ball & uncovered).sum(axis=1)
+        if counts.max() > 0:
+            ties = np.flatnonzero(counts == counts.max())
+            i = ties[min(int(u * len(ties)), len(ties) - 1)]
+            uncovered[ball[i]] = False
+        else:
+            free = np.flatnonzero(~picked)
+            i = free[min(int(u * len(free)), len(free) - 1)]
+        picked[i] = True
+        out.append(int(i))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_probcover_on_files_picks_as_in_memory_and_bruteforce(
+    tmp_path, small_blocks, dtype
+):
+    # 300 rows of 32 features: 19 blocks of 16 rows, each meeting the others
+    rng = np.random.default_rng(5)
+    X = (rng.normal(size=(300, 32)) + 3.0).astype(dtype)
+    X[50:53] = X[9]  # duplicates: distance 0, inside every ball
+    L = rng.normal(size=(20, 32)) + 3.0
+    delta = 6.5  # about 20 neighbours per ball
+    deg = (cdist(X.astype(np.float64), X.astype(np.float64)) < delta).sum(1)
+    assert 10 < deg.mean() < 40
+    ref = probcover_sampling(X, 40, delta=delta, labeled=L, random_state=1)
+    expected = _probcover_bruteforce(X.astype(np.float64), 40, delta, L, seed=1)
+    np.testing.assert_array_equal(ref, expected)
+    for kind, pool in _kinds(tmp_path, X).items():
+        got = probcover_sampling(pool, 40, delta=delta, labeled=L, random_state=1)
+        np.testing.assert_array_equal(got, ref, err_msg=kind)
+    pool = _kinds(tmp_path, X)["file"]
+    probcover_sampling(pool, 40, delta=delta, random_state=1, chunk_size=16)
+    assert max(pool.reads) <= small_blocks  # one block of rows at a time
+
+
+def test_probcover_graph_has_the_open_ball_pairs_whatever_the_blocking():
+    # a distance exactly delta is out (open ball) on the block boundaries too
+    X = np.arange(40, dtype=np.float64)[:, None] * 0.5
+    want = cdist(X, X) < 1.0
+    for step in (1, 3, 7, 40):
+        A = _clustering._ball_graph(torch.from_numpy(X), 1.0, step=step)
+        np.testing.assert_array_equal(A.toarray().astype(bool), want)
