@@ -47,7 +47,7 @@ __all__ = [
     "probcover_sampling",
 ]
 
-# Above this many rows TypiClust switches to MiniBatchKMeans.
+# Above this many rows (pool and labeled) TypiClust clusters by blocks.
 _MINIBATCH_ROWS = 50_000
 
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
@@ -262,6 +262,144 @@ def _typicality(points, k_neighbors):
         return 1.0 / mean
 
 
+def _typicality_blocked(read, m, n_features, k_neighbors, dtype):
+    """:func:`_typicality` of ``m`` points read by blocks of rows.
+
+    ``read(s, e)`` returns points ``s:e`` as a tensor of ``dtype``.  The
+    centre is the float64 mean of the blocks; each block of points meets
+    every block (``rows x block`` distances at a time) and keeps its running
+    ``K + 1`` smallest squared distances.  Memory: two blocks of points and
+    one tile, whatever ``m``.  The result depends on ``m`` and the blocking
+    only, not on where the points are stored.
+    """
+    K = min(k_neighbors, m - 1)
+    if K < 1:
+        return np.full(m, np.inf)
+    dtype = torch.from_numpy(np.empty(0, dtype=dtype)).dtype
+    step = max(1, _BLOCK_ELEMS // n_features)
+    total = torch.zeros(n_features, dtype=torch.float64)
+    for s in range(0, m, step):
+        total += read(s, min(m, s + step)).to(torch.float64).sum(dim=0)
+    centre = (total / m).to(dtype)
+
+    def centred(s, e):
+        P = read(s, e) - centre
+        return P, (P * P).sum(1)
+
+    mean = np.empty(m)
+    for qs in range(0, m, step):
+        qe = min(m, qs + step)
+        Q, sq_q = centred(qs, qe)
+        tol = _zero_tol(sq_q, n_features, dtype)
+        best = None
+        for cs in range(0, m, step):
+            ce = min(m, cs + step)
+            C, sq_c = (Q, sq_q) if cs == qs else centred(cs, ce)
+            rows = max(1, _BLOCK_ELEMS // (ce - cs))
+            parts = []
+            for s in range(0, qe - qs, rows):
+                d2 = torch.addmm(sq_c.unsqueeze(0), Q[s : s + rows], C.T, alpha=-2)
+                d2.add_(sq_q[s : s + rows, None])
+                k = min(K + 1, ce - cs)
+                parts.append(torch.topk(d2, k, dim=1, largest=False).values)
+            vals = torch.cat(parts)
+            if best is not None:
+                vals = torch.cat([best, vals], dim=1)
+            k = min(K + 1, vals.shape[1])
+            best = torch.topk(vals, k, dim=1, largest=False).values
+        near = best[:, 1:]  # the point itself (or an exact duplicate) first
+        near = near.masked_fill_(near <= tol[:, None], 0.0).sqrt_()
+        mean[qs:qe] = near.mean(dim=1).double().numpy()
+    with np.errstate(divide="ignore"):
+        return 1.0 / mean
+
+
+def _cluster_typicality(read_rows, members, n_features, k_neighbors, dtype):
+    """Typicality of a cluster's ``members`` (sorted row indices).
+
+    A cluster of at most one block (4 Mi values) is read at once and goes
+    through :func:`_typicality`; a larger one through
+    :func:`_typicality_blocked`, reading its members a block at a time.
+    ``read_rows(idx)`` returns the rows ``idx`` as a numpy array.
+    """
+    m = members.shape[0]
+    if m * n_features <= _BLOCK_ELEMS:
+        return _typicality(read_rows(members), k_neighbors)
+
+    def read(s, e):
+        return torch.from_numpy(np.ascontiguousarray(read_rows(members[s:e])))
+
+    return _typicality_blocked(read, m, n_features, k_neighbors, dtype)
+
+
+# Most passes of the blocked k-means over the rows (large pools).
+_KMEANS_MAX_ITER = 30
+# Rows of the k-means++ initialisation sample (at least 3 per cluster).
+_KMEANS_INIT_ROWS = 3 * 1024
+
+
+def _assign(X, C, sq_c):
+    """Index of the nearest centre of each row of ``X`` (ties: lower index)."""
+    d2 = torch.addmm(sq_c.unsqueeze(0), X, C.T, alpha=-2)
+    return d2.argmin(dim=1)
+
+
+def _blocked_kmeans(read, n_rows_all, n_features, n_clusters, rng, dtype):
+    """Cluster labels of ``n_rows_all`` rows read by blocks (large pools).
+
+    k-means++ (:func:`sklearn.cluster.kmeans_plusplus`) on a seeded sample of
+    rows (:data:`_KMEANS_INIT_ROWS`, at least three per cluster, read in
+    sorted order), then Lloyd iterations, each one pass over fixed blocks of
+    consecutive rows: every block is assigned to its nearest centres (in
+    the embeddings' dtype) and its rows added to float64 sums per cluster;
+    the centres move to the means (an empty cluster keeps its centre).  It
+    stops when no label changes, after at most :data:`_KMEANS_MAX_ITER`
+    passes.  ``read(s, e)`` (rows ``s:e``) or ``read(indices)`` returns a
+    numpy array of ``dtype``; the labels depend on the values of the rows
+    only, so an in-memory array and a file give the same labels.  Memory:
+    one block, the centres and the labels.
+    """
+    from sklearn.cluster import kmeans_plusplus
+
+    tdtype = torch.from_numpy(np.empty(0, dtype=dtype)).dtype
+    step = max(1, _BLOCK_ELEMS // n_features)
+    n_init = min(n_rows_all, max(_KMEANS_INIT_ROWS, 3 * n_clusters))
+    sample = np.sort(rng.choice(n_rows_all, size=n_init, replace=False))
+    init_rows = np.concatenate(
+        [read(sample[a : a + step]) for a in range(0, n_init, step)]
+    )
+    _check_finite(torch.from_numpy(init_rows), "embeddings")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        init, _ = kmeans_plusplus(init_rows, n_clusters, random_state=_seed_from(rng))
+    del init_rows
+    C = torch.from_numpy(np.ascontiguousarray(init, dtype=dtype))
+    labels = np.full(n_rows_all, -1, dtype=np.int64)
+    for it in range(_KMEANS_MAX_ITER):
+        sq_c = (C * C).sum(1)
+        sums = torch.zeros((n_clusters, n_features), dtype=torch.float64)
+        counts = torch.zeros(n_clusters, dtype=torch.float64)
+        changed = 0
+        for s in range(0, n_rows_all, step):
+            e = min(n_rows_all, s + step)
+            X = torch.from_numpy(np.ascontiguousarray(read(s, e), dtype=dtype))
+            if it == 0:
+                _check_finite(X, "embeddings")
+            lab = _assign(X, C, sq_c)
+            sums.index_add_(0, lab, X.to(torch.float64))
+            counts.index_add_(0, lab, torch.ones(e - s, dtype=torch.float64))
+            lab = lab.numpy()
+            changed += int(np.count_nonzero(labels[s:e] != lab))
+            labels[s:e] = lab
+        if changed == 0:
+            break
+        full = counts > 0
+        new = C.to(torch.float64)
+        new[full] = sums[full] / counts[full, None]
+        C = new.to(tdtype)
+    return labels
+
+
 def _rand_argmax(values, rng):
     m = values.max()
     ties = np.flatnonzero(values == m)
@@ -318,8 +456,23 @@ def typiclust_sampling(
 
     Notes
     -----
-    Above 50 000 rows :class:`sklearn.cluster.MiniBatchKMeans` is used.
-    Typicality is computed only for the clusters that are picked from.
+    Up to 50 000 rows (pool and labeled together) the rows are clustered in
+    memory by :class:`sklearn.cluster.KMeans` (one k-means++ start).  Above
+    that, in memory or not, the same blocked k-means runs: k-means++ on a
+    seeded sample of rows, then Lloyd passes over fixed blocks of rows
+    (4 Mi values each) with float64 sums per cluster, until no label
+    changes (at most 30 passes).  Typicality is computed only for the
+    clusters that are picked from, reading only their members; a cluster
+    larger than one block is read by blocks, each block meeting every
+    block of the cluster and keeping its running ``K + 1`` nearest.
+
+    So an embedding that does not fit in memory -- an
+    :class:`~skactive.pools.ArrayFile`, a :class:`numpy.memmap`, a float16
+    file, a dask array -- is read in blocks of rows (converted as in
+    memory: float16 to float32) and gives the picks of the in-memory call
+    with the same seed.  Peak memory above 50 000 rows is ``O(block * d +
+    n_clusters * d + n_samples)``: two blocks, the centres (and their
+    float64 sums), the labels; each k-means pass reads the file once.
 
     References
     ----------
@@ -336,27 +489,57 @@ def typiclust_sampling(
     >>> sorted(int(i) // 20 for i in idx)  # one pick per blob
     [0, 1, 2]
     """
-    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.cluster import KMeans
 
-    Xp = _to_numpy(embeddings, "embeddings", keep_float32=True)
+    Xp = _to_tensor(
+        embeddings,
+        "embeddings",
+        device=torch.device("cpu"),
+        check_finite=False,
+        lazy_ok=True,
+    )
     n_pool, n_feat = Xp.shape
     n = check_n_instances(n_instances, n_pool, caller="typiclust_sampling")
     k_neighbors = int(k_neighbors)
     lab = _check_labeled(labeled, n_feat, as_numpy=True)
-    if lab is not None:
-        lab = lab.astype(Xp.dtype, copy=False)
-    rng = check_random_state(random_state)
-    X_all = Xp if lab is None else np.vstack([Xp, lab])
     n_lab = 0 if lab is None else lab.shape[0]
-    n_clusters = min(n_lab + n, X_all.shape[0])
-    seed = _seed_from(rng)
-    if X_all.shape[0] > _MINIBATCH_ROWS:
-        km = MiniBatchKMeans(n_clusters=n_clusters, n_init=3, random_state=seed)
+    n_all = n_pool + n_lab
+    if n_all <= _MINIBATCH_ROWS:  # small: in memory, exact k-means
+        Xp = _to_numpy(embeddings, "embeddings", keep_float32=True)
+    elif isinstance(Xp, torch.Tensor):  # in memory: the rows as they are
+        Xp = Xp.numpy()
+    lazy = _is_lazy_rows(Xp)
+    dtype = Xp.np_dtype if lazy else Xp.dtype
+    if lab is not None:
+        lab = lab.astype(dtype, copy=False)
+
+    def read(a, b=None):
+        """Rows ``a:b`` (or the sorted rows ``a``) of the pool, then labeled."""
+        if b is None:
+            a = np.asarray(a, dtype=np.int64)
+            top = a[a < n_pool]
+            top = Xp[top].numpy() if lazy else Xp[top]
+            if top.shape[0] == a.shape[0]:
+                return top
+            return np.vstack([top, lab[a[a >= n_pool] - n_pool]])
+        parts = []
+        if a < n_pool:
+            top = Xp[a : min(b, n_pool)]
+            parts.append(top.numpy() if lazy else top)
+        if b > n_pool:
+            parts.append(lab[max(a, n_pool) - n_pool : b - n_pool])
+        return parts[0] if len(parts) == 1 else np.vstack(parts)
+
+    rng = check_random_state(random_state)
+    n_clusters = min(n_lab + n, n_all)
+    if n_all > _MINIBATCH_ROWS:
+        cl = _blocked_kmeans(read, n_all, n_feat, n_clusters, rng, dtype)
     else:
-        km = KMeans(n_clusters=n_clusters, n_init=1, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        cl = km.fit_predict(X_all)
+        X_all = Xp if lab is None else np.vstack([Xp, lab])
+        km = KMeans(n_clusters=n_clusters, n_init=1, random_state=_seed_from(rng))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            cl = km.fit_predict(X_all)
     sizes = np.bincount(cl, minlength=n_clusters)
     covered = np.bincount(cl[n_pool:], minlength=n_clusters)
     available = np.bincount(cl[:n_pool], minlength=n_clusters)
@@ -370,7 +553,7 @@ def typiclust_sampling(
         c = _rand_argmax(score, rng)
         if c not in typ_cache:
             members = np.flatnonzero(cl == c)
-            typ = _typicality(X_all[members], k_neighbors)
+            typ = _cluster_typicality(read, members, n_feat, k_neighbors, dtype)
             in_pool = members < n_pool
             typ_cache[c] = (members[in_pool], typ[in_pool])
         cand, typ = typ_cache[c]
