@@ -8,7 +8,10 @@
   (Yehuda et al., 2022).
 
 Distances are computed by blocks of rows (memory ``O(block)``); no
-``n x n`` matrix is formed.
+``n x n`` matrix is formed.  TypiClust (above 50,000 rows) and ProbCover read
+an embedding that does not fit in memory (a file, a memmap, a dask array) by
+blocks of rows too, through the same code as in memory, so both give the
+picks of the in-memory call.
 """
 
 from __future__ import annotations
@@ -574,7 +577,7 @@ def _rows_of(X, s, e):
     return X[s:e]
 
 
-def _close_pairs(Q, C, delta):
+def _close_pairs(Q, C, delta, upper=False):
     """Local ``(i, j)`` with ``||Q_i - C_j|| < delta``, settled in float64.
 
     A fast pass by the expansion ``||q'||^2 - 2 q'.c' + ||c'||^2`` around the
@@ -582,35 +585,40 @@ def _close_pairs(Q, C, delta):
     time) lists every pair that could be closer than ``delta``: its squared
     distance is at most ``delta**2`` plus a bound on the expansion's
     rounding error, ``8 (d + 4) eps (||q'||^2 + ||c'||^2)``, taken from the
-    norms of the two points involved.  Those candidates -- the close pairs
-    and the few near the boundary -- are evaluated exactly by direct
-    differences in float64, so the result does not depend on the blocking.
+    norms of the two points involved (one matrix product and one comparison
+    per tile: ``(1 - r) ||c'||^2 - 2 q'.c' <= delta**2 - (1 - r) ||q'||^2``).
+    Those candidates -- the close pairs and the few near the boundary -- are
+    evaluated exactly by direct differences in float64, so the result does
+    not depend on the blocking.
+
+    ``upper``: ``Q`` is ``C`` (a block on the diagonal); only the pairs
+    ``j >= i`` are listed (the distances are symmetric).
     """
     d = Q.shape[1]
     ct = torch.promote_types(Q.dtype, C.dtype)  # labeled float64: float64
     m = C.to(torch.float64).mean(dim=0).to(ct)
     Cs = C.to(ct) - m
-    Qs = Q.to(ct) - m
-    sqc = (Cs * Cs).sum(1)
-    sqq = (Qs * Qs).sum(1)
-    eps = torch.finfo(ct).eps
-    rtol = 8.0 * (d + 4) * eps
-    lim = delta * delta
+    Qs = Cs if upper else Q.to(ct) - m
+    rtol = 8.0 * (d + 4) * torch.finfo(ct).eps
+    keep = 1.0 - rtol
+    sqc = (Cs * Cs).sum(1).mul_(keep)
+    rhs = (Qs * Qs).sum(1).mul_(-keep).add_(delta * delta)
     Q64, C64 = None, None
     out_i, out_j = [], []
     sub = max(1, _BLOCK_ELEMS // max(1, C.shape[0]))
     for s in range(0, Q.shape[0], sub):
         e = min(Q.shape[0], s + sub)
-        d2 = torch.addmm(sqc.unsqueeze(0), Qs[s:e], Cs.T, alpha=-2)
-        d2.add_(sqq[s:e, None])
-        tol = (sqq[s:e, None] + sqc.unsqueeze(0)).mul_(rtol)
-        cand = torch.nonzero(d2 <= tol.add_(lim))
-        del d2, tol
-        if cand.shape[0] == 0:
+        c0 = s if upper else 0  # on the diagonal: columns from s on
+        lhs = torch.addmm(sqc[c0:].unsqueeze(0), Qs[s:e], Cs[c0:].T, alpha=-2)
+        cand = torch.nonzero(lhs <= rhs[s:e, None])
+        del lhs
+        ci, cj = cand[:, 0] + s, cand[:, 1] + c0
+        if upper:
+            ci, cj = ci[cj >= ci], cj[cj >= ci]
+        if ci.shape[0] == 0:
             continue
         if Q64 is None:
             Q64, C64 = Q.to(torch.float64), C.to(torch.float64)
-        ci, cj = cand[:, 0] + s, cand[:, 1]
         step = max(1, _BLOCK_ELEMS // d)
         for a in range(0, ci.shape[0], step):
             ii, jj = ci[a : a + step], cj[a : a + step]
@@ -633,8 +641,8 @@ def _ball_graph(X, delta, Q=None, step=None):
 
     ``X`` (and ``Q``) are in-memory tensors or lazy sources read in blocks
     of rows; every block of queries meets every block of ``X`` (for
-    ``Q=None`` only the blocks on and above the diagonal: the graph is
-    symmetric).  Memory: two blocks, one distance tile, and the edges.
+    ``Q=None`` only the pairs on and above the diagonal, mirrored: the
+    graph is symmetric).  Memory: two blocks, one distance tile, and the edges.
     """
     n, d = X.shape
     sym = Q is None
@@ -649,13 +657,15 @@ def _ball_graph(X, delta, Q=None, step=None):
         _check_finite(Qb, "labeled" if not sym else "embeddings")
         for cs in range(qs if sym else 0, n, step):
             ce = min(n, cs + step)
-            Cb = Qb if sym and cs == qs else _rows_of(X, cs, ce)
-            i, j = _close_pairs(Qb, Cb, delta)
+            diag = sym and cs == qs
+            Cb = Qb if diag else _rows_of(X, cs, ce)
+            i, j = _close_pairs(Qb, Cb, delta, upper=diag)
             rows.append(i + qs)
             cols.append(j + cs)
-            if sym and cs != qs:  # the mirrored tile
-                rows.append(j + cs)
-                cols.append(i + qs)
+            if sym:  # the mirrored pairs (the diagonal once)
+                off = (i + qs) != (j + cs)
+                rows.append(j[off] + cs)
+                cols.append(i[off] + qs)
     r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     data = np.ones(r.shape[0], dtype=np.int8)

@@ -230,6 +230,18 @@ def test_probcover_graph_has_the_open_ball_pairs_whatever_the_blocking():
     for step in (1, 3, 7, 40):
         A = _clustering._ball_graph(torch.from_numpy(X), 1.0, step=step)
         np.testing.assert_array_equal(A.toarray().astype(bool), want)
+    # float32 rows far from the origin, a labeled side in float64
+    rng = np.random.default_rng(8)
+    X = (rng.normal(size=(90, 6)) + 50.0).astype(np.float32)
+    L = rng.normal(size=(7, 6)) + 50.0
+    X64 = X.astype(np.float64)
+    for step in (4, 13, 90):
+        A = _clustering._ball_graph(torch.from_numpy(X), 2.5, step=step)
+        np.testing.assert_array_equal(A.toarray() == 1, cdist(X64, X64) < 2.5)
+        B = _clustering._ball_graph(
+            torch.from_numpy(X), 2.5, Q=torch.from_numpy(L), step=step
+        )
+        np.testing.assert_array_equal(B.toarray() == 1, cdist(L, X64) < 2.5)
 
 
 @pytest.fixture
