@@ -337,6 +337,9 @@ def _cluster_typicality(read_rows, members, n_features, k_neighbors, dtype):
 
 # Most passes of the blocked k-means over the rows (large pools).
 _KMEANS_MAX_ITER = 30
+# Stop once the centres move less than this (squared, summed), relative to
+# the mean variance of the columns (scikit-learn's KMeans ``tol``).
+_KMEANS_TOL = 1e-4
 # Rows of the k-means++ initialisation sample (at least 3 per cluster).
 _KMEANS_INIT_ROWS = 3 * 1024
 
@@ -356,11 +359,13 @@ def _blocked_kmeans(read, n_rows_all, n_features, n_clusters, rng, dtype):
     consecutive rows: every block is assigned to its nearest centres (in
     the embeddings' dtype) and its rows added to float64 sums per cluster;
     the centres move to the means (an empty cluster keeps its centre).  It
-    stops when no label changes, after at most :data:`_KMEANS_MAX_ITER`
-    passes.  ``read(s, e)`` (rows ``s:e``) or ``read(indices)`` returns a
-    numpy array of ``dtype``; the labels depend on the values of the rows
-    only, so an in-memory array and a file give the same labels.  Memory:
-    one block, the centres and the labels.
+    stops when no label changes or the centres move less than
+    :data:`_KMEANS_TOL` times the mean column variance (summed squared
+    shift, as scikit-learn's ``KMeans``), after at most
+    :data:`_KMEANS_MAX_ITER` passes.  ``read(s, e)`` (rows ``s:e``) or
+    ``read(indices)`` returns a numpy array of ``dtype``; the labels depend
+    on the values of the rows only, so an in-memory array and a file give
+    the same labels.  Memory: one block, the centres and the labels.
     """
     from sklearn.cluster import kmeans_plusplus
 
@@ -378,6 +383,7 @@ def _blocked_kmeans(read, n_rows_all, n_features, n_clusters, rng, dtype):
     del init_rows
     C = torch.from_numpy(np.ascontiguousarray(init, dtype=dtype))
     labels = np.full(n_rows_all, -1, dtype=np.int64)
+    sq_cols = torch.zeros(n_features, dtype=torch.float64)  # first pass
     for it in range(_KMEANS_MAX_ITER):
         sq_c = (C * C).sum(1)
         sums = torch.zeros((n_clusters, n_features), dtype=torch.float64)
@@ -389,17 +395,28 @@ def _blocked_kmeans(read, n_rows_all, n_features, n_clusters, rng, dtype):
             if it == 0:
                 _check_finite(X, "embeddings")
             lab = _assign(X, C, sq_c)
-            sums.index_add_(0, lab, X.to(torch.float64))
+            X64 = X.to(torch.float64)
+            sums.index_add_(0, lab, X64)
+            if it == 0:
+                sq_cols += (X64 * X64).sum(dim=0)
+            del X64
             counts.index_add_(0, lab, torch.ones(e - s, dtype=torch.float64))
             lab = lab.numpy()
             changed += int(np.count_nonzero(labels[s:e] != lab))
             labels[s:e] = lab
         if changed == 0:
             break
+        if it == 0:  # scikit-learn's tolerance: relative to the variance
+            mean_cols = sums.sum(dim=0) / n_rows_all
+            var = sq_cols / n_rows_all - mean_cols * mean_cols
+            tol = _KMEANS_TOL * float(var.clamp(min=0).mean())
         full = counts > 0
-        new = C.to(torch.float64)
+        old = C.to(torch.float64)
+        new = old.clone()
         new[full] = sums[full] / counts[full, None]
         C = new.to(tdtype)
+        if float(((new - old) ** 2).sum()) <= tol:
+            break
     return labels
 
 
@@ -464,7 +481,12 @@ def typiclust_sampling(
     that, in memory or not, the same blocked k-means runs: k-means++ on a
     seeded sample of rows, then Lloyd passes over fixed blocks of rows
     (4 Mi values each) with float64 sums per cluster, until no label
-    changes (at most 30 passes).  Typicality is computed only for the
+    changes or the centres move less than scikit-learn's ``tol=1e-4``
+    (at most 30 passes).  Full Lloyd passes rather than mini-batch
+    steps over fixed blocks: those would depend on the order of the rows
+    (a pool sorted by class gives blocks of one class each), Lloyd's
+    passes do not, and they need no random reassignment of small
+    clusters.  Typicality is computed only for the
     clusters that are picked from, reading only their members; a cluster
     larger than one block is read by blocks, each block meeting every
     block of the cluster and keeping its running ``K + 1`` nearest.
