@@ -218,6 +218,11 @@ def test_probcover_on_files_picks_as_in_memory_and_bruteforce(
     for kind, pool in _kinds(tmp_path, X).items():
         got = probcover_sampling(pool, 40, delta=delta, labeled=L, random_state=1)
         np.testing.assert_array_equal(got, ref, err_msg=kind)
+    for chunk in (5, 64, 1000):  # the blocking does not change a pick
+        got = probcover_sampling(
+            X, 40, delta=delta, labeled=L, random_state=1, chunk_size=chunk
+        )
+        np.testing.assert_array_equal(got, ref, err_msg=str(chunk))
     pool = _kinds(tmp_path, X)["file"]
     probcover_sampling(pool, 40, delta=delta, random_state=1, chunk_size=16)
     assert max(pool.reads) <= small_blocks  # one block of rows at a time
