@@ -1,9 +1,13 @@
-"""k-center greedy on float16 embeddings on disk, out of core vs in memory.
+"""k-center / TypiClust / ProbCover on embeddings on disk, out of core vs in memory.
 
 Usage::
 
     python benchmarks/bench_out_of_core_selection.py              # 2M x 512, b=1000
     python benchmarks/bench_out_of_core_selection.py --n 200000 --subset 50000
+    python benchmarks/bench_out_of_core_selection.py --selector typiclust \
+        --n 200000 --d 128 --budget 100
+    python benchmarks/bench_out_of_core_selection.py --selector probcover \
+        --n 50000 --d 64 --budget 100
 
 Writes ``n x d`` float16 Gaussian embeddings (seeded, block by block, never
 whole in memory) to a ``.npy`` file, then, each in its own subprocess so that
@@ -20,6 +24,15 @@ an earlier run reuses its files (same ``--n``, ``--d``, ``--subset`` and
 table extrapolates it linearly to ``--budget`` picks (an upper bound: with
 the bound pruning, later picks read fewer rows than the first ones).
 The labeled set is ``--labeled`` rows drawn from the same distribution.
+
+``--selector typiclust`` or ``probcover`` benchmarks
+:func:`skactive.selection.typiclust_sampling` (``--k-neighbors``) or
+:func:`skactive.selection.probcover_sampling` (``--delta``; by default the
+median distance of a row to its ``--neighbours``-th nearest other row, from
+200 sampled rows) on ``n x d`` rows of a seeded Gaussian mixture
+(``--centres`` clusters), stored as float16 and, with the same values, as
+float32: four runs (each file read in blocks, and each one's rows in
+memory), which must all return the same picks.
 """
 
 from __future__ import annotations
@@ -53,6 +66,47 @@ def _write(path, n, d, seed, block=65536):
     return out
 
 
+def _mixture(n, d, n_centres, seed, start, stop):
+    """Rows ``start:stop`` of a seeded Gaussian mixture (float16)."""
+    centres = np.random.default_rng(seed).standard_normal((n_centres, d))
+    rng = np.random.default_rng([seed, start])
+    which = rng.integers(n_centres, size=stop - start)
+    rows = centres[which] + 0.5 * rng.standard_normal((stop - start, d))
+    return rows.astype("f2")
+
+
+def _write_mixture(path16, path32, n, d, n_centres, seed, block=65536):
+    from skactive.pools import ArrayFile
+
+    if os.path.exists(path16) and os.path.exists(path32):
+        a, b = ArrayFile(path16), ArrayFile(path32)
+        if a.shape == b.shape == (n, d) and (a.dtype, b.dtype) == ("f2", "f4"):
+            return
+    out16 = ArrayFile.create(path16, (n, d), "float16")
+    out32 = ArrayFile.create(path32, (n, d), "float32")
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        rows = _mixture(n, d, n_centres, seed, s, e)
+        out16.write(s, rows)
+        out32.write(s, rows.astype("f4"))  # the same values
+
+
+def _auto_delta(path, neighbours, seed):
+    """Median distance of 200 sampled rows to their k-th nearest other row."""
+    from skactive.pools import ArrayFile
+
+    pool = ArrayFile(path)
+    rng = np.random.default_rng(seed + 2)
+    q = pool[np.sort(rng.choice(pool.shape[0], 200, replace=False))].astype("f8")
+    best = []
+    for s in range(0, pool.shape[0], 65536):
+        X = pool[s : s + 65536].astype("f8")
+        d2 = (q * q).sum(1)[:, None] - 2 * q @ X.T + (X * X).sum(1)[None]
+        best.append(np.sort(d2, axis=1)[:, : neighbours + 1])
+    d2 = np.sort(np.hstack(best), axis=1)[:, neighbours]
+    return float(np.sqrt(np.median(np.maximum(d2, 0))))
+
+
 def _labeled(d, m, seed):
     return np.random.default_rng(seed + 1).standard_normal((m, d)).astype("f2")
 
@@ -66,11 +120,32 @@ def _worker(args):
 
     pool = ArrayFile(args.path)
     if args.kind == "memory":
-        pool = pool[:]  # the rows in memory (float16)
-    labeled = _labeled(pool.shape[1], args.labeled, args.seed)
+        pool = pool[:]  # the rows in memory (the file's dtype)
+    if args.selector == "kcenter":
+        labeled = _labeled(pool.shape[1], args.labeled, args.seed)
+    else:  # rows of the same mixture, further on
+        n, d = pool.shape
+        labeled = _mixture(n, d, args.centres, args.seed, n, n + args.labeled)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
-    picks = kcenter_greedy(pool, args.budget, labeled=labeled, random_state=0)
+    if args.selector == "kcenter":
+        picks = kcenter_greedy(pool, args.budget, labeled=labeled, random_state=0)
+    elif args.selector == "typiclust":
+        from skactive.selection import typiclust_sampling
+
+        picks = typiclust_sampling(
+            pool,
+            args.budget,
+            labeled=labeled,
+            k_neighbors=args.k_neighbors,
+            random_state=0,
+        )
+    else:
+        from skactive.selection import probcover_sampling
+
+        picks = probcover_sampling(
+            pool, args.budget, delta=args.delta, labeled=labeled, random_state=0
+        )
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -102,7 +177,15 @@ def _run(path, kind, budget, args):
         str(args.seed),
         "--threads",
         str(args.threads),
+        "--selector",
+        args.selector,
+        "--centres",
+        str(args.centres),
+        "--k-neighbors",
+        str(args.k_neighbors),
     ]
+    if args.delta is not None:
+        cmd += ["--delta", str(args.delta)]
     # the checkout this script belongs to, first on the child's path
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {
@@ -128,10 +211,19 @@ def main(argv=None):
     p.add_argument("--dir", default=None)
     p.add_argument("--worker", choices=["file", "memory"], default=None)
     p.add_argument("--path", default=None)
+    p.add_argument(
+        "--selector", choices=["kcenter", "typiclust", "probcover"], default="kcenter"
+    )
+    p.add_argument("--centres", type=int, default=500)
+    p.add_argument("--k-neighbors", type=int, default=20)
+    p.add_argument("--delta", type=float, default=None)
+    p.add_argument("--neighbours", type=int, default=20)
     args = p.parse_args(argv)
     if args.worker:
         args.kind = args.worker
         return _worker(args)
+    if args.selector != "kcenter":
+        return _clustering_main(args)
 
     folder = args.dir or tempfile.mkdtemp(prefix="skactive-ooc-")
     full = os.path.join(folder, "embeddings.npy")
@@ -177,6 +269,47 @@ def main(argv=None):
             f"file-full extrapolated to b={args.budget}: {est:.0f} s "
             f"({est / 60:.1f} min; one pass over the file per pick)"
         )
+    if not same:
+        sys.exit(1)
+
+
+def _clustering_main(args):
+    folder = args.dir or tempfile.mkdtemp(prefix="skactive-ooc-")
+    os.makedirs(folder, exist_ok=True)
+    tag = f"mixture_{args.n}x{args.d}_{args.centres}_{args.seed}"
+    path16 = os.path.join(folder, tag + "_f16.npy")
+    path32 = os.path.join(folder, tag + "_f32.npy")
+    t0 = time.perf_counter()
+    _write_mixture(path16, path32, args.n, args.d, args.centres, args.seed)
+    print(
+        f"wrote {args.n} x {args.d} rows of a {args.centres}-centre mixture as "
+        f"float16 and float32 in {time.perf_counter() - t0:.1f} s to {folder}"
+    )
+    what = f"k_neighbors={args.k_neighbors}"
+    if args.selector == "probcover":
+        if args.delta is None:
+            args.delta = _auto_delta(path16, args.neighbours, args.seed)
+        what = f"delta={args.delta:.4g}"
+    rows = [
+        (f"{kind}-{bits}", _run(path, kind, args.budget, args))
+        for bits, path in (("f16", path16), ("f32", path32))
+        for kind in ("file", "memory")
+    ]
+    print(
+        f"\n{args.selector}, {args.n} x {args.d}, b={args.budget}, {what}, "
+        f"{args.labeled} labeled rows, torch threads={args.threads}"
+    )
+    print(
+        f"{'run':<11} {'wall s':>8} {'RSS before MB':>14} {'peak RSS MB':>12} "
+        f"{'picks sha1':>13}"
+    )
+    for name, r in rows:
+        print(
+            f"{name:<11} {r['wall_s']:>8.1f} {r['before_mb']:>14.0f} "
+            f"{r['peak_rss_mb']:>12.0f} {r['picks']:>13}"
+        )
+    same = len({r["picks"] for _, r in rows}) == 1
+    print(f"\nall four runs pick the same rows: {same}")
     if not same:
         sys.exit(1)
 

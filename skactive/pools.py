@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import InvalidParameterError
+from ._validation import HasMethods, validate_parameter_constraints, validate_params
 
 __all__ = [
     "ArrayFile",
@@ -43,6 +44,14 @@ __all__ = [
     "as_pool",
     "is_lazy_pool",
 ]
+
+
+class _MapStyleDatasets(HasMethods):
+    def __init__(self):
+        super().__init__(["__len__", "__getitem__"])
+
+    def __str__(self):
+        return "a map-style torch Dataset (with __len__ and __getitem__)"
 
 
 def _refuse_materialising(self, *args, **kwargs):
@@ -157,7 +166,12 @@ class ArrayFile:
 
     __array__ = _refuse_materialising
 
+    _parameter_constraints = {"source": ["path", np.memmap]}
+
     def __init__(self, source):
+        validate_parameter_constraints(
+            self._parameter_constraints, {"source": source}, "ArrayFile"
+        )
         if isinstance(source, np.memmap):
             if not source.flags["C_CONTIGUOUS"] or source.filename is None:
                 raise InvalidParameterError(
@@ -426,7 +440,12 @@ class ShardedArray:
 
     __array__ = _refuse_materialising
 
+    _parameter_constraints = {"shards": [list, tuple]}
+
     def __init__(self, shards):
+        validate_parameter_constraints(
+            self._parameter_constraints, {"shards": shards}, "ShardedArray"
+        )
         if not isinstance(shards, list | tuple) or not shards:
             raise InvalidParameterError(
                 "ShardedArray: shards must be a non-empty list of .npy paths."
@@ -515,7 +534,12 @@ class DatasetRows:
 
     __array__ = _refuse_materialising
 
+    _parameter_constraints = {"dataset": [_MapStyleDatasets()]}
+
     def __init__(self, dataset):
+        validate_parameter_constraints(
+            self._parameter_constraints, {"dataset": dataset}, "DatasetRows"
+        )
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise InvalidParameterError(
                 "DatasetRows: dataset must be a map-style torch Dataset, got "
@@ -592,7 +616,14 @@ class PoolView:
 
     __array__ = _refuse_materialising
 
+    _parameter_constraints = {"source": ["array-like"], "indices": ["array-like"]}
+
     def __init__(self, source, indices):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {"source": source, "indices": indices},
+            "PoolView",
+        )
         if isinstance(source, PoolView):  # views of views stay flat
             indices = source.indices[np.asarray(indices, dtype=np.int64)]
             source = source.source
@@ -664,7 +695,12 @@ class ConcatRows:
 
     __array__ = _refuse_materialising
 
+    _parameter_constraints = {"parts": [list, tuple]}
+
     def __init__(self, parts):
+        validate_parameter_constraints(
+            self._parameter_constraints, {"parts": parts}, "ConcatRows"
+        )
         flat = []
         for p in parts:
             flat.extend(p.parts if isinstance(p, ConcatRows) else [p])
@@ -730,6 +766,7 @@ def _stack_in_order(pieces, order, n):
     return out
 
 
+@validate_params({"a": ["array-like"], "b": ["array-like"]})
 def concat_pools(a, b):
     """The rows of ``a`` then ``b``, by reference (see :class:`ConcatRows`).
 
@@ -769,6 +806,7 @@ class _FlatRows:
         return f"flat_rows({self.source!r})"
 
 
+@validate_params({"X": ["array-like", "path"]})
 def flat_rows(X):
     """The rows of a lazy pool as a 2-D lazy pool (images flattened), unread.
 

@@ -426,6 +426,7 @@ PUBLIC_MODULES = (
     "skactive.project.labelstudio",
     "skactive.stopping",
     "skactive.calibration",
+    "skactive.pools",
 )
 
 #: Public objects that take anything and raise their own errors.
@@ -433,6 +434,8 @@ EXEMPT = {
     "learns_from_unlabeled": "answers False for any object",
     "expects_scores": "answers for any caller",
     "resolve_committee": "takes lists, ensembles and committees; clear errors",
+    "is_lazy_pool": "answers for any object",
+    "as_pool": "returns what it does not recognise as a pool unchanged",
     # ready-made strategy instances: their class is declared and checked
     "random_sampling": "an instance of RandomSampling",
     "least_confidence_sampling": "an instance of UncertaintySampling",

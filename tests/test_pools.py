@@ -9,12 +9,16 @@ import torch
 from torch.utils.data import TensorDataset
 
 from skactive._errors import InvalidParameterError
+from skactive._validation import invalid_values, parameter_constraints
 from skactive.pools import (
     ArrayFile,
+    ConcatRows,
     DatasetRows,
     PoolView,
     ShardedArray,
     as_pool,
+    concat_pools,
+    flat_rows,
     is_lazy_pool,
 )
 
@@ -267,3 +271,35 @@ def test_a_dask_array_of_a_file_reads_its_blocks(tmp_path):
     np.save(tmp_path / "x.npy", X)
     d = da.from_array(ArrayFile(tmp_path / "x.npy"), chunks=(4, 3, 2), asarray=False)
     np.testing.assert_array_equal(d.compute(scheduler="synchronous"), X)
+
+
+def _valid_calls(path):
+    X = np.zeros((4, 2))
+    return {
+        ArrayFile: {"source": path},
+        ShardedArray: {"shards": [path, path]},
+        DatasetRows: {"dataset": TensorDataset(torch.zeros(3, 2))},
+        PoolView: {"source": X, "indices": [1, 0]},
+        ConcatRows: {"parts": [X, X]},
+        concat_pools: {"a": X, "b": X},
+        flat_rows: {"X": path},
+    }
+
+
+def test_bad_values_are_refused_naming_the_parameter(npy):
+    _, path = npy
+    for obj, kwargs in _valid_calls(path).items():
+        obj(**kwargs)  # the valid call works
+        if isinstance(obj, type):
+            constraints = parameter_constraints(obj)
+        else:
+            constraints = obj.__skactive_constraints__
+        assert set(constraints) == set(kwargs), obj.__name__
+        for param, spec in constraints.items():
+            bad = invalid_values(spec)
+            assert bad, (obj.__name__, param)
+            for value in bad:
+                with pytest.raises(
+                    InvalidParameterError, match=f"{obj.__name__}: {param} must"
+                ):
+                    obj(**{**kwargs, param: value})

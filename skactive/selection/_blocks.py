@@ -10,9 +10,10 @@ in memory. The compute dtype follows the in-memory rules of
 float32, integers float64), so a block holds exactly the values the
 in-memory call would see.
 
-:func:`_read_all` is the fallback of the selectors that need every row at
-once (the k-means and neighbour searches of TypiClust and ProbCover): the
-embedding is read block by block into one preallocated array.
+:func:`_read_all` reads a lazy embedding block by block into one
+preallocated array, for the selectors that need every row at once (the exact
+k-means of TypiClust on pools of up to 50,000 rows, weighted k-means);
+ProbCover and the large-pool TypiClust read blocks themselves.
 """
 
 from __future__ import annotations

@@ -8,7 +8,10 @@
   (Yehuda et al., 2022).
 
 Distances are computed by blocks of rows (memory ``O(block)``); no
-``n x n`` matrix is formed.
+``n x n`` matrix is formed.  TypiClust (above 50,000 rows) and ProbCover read
+an embedding that does not fit in memory (a file, a memmap, a dask array) by
+blocks of rows too, through the same code as in memory, so both give the
+picks of the in-memory call.
 """
 
 from __future__ import annotations
@@ -29,7 +32,14 @@ from .._validation import (
     check_n_instances,
     validate_params,
 )
-from ._arrays import _BLOCK_ELEMS, _check_labeled, _to_numpy
+from ._arrays import (
+    _BLOCK_ELEMS,
+    _check_finite,
+    _check_labeled,
+    _to_numpy,
+    _to_tensor,
+)
+from ._blocks import _is_lazy_rows
 from ._distance import _zero_tol
 from ._farthest import _uniform_unpicked
 
@@ -40,7 +50,7 @@ __all__ = [
     "probcover_sampling",
 ]
 
-# Above this many rows TypiClust switches to MiniBatchKMeans.
+# Above this many rows (pool and labeled) TypiClust clusters by blocks.
 _MINIBATCH_ROWS = 50_000
 
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
@@ -255,6 +265,161 @@ def _typicality(points, k_neighbors):
         return 1.0 / mean
 
 
+def _typicality_blocked(read, m, n_features, k_neighbors, dtype):
+    """:func:`_typicality` of ``m`` points read by blocks of rows.
+
+    ``read(s, e)`` returns points ``s:e`` as a tensor of ``dtype``.  The
+    centre is the float64 mean of the blocks; each block of points meets
+    every block (``rows x block`` distances at a time) and keeps its running
+    ``K + 1`` smallest squared distances.  Memory: two blocks of points and
+    one tile, whatever ``m``.  The result depends on ``m`` and the blocking
+    only, not on where the points are stored.
+    """
+    K = min(k_neighbors, m - 1)
+    if K < 1:
+        return np.full(m, np.inf)
+    dtype = torch.from_numpy(np.empty(0, dtype=dtype)).dtype
+    step = max(1, _BLOCK_ELEMS // n_features)
+    total = torch.zeros(n_features, dtype=torch.float64)
+    for s in range(0, m, step):
+        total += read(s, min(m, s + step)).to(torch.float64).sum(dim=0)
+    centre = (total / m).to(dtype)
+
+    def centred(s, e):
+        P = read(s, e) - centre
+        return P, (P * P).sum(1)
+
+    mean = np.empty(m)
+    for qs in range(0, m, step):
+        qe = min(m, qs + step)
+        Q, sq_q = centred(qs, qe)
+        tol = _zero_tol(sq_q, n_features, dtype)
+        best = None
+        for cs in range(0, m, step):
+            ce = min(m, cs + step)
+            C, sq_c = (Q, sq_q) if cs == qs else centred(cs, ce)
+            rows = max(1, _BLOCK_ELEMS // (ce - cs))
+            parts = []
+            for s in range(0, qe - qs, rows):
+                d2 = torch.addmm(sq_c.unsqueeze(0), Q[s : s + rows], C.T, alpha=-2)
+                d2.add_(sq_q[s : s + rows, None])
+                k = min(K + 1, ce - cs)
+                parts.append(torch.topk(d2, k, dim=1, largest=False).values)
+            vals = torch.cat(parts)
+            if best is not None:
+                vals = torch.cat([best, vals], dim=1)
+            k = min(K + 1, vals.shape[1])
+            best = torch.topk(vals, k, dim=1, largest=False).values
+        near = best[:, 1:]  # the point itself (or an exact duplicate) first
+        near = near.masked_fill_(near <= tol[:, None], 0.0).sqrt_()
+        mean[qs:qe] = near.mean(dim=1).double().numpy()
+    with np.errstate(divide="ignore"):
+        return 1.0 / mean
+
+
+def _cluster_typicality(read_rows, members, n_features, k_neighbors, dtype):
+    """Typicality of a cluster's ``members`` (sorted row indices).
+
+    A cluster of at most one block (4 Mi values) is read at once and goes
+    through :func:`_typicality`; a larger one through
+    :func:`_typicality_blocked`, reading its members a block at a time.
+    ``read_rows(idx)`` returns the rows ``idx`` as a numpy array.
+    """
+    m = members.shape[0]
+    if m * n_features <= _BLOCK_ELEMS:
+        return _typicality(read_rows(members), k_neighbors)
+
+    def read(s, e):
+        return torch.from_numpy(np.ascontiguousarray(read_rows(members[s:e])))
+
+    return _typicality_blocked(read, m, n_features, k_neighbors, dtype)
+
+
+# Most passes of the blocked k-means over the rows (large pools).
+_KMEANS_MAX_ITER = 30
+# Stop once the centres move less than this (squared, summed), relative to
+# the mean variance of the columns (scikit-learn's KMeans ``tol``).
+_KMEANS_TOL = 1e-4
+# Rows of the k-means++ initialisation sample (at least 3 per cluster).
+_KMEANS_INIT_ROWS = 3 * 1024
+
+
+def _assign(X, C, sq_c):
+    """Index of the nearest centre of each row of ``X`` (ties: lower index)."""
+    d2 = torch.addmm(sq_c.unsqueeze(0), X, C.T, alpha=-2)
+    return d2.argmin(dim=1)
+
+
+def _blocked_kmeans(read, n_rows_all, n_features, n_clusters, rng, dtype):
+    """Cluster labels of ``n_rows_all`` rows read by blocks (large pools).
+
+    k-means++ (:func:`sklearn.cluster.kmeans_plusplus`) on a seeded sample of
+    rows (:data:`_KMEANS_INIT_ROWS`, at least three per cluster, read in
+    sorted order), then Lloyd iterations, each one pass over fixed blocks of
+    consecutive rows: every block is assigned to its nearest centres (in
+    the embeddings' dtype) and its rows added to float64 sums per cluster;
+    the centres move to the means (an empty cluster keeps its centre).  It
+    stops when no label changes or the centres move less than
+    :data:`_KMEANS_TOL` times the mean column variance (summed squared
+    shift, as scikit-learn's ``KMeans``), after at most
+    :data:`_KMEANS_MAX_ITER` passes.  ``read(s, e)`` (rows ``s:e``) or
+    ``read(indices)`` returns a numpy array of ``dtype``; the labels depend
+    on the values of the rows only, so an in-memory array and a file give
+    the same labels.  Memory: one block, the centres and the labels.
+    """
+    from sklearn.cluster import kmeans_plusplus
+
+    tdtype = torch.from_numpy(np.empty(0, dtype=dtype)).dtype
+    step = max(1, _BLOCK_ELEMS // n_features)
+    n_init = min(n_rows_all, max(_KMEANS_INIT_ROWS, 3 * n_clusters))
+    sample = np.sort(rng.choice(n_rows_all, size=n_init, replace=False))
+    init_rows = np.concatenate(
+        [read(sample[a : a + step]) for a in range(0, n_init, step)]
+    )
+    _check_finite(torch.from_numpy(init_rows), "embeddings")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        init, _ = kmeans_plusplus(init_rows, n_clusters, random_state=_seed_from(rng))
+    del init_rows
+    C = torch.from_numpy(np.ascontiguousarray(init, dtype=dtype))
+    labels = np.full(n_rows_all, -1, dtype=np.int64)
+    sq_cols = torch.zeros(n_features, dtype=torch.float64)  # first pass
+    for it in range(_KMEANS_MAX_ITER):
+        sq_c = (C * C).sum(1)
+        sums = torch.zeros((n_clusters, n_features), dtype=torch.float64)
+        counts = torch.zeros(n_clusters, dtype=torch.float64)
+        changed = 0
+        for s in range(0, n_rows_all, step):
+            e = min(n_rows_all, s + step)
+            X = torch.from_numpy(np.ascontiguousarray(read(s, e), dtype=dtype))
+            if it == 0:
+                _check_finite(X, "embeddings")
+            lab = _assign(X, C, sq_c)
+            X64 = X.to(torch.float64)
+            sums.index_add_(0, lab, X64)
+            if it == 0:
+                sq_cols += (X64 * X64).sum(dim=0)
+            del X64
+            counts.index_add_(0, lab, torch.ones(e - s, dtype=torch.float64))
+            lab = lab.numpy()
+            changed += int(np.count_nonzero(labels[s:e] != lab))
+            labels[s:e] = lab
+        if changed == 0:
+            break
+        if it == 0:  # scikit-learn's tolerance: relative to the variance
+            mean_cols = sums.sum(dim=0) / n_rows_all
+            var = sq_cols / n_rows_all - mean_cols * mean_cols
+            tol = _KMEANS_TOL * float(var.clamp(min=0).mean())
+        full = counts > 0
+        old = C.to(torch.float64)
+        new = old.clone()
+        new[full] = sums[full] / counts[full, None]
+        C = new.to(tdtype)
+        if float(((new - old) ** 2).sum()) <= tol:
+            break
+    return labels
+
+
 def _rand_argmax(values, rng):
     m = values.max()
     ties = np.flatnonzero(values == m)
@@ -311,8 +476,28 @@ def typiclust_sampling(
 
     Notes
     -----
-    Above 50 000 rows :class:`sklearn.cluster.MiniBatchKMeans` is used.
-    Typicality is computed only for the clusters that are picked from.
+    Up to 50 000 rows (pool and labeled together) the rows are clustered in
+    memory by :class:`sklearn.cluster.KMeans` (one k-means++ start).  Above
+    that, in memory or not, the same blocked k-means runs: k-means++ on a
+    seeded sample of rows, then Lloyd passes over fixed blocks of rows
+    (4 Mi values each) with float64 sums per cluster, until no label
+    changes or the centres move less than scikit-learn's ``tol=1e-4``
+    (at most 30 passes).  Full Lloyd passes rather than mini-batch
+    steps over fixed blocks: those would depend on the order of the rows
+    (a pool sorted by class gives blocks of one class each), Lloyd's
+    passes do not, and they need no random reassignment of small
+    clusters.  Typicality is computed only for the
+    clusters that are picked from, reading only their members; a cluster
+    larger than one block is read by blocks, each block meeting every
+    block of the cluster and keeping its running ``K + 1`` nearest.
+
+    So an embedding that does not fit in memory -- an
+    :class:`~skactive.pools.ArrayFile`, a :class:`numpy.memmap`, a float16
+    file, a dask array -- is read in blocks of rows (converted as in
+    memory: float16 to float32) and gives the picks of the in-memory call
+    with the same seed.  Peak memory above 50 000 rows is ``O(block * d +
+    n_clusters * d + n_samples)``: two blocks, the centres (and their
+    float64 sums), the labels; each k-means pass reads the file once.
 
     References
     ----------
@@ -329,27 +514,57 @@ def typiclust_sampling(
     >>> sorted(int(i) // 20 for i in idx)  # one pick per blob
     [0, 1, 2]
     """
-    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.cluster import KMeans
 
-    Xp = _to_numpy(embeddings, "embeddings", keep_float32=True)
+    Xp = _to_tensor(
+        embeddings,
+        "embeddings",
+        device=torch.device("cpu"),
+        check_finite=False,
+        lazy_ok=True,
+    )
     n_pool, n_feat = Xp.shape
     n = check_n_instances(n_instances, n_pool, caller="typiclust_sampling")
     k_neighbors = int(k_neighbors)
     lab = _check_labeled(labeled, n_feat, as_numpy=True)
-    if lab is not None:
-        lab = lab.astype(Xp.dtype, copy=False)
-    rng = check_random_state(random_state)
-    X_all = Xp if lab is None else np.vstack([Xp, lab])
     n_lab = 0 if lab is None else lab.shape[0]
-    n_clusters = min(n_lab + n, X_all.shape[0])
-    seed = _seed_from(rng)
-    if X_all.shape[0] > _MINIBATCH_ROWS:
-        km = MiniBatchKMeans(n_clusters=n_clusters, n_init=3, random_state=seed)
+    n_all = n_pool + n_lab
+    if n_all <= _MINIBATCH_ROWS:  # small: in memory, exact k-means
+        Xp = _to_numpy(embeddings, "embeddings", keep_float32=True)
+    elif isinstance(Xp, torch.Tensor):  # in memory: the rows as they are
+        Xp = Xp.numpy()
+    lazy = _is_lazy_rows(Xp)
+    dtype = Xp.np_dtype if lazy else Xp.dtype
+    if lab is not None:
+        lab = lab.astype(dtype, copy=False)
+
+    def read(a, b=None):
+        """Rows ``a:b`` (or the sorted rows ``a``) of the pool, then labeled."""
+        if b is None:
+            a = np.asarray(a, dtype=np.int64)
+            top = a[a < n_pool]
+            top = Xp[top].numpy() if lazy else Xp[top]
+            if top.shape[0] == a.shape[0]:
+                return top
+            return np.vstack([top, lab[a[a >= n_pool] - n_pool]])
+        parts = []
+        if a < n_pool:
+            top = Xp[a : min(b, n_pool)]
+            parts.append(top.numpy() if lazy else top)
+        if b > n_pool:
+            parts.append(lab[max(a, n_pool) - n_pool : b - n_pool])
+        return parts[0] if len(parts) == 1 else np.vstack(parts)
+
+    rng = check_random_state(random_state)
+    n_clusters = min(n_lab + n, n_all)
+    if n_all > _MINIBATCH_ROWS:
+        cl = _blocked_kmeans(read, n_all, n_feat, n_clusters, rng, dtype)
     else:
-        km = KMeans(n_clusters=n_clusters, n_init=1, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        cl = km.fit_predict(X_all)
+        X_all = Xp if lab is None else np.vstack([Xp, lab])
+        km = KMeans(n_clusters=n_clusters, n_init=1, random_state=_seed_from(rng))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            cl = km.fit_predict(X_all)
     sizes = np.bincount(cl, minlength=n_clusters)
     covered = np.bincount(cl[n_pool:], minlength=n_clusters)
     available = np.bincount(cl[:n_pool], minlength=n_clusters)
@@ -363,7 +578,7 @@ def typiclust_sampling(
         c = _rand_argmax(score, rng)
         if c not in typ_cache:
             members = np.flatnonzero(cl == c)
-            typ = _typicality(X_all[members], k_neighbors)
+            typ = _cluster_typicality(read, members, n_feat, k_neighbors, dtype)
             in_pool = members < n_pool
             typ_cache[c] = (members[in_pool], typ[in_pool])
         cand, typ = typ_cache[c]
@@ -379,32 +594,106 @@ def typiclust_sampling(
 # --------------------------------------------------------------------------
 # ProbCover
 # --------------------------------------------------------------------------
-def _radius_graph(nn, Q, delta, n_cols, chunk):
-    """CSR matrix ``A[i, j] = 1`` iff ``||Q_i - X_j|| < delta``."""
-    indptr = [np.zeros(1, dtype=np.int64)]
-    indices = []
-    offset = 0
-    for s in range(0, Q.shape[0], chunk):
-        dist, ind = nn.radius_neighbors(
-            Q[s : s + chunk], radius=delta, sort_results=False
-        )
-        lens = np.fromiter((len(a) for a in ind), dtype=np.int64, count=len(ind))
-        if lens.sum():
-            flat_i = np.concatenate(ind).astype(np.int64)
-            flat_d = np.concatenate(dist)
-        else:
-            flat_i = np.zeros(0, dtype=np.int64)
-            flat_d = np.zeros(0)
-        keep = flat_d < delta  # the paper's ball is open
-        row = np.repeat(np.arange(len(ind)), lens)[keep]
-        counts = np.bincount(row, minlength=len(ind))
-        indices.append(flat_i[keep])
-        indptr.append(offset + np.cumsum(counts))
-        offset += int(counts.sum())
-    indptr = np.concatenate(indptr)
-    indices = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
-    data = np.ones(indices.shape[0], dtype=np.int8)
-    return sparse.csr_matrix((data, indices, indptr), shape=(Q.shape[0], n_cols))
+def _rows_of(X, s, e):
+    """Rows ``s:e`` of an in-memory tensor or a lazy source, as a tensor."""
+    return X[s:e]
+
+
+def _close_pairs(Q, C, delta, upper=False):
+    """Local ``(i, j)`` with ``||Q_i - C_j|| < delta``, settled in float64.
+
+    A fast pass by the expansion ``||q'||^2 - 2 q'.c' + ||c'||^2`` around the
+    mean of ``C`` (in the embeddings' dtype, ``sub x len(C)`` values at a
+    time) lists every pair that could be closer than ``delta``: its squared
+    distance is at most ``delta**2`` plus a bound on the expansion's
+    rounding error, ``8 (d + 4) eps (||q'||^2 + ||c'||^2)``, taken from the
+    norms of the two points involved (one matrix product and one comparison
+    per tile: ``(1 - r) ||c'||^2 - 2 q'.c' <= delta**2 - (1 - r) ||q'||^2``).
+    Those candidates -- the close pairs and the few near the boundary -- are
+    evaluated exactly by direct differences in float64, so the result does
+    not depend on the blocking.
+
+    ``upper``: ``Q`` is ``C`` (a block on the diagonal); only the pairs
+    ``j >= i`` are listed (the distances are symmetric).
+    """
+    d = Q.shape[1]
+    ct = torch.promote_types(Q.dtype, C.dtype)  # labeled float64: float64
+    m = C.to(torch.float64).mean(dim=0).to(ct)
+    Cs = C.to(ct) - m
+    Qs = Cs if upper else Q.to(ct) - m
+    rtol = 8.0 * (d + 4) * torch.finfo(ct).eps
+    keep = 1.0 - rtol
+    sqc = (Cs * Cs).sum(1).mul_(keep)
+    rhs = (Qs * Qs).sum(1).mul_(-keep).add_(delta * delta)
+    Q64, C64 = None, None
+    out_i, out_j = [], []
+    sub = max(1, _BLOCK_ELEMS // max(1, C.shape[0]))
+    for s in range(0, Q.shape[0], sub):
+        e = min(Q.shape[0], s + sub)
+        c0 = s if upper else 0  # on the diagonal: columns from s on
+        lhs = torch.addmm(sqc[c0:].unsqueeze(0), Qs[s:e], Cs[c0:].T, alpha=-2)
+        cand = torch.nonzero(lhs <= rhs[s:e, None])
+        del lhs
+        ci, cj = cand[:, 0] + s, cand[:, 1] + c0
+        if upper:
+            ci, cj = ci[cj >= ci], cj[cj >= ci]
+        if ci.shape[0] == 0:
+            continue
+        if Q64 is None:
+            Q64, C64 = Q.to(torch.float64), C.to(torch.float64)
+        step = max(1, _BLOCK_ELEMS // d)
+        for a in range(0, ci.shape[0], step):
+            ii, jj = ci[a : a + step], cj[a : a + step]
+            diff = Q64[ii] - C64[jj]
+            close = (diff * diff).sum(1).sqrt_() < delta  # the ball is open
+            out_i.append(ii[close])
+            out_j.append(jj[close])
+    if not out_i:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return torch.cat(out_i).numpy(), torch.cat(out_j).numpy()
+
+
+def _block_rows(d):
+    return max(1, _BLOCK_ELEMS // d)
+
+
+def _ball_graph(X, delta, Q=None, step=None):
+    """CSR ``A[i, j] = 1`` iff ``||Q_i - X_j|| < delta`` (``Q=None``: ``X``).
+
+    ``X`` (and ``Q``) are in-memory tensors or lazy sources read in blocks
+    of rows; every block of queries meets every block of ``X`` (for
+    ``Q=None`` only the pairs on and above the diagonal, mirrored: the
+    graph is symmetric).  Memory: two blocks, one distance tile, and the edges.
+    """
+    n, d = X.shape
+    sym = Q is None
+    Q = X if sym else Q
+    nq = Q.shape[0]
+    if step is None:
+        step = X.block_rows if _is_lazy_rows(X) else _block_rows(d)
+    rows, cols = [], []
+    for qs in range(0, nq, step):
+        qe = min(nq, qs + step)
+        Qb = _rows_of(Q, qs, qe)
+        _check_finite(Qb, "labeled" if not sym else "embeddings")
+        for cs in range(qs if sym else 0, n, step):
+            ce = min(n, cs + step)
+            diag = sym and cs == qs
+            Cb = Qb if diag else _rows_of(X, cs, ce)
+            i, j = _close_pairs(Qb, Cb, delta, upper=diag)
+            rows.append(i + qs)
+            cols.append(j + cs)
+            if sym:  # the mirrored pairs (the diagonal once)
+                off = (i + qs) != (j + cs)
+                rows.append(j[off] + cs)
+                cols.append(i[off] + qs)
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    data = np.ones(r.shape[0], dtype=np.int8)
+    A = sparse.csr_matrix((data, (r, c)), shape=(nq, n))
+    A.sum_duplicates()  # none: sorts the indices
+    return A
 
 
 @renamed_keywords(n="n_instances")
@@ -443,7 +732,9 @@ def probcover_sampling(
     random_state : int, RandomState instance or None, default=None
         Seeds tie-breaking and the uniform fill-up (one number per pick).
     chunk_size : int or None, default=None
-        Rows per radius-neighbour query (default 4096).
+        Rows per block of the distance passes (default: the blocks of a lazy
+        embedding, else 4 Mi values per block).  The picks do not depend on
+        it.
 
     Returns
     -------
@@ -452,10 +743,24 @@ def probcover_sampling(
 
     Notes
     -----
-    The graph is stored as a sparse CSR matrix built by chunked
-    radius-neighbour queries; its size is the number of pairs closer than
-    ``delta``, so ``delta`` should be chosen small enough (the paper picks it
-    so that about 95% of the balls are label-pure).
+    The graph is stored as a sparse CSR matrix; its size is the number of
+    pairs closer than ``delta``, so ``delta`` should be chosen small enough
+    (the paper picks it so that about 95% of the balls are label-pure).
+
+    It is built by block x block distance passes: every block of rows meets
+    every block on and above it (the graph is symmetric), by the expansion
+    around the block's mean in the embeddings' dtype, in tiles of 4 Mi
+    values.  The pairs that could be closer than ``delta`` within that
+    pass's rounding error (a bound from the norms of the two points) are
+    evaluated exactly, by direct differences in float64, and kept when
+    their distance is ``< delta`` (open balls).  So the graph, and the
+    picks, do not depend on the blocking: an embedding that does not fit
+    in memory -- an :class:`~skactive.pools.ArrayFile`, a
+    :class:`numpy.memmap`, a float16 file, a dask array -- is read in
+    blocks of rows (converted as in memory: float16 to float32) and gives
+    the picks of the in-memory call.  Peak memory is ``O(block * d +
+    n_edges)``: two blocks of rows, one distance tile and the edges; the
+    file is read about ``n_blocks / 2`` times.
 
     References
     ----------
@@ -470,22 +775,25 @@ def probcover_sampling(
     >>> probcover_sampling(X, 2, delta=0.15, random_state=0)
     array([2, 6])
     """
-    from sklearn.neighbors import NearestNeighbors
-
-    Xp = _to_numpy(embeddings, "embeddings")
-    n_pool, n_feat = Xp.shape
+    X = _to_tensor(
+        embeddings,
+        "embeddings",
+        device=torch.device("cpu"),
+        check_finite=False,
+        lazy_ok=True,
+    )
+    n_pool, n_feat = X.shape
     n = check_n_instances(n_instances, n_pool, caller="probcover_sampling")
     delta = float(delta)
-    chunk = 4096 if chunk_size is None else int(chunk_size)
-    lab = _check_labeled(labeled, n_feat, as_numpy=True)
+    step = None if chunk_size is None else int(chunk_size)
+    lab = _check_labeled(labeled, n_feat, device=torch.device("cpu"))
     rng = check_random_state(random_state)
 
-    nn = NearestNeighbors(radius=delta).fit(Xp)
-    A = _radius_graph(nn, Xp, delta, n_pool, chunk)  # out-edges: ball(x)
-    AT = A.T.tocsr()  # in-edges: the x whose ball contains y
+    A = _ball_graph(X, delta, step=step)  # out-edges: ball(x); symmetric
+    AT = A  # in-edges: the x whose ball contains y (the same pairs)
     uncovered = np.ones(n_pool, dtype=bool)
     if lab is not None:
-        L = _radius_graph(nn, lab, delta, n_pool, chunk)
+        L = _ball_graph(X, delta, Q=lab, step=step)
         uncovered[L.indices] = False
     counts = np.asarray(A @ uncovered.astype(np.int64)).ravel()
 

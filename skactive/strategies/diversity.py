@@ -319,7 +319,9 @@ class TypiClust(_EmbeddingStrategy):
     k_neighbors : int, default=20
     n_jobs, R, random_state
         As in :class:`DiversitySampling` (the clustering and neighbour
-        searches run on the CPU, in NumPy and scikit-learn).
+        searches run on the CPU; an embedding in a file, a lazy pool's or
+        one ``shared_inference(directory=...)`` wrote, is read by blocks:
+        see :func:`~skactive.selection.typiclust_sampling`).
 
     Examples
     --------
@@ -363,8 +365,10 @@ class ProbCover(_EmbeddingStrategy):
         whose balls stay 95% pure with respect to a k-means clustering into as
         many clusters as classes.
     n_jobs, R, random_state
-        As in :class:`DiversitySampling` (the clustering and neighbour
-        searches run on the CPU, in NumPy and scikit-learn).
+        As in :class:`DiversitySampling` (the distance passes run on the
+        CPU; an embedding in a file, a lazy pool's or one
+        ``shared_inference(directory=...)`` wrote, is read by blocks: see
+        :func:`~skactive.selection.probcover_sampling`).
 
     Examples
     --------
