@@ -252,7 +252,7 @@ def main(argv=None):
     )
     print(
         f"{'run':<11} {'rows':>9} {'picks':>6} {'wall s':>9} {'s/pick':>8} "
-        f"{'peak RSS MB':>12} {'picks sha1':>13}"
+        f"{'start MB':>11} {'peak RSS MB':>12} {'picks sha1':>13}"
     )
     for name, n, b, r in rows:
         print(
