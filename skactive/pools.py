@@ -407,99 +407,6 @@ class ArrayFile:
         return f"ArrayFile({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
 
 
-class ShardedArray:
-    """Several ``.npy`` files (or :class:`ArrayFile`), one after the other.
-
-    Parameters
-    ----------
-    shards : list of str, pathlib.Path or ArrayFile
-        Files of the same row shape and dtype.
-
-    Attributes
-    ----------
-    shards : list of ArrayFile
-        The files, opened lazily.
-    bounds : ndarray of int64 of shape (n_shards + 1,)
-        First row of each shard (and the total).
-    shape : tuple of int
-        ``(total rows, *row_shape)``.
-    dtype : numpy.dtype
-        The dtype of every shard.
-
-    Examples
-    --------
-    >>> import numpy as np, tempfile, os
-    >>> from skactive.pools import ShardedArray
-    >>> folder = tempfile.mkdtemp()
-    >>> paths = [os.path.join(folder, f"{i}.npy") for i in range(2)]
-    >>> np.save(paths[0], np.zeros((3, 2))); np.save(paths[1], np.ones((2, 2)))
-    >>> pool = ShardedArray(paths)
-    >>> pool.shape, pool[2:4].tolist()
-    ((5, 2), [[0.0, 0.0], [1.0, 1.0]])
-    """
-
-    __array__ = _refuse_materialising
-
-    _parameter_constraints = {"shards": [list, tuple]}
-
-    def __init__(self, shards):
-        validate_parameter_constraints(
-            self._parameter_constraints, {"shards": shards}, "ShardedArray"
-        )
-        if not isinstance(shards, list | tuple) or not shards:
-            raise InvalidParameterError(
-                "ShardedArray: shards must be a non-empty list of .npy paths."
-            )
-        self.shards = [s if isinstance(s, ArrayFile) else ArrayFile(s) for s in shards]
-        first = self.shards[0]
-        for s in self.shards[1:]:
-            if s.row_shape != first.row_shape or s.dtype != first.dtype:
-                raise InvalidParameterError(
-                    f"ShardedArray: {s.path} has rows of shape {s.row_shape} and "
-                    f"dtype {s.dtype}, {first.path} of {first.row_shape} and "
-                    f"{first.dtype}: every shard must have the same."
-                )
-        self.bounds = np.cumsum([0] + [len(s) for s in self.shards]).astype(np.int64)
-        self.dtype = first.dtype
-        self.row_shape = first.row_shape
-        self.shape = (int(self.bounds[-1]), *self.row_shape)
-
-    def __len__(self):
-        return self.shape[0]
-
-    @property
-    def ndim(self):
-        """int: Number of dimensions."""
-        return len(self.shape)
-
-    def __getitem__(self, key):
-        kind, *args = _normalise_index(key, self.shape[0])
-        if kind == "row":
-            k = int(np.searchsorted(self.bounds, args[0], side="right")) - 1
-            return self.shards[k][args[0] - int(self.bounds[k])]
-        if kind == "slice":
-            start, stop = args
-            out = np.empty((stop - start, *self.row_shape), dtype=self.dtype)
-            pos = 0
-            for k, shard in enumerate(self.shards):
-                a, b = int(self.bounds[k]), int(self.bounds[k + 1])
-                lo, hi = max(a, start), min(b, stop)
-                if lo < hi:
-                    shard._read(lo - a, hi - a, out=out[pos : pos + hi - lo])
-                    pos += hi - lo
-            return out
-        idx = args[0]
-        out = np.empty((idx.size, *self.row_shape), dtype=self.dtype)
-        which = np.searchsorted(self.bounds, idx, side="right") - 1
-        for k in np.unique(which):
-            sel = np.flatnonzero(which == k)
-            out[sel] = self.shards[k][idx[sel] - self.bounds[k]]
-        return out
-
-    def __repr__(self):
-        return f"ShardedArray({len(self.shards)} shards, shape={self.shape})"
-
-
 class DatasetRows:
     """A :class:`torch.utils.data.Dataset` seen as a pool of rows.
 
@@ -663,7 +570,65 @@ class PoolView:
         return f"PoolView({len(self)} of the rows of {self.source!r})"
 
 
-class ConcatRows:
+class _Concatenation:
+    """Rows of several pools one after the other (ConcatRows, ShardedArray)."""
+
+    __array__ = _refuse_materialising
+
+    def _join(self, parts, row_shape):
+        self.parts = parts
+        self.row_shape = row_shape
+        self.bounds = np.cumsum([0] + [int(p.shape[0]) for p in parts]).astype(np.int64)
+        self.dtype = getattr(parts[0], "dtype", None)
+        self.shape = (int(self.bounds[-1]), *self.row_shape)
+
+    def __len__(self):
+        return self.shape[0]
+
+    @property
+    def ndim(self):
+        """int: Number of dimensions."""
+        return len(self.shape)
+
+    def __getitem__(self, key):
+        from ._rows import take_rows
+
+        kind, *args = _normalise_index(key, self.shape[0])
+        if kind == "row":
+            return self[np.array([args[0]])][0]
+        if kind == "slice":
+            return self._slice(*args)
+        idx = args[0]
+        which = np.searchsorted(self.bounds, idx, side="right") - 1
+        pieces, order = [], []
+        for k in np.unique(which):
+            sel = np.flatnonzero(which == k)
+            pieces.append(take_rows(self.parts[k], idx[sel] - self.bounds[k]))
+            order.append(sel)
+        if not pieces:
+            return take_rows(self.parts[0], np.empty(0, dtype=np.int64))
+        return _stack_in_order(pieces, order, idx.size)
+
+    def _slice(self, start, stop):
+        """Rows ``start:stop``: one contiguous read per part they span."""
+        from ._rows import is_lazy, slice_rows, take_rows
+
+        pieces, order = [], []
+        for k, part in enumerate(self.parts):
+            a, b = int(self.bounds[k]), int(self.bounds[k + 1])
+            lo, hi = max(a, start), min(b, stop)
+            if lo < hi:
+                pieces.append(slice_rows(part, lo - a, hi - a))
+                order.append(np.arange(lo - start, hi - start))
+        if not pieces:
+            return take_rows(self.parts[0], np.empty(0, dtype=np.int64))
+        k = int(np.searchsorted(self.bounds, start, side="right")) - 1
+        if len(pieces) == 1 and is_lazy(self.parts[k]):
+            return pieces[0]  # read from disk: already a new array
+        return _stack_in_order(pieces, order, stop - start)
+
+
+class ConcatRows(_Concatenation):
     """The rows of several pools one after the other, by reference.
 
     What the learner's labeled rows become when some are in memory (the
@@ -693,8 +658,6 @@ class ConcatRows:
     ((2, 2), [[0, 1], [8, 9]])
     """
 
-    __array__ = _refuse_materialising
-
     _parameter_constraints = {"parts": [list, tuple]}
 
     def __init__(self, parts):
@@ -703,7 +666,7 @@ class ConcatRows:
         )
         flat = []
         for p in parts:
-            flat.extend(p.parts if isinstance(p, ConcatRows) else [p])
+            flat.extend(p.parts if isinstance(p, _Concatenation) else [p])
         if not flat:
             raise InvalidParameterError("ConcatRows: parts must not be empty.")
         shapes = {tuple(p.shape[1:]) for p in flat}
@@ -712,39 +675,71 @@ class ConcatRows:
                 f"ConcatRows: the parts have rows of shapes {sorted(shapes)}; "
                 "they must all be the same."
             )
-        self.parts = flat
-        self.row_shape = shapes.pop()
-        self.bounds = np.cumsum([0] + [int(p.shape[0]) for p in flat]).astype(np.int64)
-        self.dtype = getattr(flat[0], "dtype", None)
-        self.shape = (int(self.bounds[-1]), *self.row_shape)
-
-    def __len__(self):
-        return self.shape[0]
-
-    @property
-    def ndim(self):
-        """int: Number of dimensions."""
-        return len(self.shape)
-
-    def __getitem__(self, key):
-        from ._rows import take_rows
-
-        kind, *args = _normalise_index(key, self.shape[0])
-        if kind == "row":
-            return self[np.array([args[0]])][0]
-        idx = np.arange(*args, dtype=np.int64) if kind == "slice" else args[0]
-        which = np.searchsorted(self.bounds, idx, side="right") - 1
-        pieces, order = [], []
-        for k in np.unique(which):
-            sel = np.flatnonzero(which == k)
-            pieces.append(take_rows(self.parts[k], idx[sel] - self.bounds[k]))
-            order.append(sel)
-        if not pieces:
-            return take_rows(self.parts[0], np.empty(0, dtype=np.int64))
-        return _stack_in_order(pieces, order, idx.size)
+        self._join(flat, shapes.pop())
 
     def __repr__(self):
         return f"ConcatRows({len(self.parts)} parts, shape={self.shape})"
+
+
+class ShardedArray(_Concatenation):
+    """Several ``.npy`` files (or :class:`ArrayFile`), one after the other.
+
+    Parameters
+    ----------
+    shards : list of str, pathlib.Path or ArrayFile
+        Files of the same row shape and dtype.
+
+    Attributes
+    ----------
+    shards : list of ArrayFile
+        The files, opened lazily (also ``parts``, as for :class:`ConcatRows`).
+    bounds : ndarray of int64 of shape (n_shards + 1,)
+        First row of each shard (and the total).
+    shape : tuple of int
+        ``(total rows, *row_shape)``.
+    dtype : numpy.dtype
+        The dtype of every shard.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skactive.pools import ShardedArray
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, f"{i}.npy") for i in range(2)]
+    >>> np.save(paths[0], np.zeros((3, 2))); np.save(paths[1], np.ones((2, 2)))
+    >>> pool = ShardedArray(paths)
+    >>> pool.shape, pool[2:4].tolist()
+    ((5, 2), [[0.0, 0.0], [1.0, 1.0]])
+    """
+
+    _parameter_constraints = {"shards": [list, tuple]}
+
+    def __init__(self, shards):
+        validate_parameter_constraints(
+            self._parameter_constraints, {"shards": shards}, "ShardedArray"
+        )
+        if not shards:
+            raise InvalidParameterError(
+                "ShardedArray: shards must be a non-empty list of .npy paths."
+            )
+        files = [s if isinstance(s, ArrayFile) else ArrayFile(s) for s in shards]
+        first = files[0]
+        for s in files[1:]:
+            if s.row_shape != first.row_shape or s.dtype != first.dtype:
+                raise InvalidParameterError(
+                    f"ShardedArray: {s.path} has rows of shape {s.row_shape} and "
+                    f"dtype {s.dtype}, {first.path} of {first.row_shape} and "
+                    f"{first.dtype}: every shard must have the same."
+                )
+        self._join(files, first.row_shape)
+
+    @property
+    def shards(self):
+        """list of ArrayFile: The files, in row order."""
+        return self.parts
+
+    def __repr__(self):
+        return f"ShardedArray({len(self.parts)} shards, shape={self.shape})"
 
 
 def _stack_in_order(pieces, order, n):
@@ -851,7 +846,7 @@ def _is_torch_dataset(X):
     return torch_data is not None and isinstance(X, torch_data.Dataset)
 
 
-_LAZY = (ArrayFile, ShardedArray, DatasetRows, PoolView, ConcatRows, _FlatRows)
+_LAZY = (ArrayFile, DatasetRows, PoolView, _Concatenation, _FlatRows)
 
 
 def is_lazy_pool(X):

@@ -204,6 +204,27 @@ def test_concat_rows_and_concat_pools(npy):
         np.asarray(mixed)
 
 
+def test_concat_rows_slices_span_parts_and_copy(npy, tmp_path):
+    from skactive.pools import ConcatRows
+
+    X, path = npy
+    np.save(tmp_path / "b.npy", X[10:20])
+    parts = [X[:4], PoolView(ArrayFile(path), [8, 9]), ArrayFile(tmp_path / "b.npy")]
+    rows = ConcatRows(parts)
+    want = np.concatenate([X[:4], X[8:10], X[10:20]])
+    for a, b in [(0, 16), (2, 5), (3, 4), (4, 6), (5, 13), (6, 16), (7, 7)]:
+        np.testing.assert_array_equal(rows[a:b], want[a:b])
+    got = rows[0:3]  # inside an in-memory part: a copy, not a view
+    got[:] = 0
+    assert X[0].any()
+    sharded = ShardedArray([tmp_path / "b.npy", path])
+    assert sharded.shards == sharded.parts and len(sharded.shards) == 2
+    np.testing.assert_array_equal(sharded[5:15], np.concatenate([X[15:20], X[:5]]))
+    nested = ConcatRows([X[:1], sharded])  # a sharded array is flattened in
+    assert len(nested.parts) == 3
+    np.testing.assert_array_equal(nested[9:13], np.concatenate([X[18:20], X[:2]]))
+
+
 def test_flat_rows(npy):
     from skactive.pools import flat_rows
 
