@@ -106,6 +106,7 @@ ESTIMATOR_FOR = {
     "ensemble": "forest",
     "any": "logreg",
     "loss_net": "lossnet",
+    "minimax_net": "mal",
 }
 
 
