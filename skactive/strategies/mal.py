@@ -16,37 +16,64 @@ from .._validation import (
     validate_params,
 )
 from ..scores import entropy
-from ._base import ScoreStrategy
+from ..selection import top_k
+from ._base import QueryStrategy
 
 __all__ = ["MinimaxSampling", "minimax_scores"]
+
+_COMBINATIONS = {"filter", "product", "discriminator", "entropy"}
+
+
+def _scores(proba, p_labeled, n_candidates, combination):
+    """The worker of :func:`minimax_scores` (inputs checked)."""
+    H = entropy(proba)
+    k = np.shape(proba)[1]
+    H = H / np.log(k) if k > 1 else np.zeros_like(H)
+    d = np.asarray(p_labeled, dtype=np.float64).reshape(-1)
+    if d.shape[0] != H.shape[0]:
+        raise ValueError(
+            f"minimax_scores: p_labeled has {d.shape[0]} rows, proba has {H.shape[0]}."
+        )
+    if combination == "product":
+        return (1.0 - d) * H
+    if combination == "discriminator":
+        return 1.0 - d
+    if combination == "entropy":
+        return H
+    candidates = np.zeros(d.shape[0])
+    candidates[np.argsort(d, kind="stable")[: min(n_candidates, d.shape[0])]] = 1.0
+    return candidates + H
 
 
 @validate_params(
     {
         "proba": ["array-like"],
         "p_labeled": ["array-like"],
-        "combination": [StrOptions({"filter", "product"})],
-        "threshold": [Interval(numbers.Real, 0, 1, closed="both")],
+        "n_candidates": [Interval(numbers.Integral, 1, None, closed="left")],
+        "combination": [StrOptions(_COMBINATIONS)],
     }
 )
-def minimax_scores(proba, p_labeled, *, combination="filter", threshold=0.5):
+def minimax_scores(proba, p_labeled, *, n_candidates=1, combination="filter"):
     r"""MAL's acquisition score from the classifier and the discriminator.
 
     With :math:`\tilde H(x) = H(p(\cdot\mid x)) / \log K`, the classifier's
     entropy scaled to :math:`[0, 1]`, and :math:`D(x)` the discriminator's
     probability that :math:`x` is labeled:
 
-    * ``"filter"`` (the paper's rule, "the highest entropy samples from the
+    * ``"filter"`` -- the paper's rule, "the highest entropy samples from the
       classifier that the discriminator predicts as unlabeled are
-      selected"):
+      selected":
 
-      .. math:: s(x) = \mathbb{1}[D(x) < \tau] + \tilde H(x),
+      .. math:: s(x) = \mathbb{1}\bigl[x \in \mathcal{C}\bigr] + \tilde H(x),
 
-      so the top-``b`` rows are the highest-entropy rows among those the
-      discriminator predicts as unlabeled (:math:`D < \tau`), and, when
-      fewer than ``b`` are, the highest-entropy rows of the rest after them;
-    * ``"product"``: :math:`s(x) = (1 - D(x))\,\tilde H(x)`, both signals
-      at once (high when the row is unfamiliar *and* uncertain).
+      where :math:`\mathcal{C}` holds the ``n_candidates`` rows of lowest
+      :math:`D` (those the discriminator is most confident are unlabeled;
+      ties by position). The top ``b <= n_candidates`` scores are the
+      highest-entropy rows of :math:`\mathcal{C}`.
+    * ``"product"``: :math:`s = (1 - D)\,\tilde H` (both at once);
+    * ``"discriminator"``: :math:`s = 1 - D` (VAAL's rule, the paper's
+      diversity-only ablation);
+    * ``"entropy"``: :math:`s = \tilde H` (the uncertainty-only ablation).
 
     Parameters
     ----------
@@ -54,10 +81,11 @@ def minimax_scores(proba, p_labeled, *, combination="filter", threshold=0.5):
         The classifier's probabilities.
     p_labeled : array-like of shape (n_samples,)
         :math:`D(x)`.
-    combination : {"filter", "product"}, default="filter"
+    n_candidates : int, default=1
+        :math:`|\mathcal{C}|` for ``"filter"`` (ignored otherwise).
+    combination : {"filter", "product", "discriminator", "entropy"}, \
+default="filter"
         How the two signals combine (above).
-    threshold : float, default=0.5
-        :math:`\tau`, below which the discriminator predicts *unlabeled*.
 
     Returns
     -------
@@ -67,25 +95,16 @@ def minimax_scores(proba, p_labeled, *, combination="filter", threshold=0.5):
     Examples
     --------
     >>> import numpy as np
-    >>> from skactive.strategies.mal import minimax_scores
+    >>> from skactive.strategies import minimax_scores
     >>> proba = np.array([[0.5, 0.5], [0.9, 0.1], [0.5, 0.5]])
-    >>> np.round(minimax_scores(proba, [0.9, 0.1, 0.2]), 3)  # row 0 looks labeled
+    >>> d = [0.9, 0.1, 0.2]  # row 0 looks labeled
+    >>> np.round(minimax_scores(proba, d, n_candidates=2), 3)
     array([1.   , 1.469, 2.   ])
     """
-    H = entropy(proba)
-    k = np.shape(proba)[1]
-    H = H / np.log(k) if k > 1 else np.zeros_like(H)
-    d = np.asarray(p_labeled, dtype=np.float64).reshape(-1)
-    if d.shape[0] != H.shape[0]:
-        raise ValueError(
-            f"minimax_scores: p_labeled has {d.shape[0]} rows, proba {H.shape[0]}."
-        )
-    if combination == "product":
-        return (1.0 - d) * H
-    return (d < threshold).astype(np.float64) + H
+    return _scores(proba, p_labeled, int(n_candidates), combination)
 
 
-class MinimaxSampling(ScoreStrategy):
+class MinimaxSampling(QueryStrategy):
     r"""Minimax Active Learning (Ebrahimi et al. 2021).
 
     The estimator -- a :class:`~skactive.nets.MinimaxClassifier`, or
@@ -96,22 +115,31 @@ class MinimaxSampling(ScoreStrategy):
     (:math:`C` maximises, :math:`F` minimises the entropy, through a
     gradient-reversal layer), and a discriminator :math:`D` on :math:`F`'s
     features learns to tell labeled from unlabeled rows. Sampling uses both
-    signals, as the paper's abstract states: "the highest entropy samples
+    signals, as the paper's abstract states -- "the highest entropy samples
     from the classifier that the discriminator predicts as unlabeled are
-    selected" -- the ``n_instances`` rows with the highest
+    selected": of the ``candidate_factor * n_instances`` pool rows with the
+    lowest :math:`D(F(x))` (most confidently unlabeled), the
+    ``n_instances`` with the highest :math:`H(C(F(x)))`, i.e. the top
+    scores of
 
-    .. math:: s(x) = \mathbb{1}[D(F(x)) < \tau] + H(C(F(x))) / \log K
+    .. math:: s(x) = \mathbb{1}[x \in \mathcal{C}] + H(C(F(x))) / \log K
 
-    (:func:`minimax_scores`, ``combination="filter"``, :math:`\tau = 0.5`),
-    or of :math:`(1 - D)\,H/\log K` with ``combination="product"``.
+    (:func:`minimax_scores`). ``combination`` switches to the product
+    :math:`(1 - D)\,H/\log K` or to one signal alone (the paper's
+    ablations). The candidate set is the lowest-:math:`D` rows rather than
+    :math:`D < 0.5`: trained on balanced labeled/unlabeled batches, the
+    discriminator puts rows like the labeled ones near 0.5 on either side
+    by chance, so a fixed threshold lets them in.
 
     Parameters
     ----------
-    combination : {"filter", "product"}, default="filter"
+    combination : {"filter", "product", "discriminator", "entropy"}, \
+default="filter"
         How the discriminator's score and the entropy combine (see
         :func:`minimax_scores`).
-    threshold : float, default=0.5
-        :math:`\tau`: the discriminator predicts *unlabeled* below it.
+    candidate_factor : float, default=2.0
+        ``"filter"``'s candidate set holds ``ceil(candidate_factor *
+        n_instances)`` rows (``>= 1``; 1: the discriminator alone decides).
     batch_size : int or None, default=None
         Rows per call for estimators that are not skorch nets.
     n_jobs : int or None, default=None
@@ -146,8 +174,8 @@ class MinimaxSampling(ScoreStrategy):
     needs = "minimax_net"
 
     _parameter_constraints = {
-        "combination": [StrOptions({"filter", "product"})],
-        "threshold": [Interval(numbers.Real, 0, 1, closed="both")],
+        "combination": [StrOptions(_COMBINATIONS)],
+        "candidate_factor": [Interval(numbers.Real, 1, None, closed="left")],
         "batch_size": BATCH_SIZE,
         "n_jobs": N_JOBS,
     }
@@ -156,7 +184,7 @@ class MinimaxSampling(ScoreStrategy):
         self,
         *,
         combination="filter",
-        threshold=0.5,
+        candidate_factor=2.0,
         batch_size=None,
         n_jobs=None,
         R=None,
@@ -164,11 +192,12 @@ class MinimaxSampling(ScoreStrategy):
     ):
         super().__init__(R=R, random_state=random_state)
         self.combination = combination
-        self.threshold = threshold
+        self.candidate_factor = candidate_factor
         self.batch_size = batch_size
         self.n_jobs = n_jobs
 
-    def _score(self, estimator, X):
+    def _select(self, estimator, X, n_instances, rng, *, learner=None, **kwargs):
+        self._reject_kwargs(kwargs, type(self).__name__)
         check_has_method(
             estimator,
             "predict_proba_with_discriminator",
@@ -177,6 +206,7 @@ class MinimaxSampling(ScoreStrategy):
         proba, p_labeled = predict_proba_discriminator_pool(
             estimator, X, batch_size=self.batch_size, n_jobs=self.n_jobs
         )
-        return minimax_scores(
-            proba, p_labeled, combination=self.combination, threshold=self.threshold
-        )
+        n_candidates = int(np.ceil(float(self.candidate_factor) * n_instances))
+        scores = _scores(proba, p_labeled, n_candidates, self.combination)
+        indices = top_k(scores, n_instances, random_state=rng)
+        return indices, scores[indices]
