@@ -83,8 +83,7 @@ def minimax_scores(proba, p_labeled, *, n_candidates=1, combination="filter"):
         :math:`D(x)`.
     n_candidates : int, default=1
         :math:`|\mathcal{C}|` for ``"filter"`` (ignored otherwise).
-    combination : {"filter", "product", "discriminator", "entropy"}, \
-default="filter"
+    combination : {"filter", "product", "discriminator", "entropy"}, default="filter"
         How the two signals combine (above).
 
     Returns
@@ -133,8 +132,7 @@ class MinimaxSampling(QueryStrategy):
 
     Parameters
     ----------
-    combination : {"filter", "product", "discriminator", "entropy"}, \
-default="filter"
+    combination : {"filter", "product", "discriminator", "entropy"}, default="filter"
         How the discriminator's score and the entropy combine (see
         :func:`minimax_scores`).
     candidate_factor : float, default=2.0
