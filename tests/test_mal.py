@@ -258,3 +258,27 @@ def test_strategy_errors_and_registry(digits, fitted):
         MinimaxSampling(candidate_factor=0.5)(fitted[0], X[100:200])
     assert isinstance(make_strategy("mal"), MinimaxSampling)
     assert strategy_needs("mal") == "minimax_net" == MinimaxSampling.needs
+
+
+def test_in_active_learner_with_a_pool(digits):
+    from sklearn.base import clone
+
+    from skactive import ActiveLearner
+
+    X, y = digits
+    net = _net(max_epochs=2, classes=np.arange(10))
+    assert clone(net).get_params()["temperature"] == 0.05
+    learner = ActiveLearner(
+        net,
+        MinimaxSampling(random_state=0),
+        X_training=X[:40],
+        y_training=y[:40],
+        X_pool=X[40:300],
+    )
+    assert learner.estimator.n_labeled_ == 40
+    assert learner.estimator.n_unlabeled_ == 260  # the pool, as y == -1
+    idx, _ = learner.query(n_instances=5)
+    assert len(set(idx)) == 5
+    learner.label(idx, y[40:300][idx])
+    assert learner.estimator.n_labeled_ == 45
+    assert learner.estimator.n_unlabeled_ == 255
