@@ -26,7 +26,8 @@ random baseline on the same pool, test set, initial set and budgets:
   MLP): random, BALD over weight samples;
 * ``mal`` -- a :class:`~skactive.nets.MinimaxClassifier` with the same CNN
   (semi-supervised: it also trains on the pool, 64 unlabeled rows a step):
-  random, entropy, core-set, MAL (:class:`~skactive.strategies.MinimaxSampling`).
+  random, entropy, core-set, MAL (:class:`~skactive.strategies.MinimaxSampling`);
+  ``--mal-ablations`` adds its product and discriminator-only rules.
 
 For each group and strategy it prints the learning-curve AUC (accuracy
 against labels, trapezoid, normalised) as mean +- standard error over the
@@ -140,6 +141,16 @@ def _groups(args, classes):
                 "entropy": entropy,
                 "coreset": CoreSet(),
                 "mal": MinimaxSampling(),
+                **(
+                    {
+                        "mal-product": MinimaxSampling(combination="product"),
+                        "mal-discriminator": MinimaxSampling(
+                            combination="discriminator"
+                        ),
+                    }
+                    if args.mal_ablations
+                    else {}
+                ),
             },
         ),
     }
@@ -186,6 +197,11 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--vaal-iterations", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--mal-ablations",
+        action="store_true",
+        help="add MAL's product and discriminator-only sampling to its group",
+    )
     parser.add_argument("--quick", action="store_true", help="small pools, 3 seeds")
     args = parser.parse_args(argv)
     if args.quick:  # smaller defaults; flags given explicitly win
