@@ -23,7 +23,11 @@ random baseline on the same pool, test set, initial set and budgets:
 * ``ensemble`` -- a :class:`~skactive.nets.DeepEnsembleClassifier` of 3 CNNs:
   random, variation ratio (Beluch et al.), BALD over the members;
 * ``bbb`` -- a :class:`~skactive.nets.BayesByBackpropClassifier` (Bayesian
-  MLP): random, BALD over weight samples.
+  MLP): random, BALD over weight samples;
+* ``mal`` -- a :class:`~skactive.nets.MinimaxClassifier` with the same CNN
+  (semi-supervised: it also trains on the pool, 64 unlabeled rows a step):
+  random, entropy, core-set, MAL (:class:`~skactive.strategies.MinimaxSampling`);
+  ``--mal-ablations`` adds its product and discriminator-only rules.
 
 For each group and strategy it prints the learning-curve AUC (accuracy
 against labels, trapezoid, normalised) as mean +- standard error over the
@@ -79,6 +83,7 @@ def _groups(args, classes):
         DeepClassifier,
         DeepEnsembleClassifier,
         LossPredictionClassifier,
+        MinimaxClassifier,
         SmallCNN,
     )
     from skactive.strategies import (
@@ -86,6 +91,7 @@ def _groups(args, classes):
         VAAL,
         CoreSet,
         LearningLoss,
+        MinimaxSampling,
         RandomSampling,
         SelectionViaProxy,
         SuggestiveAnnotation,
@@ -128,6 +134,25 @@ def _groups(args, classes):
             BayesByBackpropClassifier(module__hidden_units=(128,), **net),
             {"random": RandomSampling(), "bald": BALD(n_samples=10)},
         ),
+        "mal": (
+            MinimaxClassifier(SmallCNN, unlabeled_batch_size=64, **net),
+            {
+                "random": RandomSampling(),
+                "entropy": entropy,
+                "coreset": CoreSet(),
+                "mal": MinimaxSampling(),
+                **(
+                    {
+                        "mal-product": MinimaxSampling(combination="product"),
+                        "mal-discriminator": MinimaxSampling(
+                            combination="discriminator"
+                        ),
+                    }
+                    if args.mal_ablations
+                    else {}
+                ),
+            },
+        ),
     }
     return {k: v for k, v in groups.items() if k in args.groups}
 
@@ -159,7 +184,9 @@ def main(argv=None):
     parser.add_argument("--data", default=None)
     parser.add_argument("--datasets", nargs="+", default=["mnist", "cifar10"])
     parser.add_argument(
-        "--groups", nargs="+", default=["cnn", "lossnet", "ensemble", "bbb"]
+        "--groups",
+        nargs="+",
+        default=["cnn", "lossnet", "ensemble", "bbb", "mal"],
     )
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--pool", type=int, default=3000)
@@ -170,6 +197,11 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--vaal-iterations", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--mal-ablations",
+        action="store_true",
+        help="add MAL's product and discriminator-only sampling to its group",
+    )
     parser.add_argument("--quick", action="store_true", help="small pools, 3 seeds")
     args = parser.parse_args(argv)
     if args.quick:  # smaller defaults; flags given explicitly win

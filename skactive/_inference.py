@@ -56,6 +56,7 @@ __all__ = [
     "input_shape",
     "transform_pool",
     "predict_loss_pool",
+    "predict_proba_discriminator_pool",
     "is_skorch_net",
     "pool_offset",
     "DEFAULT_CHUNK_ROWS",
@@ -328,6 +329,44 @@ def predict_loss_pool(estimator, X, *, batch_size=None, n_jobs=None):
     if is_skorch_net(estimator):
         return np.asarray(estimator.predict_loss(X))
     return _chunked(estimator.predict_loss, X, batch_size, n_jobs)
+
+
+def predict_proba_discriminator_pool(estimator, X, *, batch_size=None, n_jobs=None):
+    """Class probabilities and discriminator scores of every row of ``X`` (MAL).
+
+    Asks the estimator's ``predict_proba_with_discriminator`` (a
+    :class:`~skactive.nets.MinimaxClassifier`: both from one forward pass);
+    skorch nets batch it themselves, other estimators are called on chunks
+    of ``batch_size`` rows.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``predict_proba_with_discriminator``
+    X : array-like of shape (n_samples, ...)
+    batch_size, n_jobs : int or None
+        Chunking of estimators that are not skorch nets.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_classes)
+    p_labeled : ndarray of shape (n_samples,)
+        The discriminator's probability that each row is labeled.
+    """
+    check_has_method(
+        estimator, "predict_proba_with_discriminator", purpose="minimax sampling"
+    )
+    if is_skorch_net(estimator):
+        proba, p_labeled = estimator.predict_proba_with_discriminator(X)
+        return np.asarray(proba), np.asarray(p_labeled, dtype=np.float64)
+
+    def both(rows):
+        proba, p_labeled = estimator.predict_proba_with_discriminator(rows)
+        return np.column_stack(
+            [np.asarray(proba, dtype=np.float64), np.asarray(p_labeled)]
+        )
+
+    out = _chunked(both, X, batch_size, n_jobs)
+    return out[:, :-1], out[:, -1]
 
 
 # ------------------------------------------------------------ MC dropout

@@ -35,6 +35,8 @@ ESTIMATORS = {
     "labelprop": "semi-supervised: LabelPropagationClassifier with a small CNN",
     "pseudolabel": "semi-supervised: PseudoLabelClassifier (CEAL) with a small CNN",
     "lossnet": "LossPredictionClassifier (Learning Loss) with a small CNN",
+    "mal": "semi-supervised: MinimaxClassifier (MAL: minimax entropy and a "
+    "labeled/unlabeled discriminator) with a small CNN",
     "ensemble": "DeepEnsembleClassifier: 3 independently trained small CNNs "
     "(their predictions are the posterior samples of BALD, variation ratio)",
     "bayes": "BayesByBackpropClassifier: an MLP of Gaussian weights (weight "
@@ -119,6 +121,7 @@ def _estimator(name, classes, max_epochs=30):
         "mixmatch": nets.MixMatchClassifier,
         "labelprop": nets.LabelPropagationClassifier,
         "pseudolabel": nets.PseudoLabelClassifier,
+        "mal": nets.MinimaxClassifier,
     }[name]
     return semi(nets.SmallCNN, max_epochs=max_epochs, batch_size=16)
 
@@ -679,6 +682,12 @@ def _check_args(args):
                 f"--strategy {name} needs a net with a loss-prediction module, "
                 f"not --estimator {args.estimator}: use --estimator lossnet"
             )
+        if need == "minimax_net" and args.estimator != "mal":
+            raise _UsageError(
+                f"--strategy {name} needs a net with a labeled/unlabeled "
+                f"discriminator, not --estimator {args.estimator}: use "
+                "--estimator mal"
+            )
         if need == "ensemble" and args.estimator != "forest":
             raise _UsageError(
                 f"--strategy {name} needs an ensemble (a committee), not "
@@ -790,7 +799,7 @@ def _simulate(args):
             file=sys.stderr,
         )
     _check_budget(args, len(X_pool))
-    if args.estimator not in (*_NETS, *_POSTERIOR_NETS, "lossnet"):  # flat rows
+    if args.estimator not in (*_NETS, *_POSTERIOR_NETS, "lossnet", "mal"):  # flat
         X_pool, X_test = _flatten(X_pool), _flatten(X_test)
     diverse = args.initial_strategy == "diversity"
     if args.embedder != "pixels" and diverse and X_pool.ndim < 3:

@@ -106,6 +106,7 @@ ESTIMATOR_FOR = {
     "ensemble": "forest",
     "any": "logreg",
     "loss_net": "lossnet",
+    "minimax_net": "mal",
 }
 
 
@@ -113,6 +114,8 @@ ESTIMATOR_FOR = {
 def test_every_listed_strategy_runs(strategy, capsys):
     estimator = ESTIMATOR_FOR[strategy_needs(strategy)]
     argv = ["simulate", "--strategy", strategy, "--rounds", "1", "--no-progress"]
+    if estimator == "mal":  # semi-supervised: every epoch passes over the pool
+        argv += ["--max-epochs", "2"]
     assert main([*argv, "--estimator", estimator]) == 0
     out, _ = capsys.readouterr()
     rows = result_rows(out)
@@ -204,7 +207,7 @@ def test_strategy_and_estimator_must_fit_together(strategy, estimator, hint, cap
     assert hint in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("estimator", ["labelprop", "pseudolabel", "mixmatch"])
+@pytest.mark.parametrize("estimator", ["labelprop", "pseudolabel", "mixmatch", "mal"])
 def test_semi_supervised_estimators(estimator, capsys):
     argv = ["simulate", "--estimator", estimator, "--strategy", "entropy"]
     argv += ["--rounds", "1", "--max-epochs", "1", "--threads", "1", "--no-progress"]

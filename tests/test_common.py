@@ -21,16 +21,19 @@ from skactive._validation import (
     parameter_constraints,
 )
 from skactive.experiment import SimulationResult, plot_learning_curves
+from skactive.losses import GradientReversal, MinimaxEntropyLoss
 from skactive.nets import (
     MLP,
     BarlowTwinsClassifier,
     BayesByBackpropClassifier,
+    CosineClassifier,
     DeepClassifier,
     FixMatchClassifier,
     FlexMatchClassifier,
     ISDAClassifier,
     LabelPropagationClassifier,
     LossPredictionClassifier,
+    MinimaxClassifier,
     MixMatchClassifier,
     PseudoLabelClassifier,
     ResNet18,
@@ -56,6 +59,7 @@ from skactive.strategies import (
     MaxEntropy,
     MCDropoutSampling,
     MeanSTD,
+    MinimaxSampling,
     QueryByCommittee,
     QueryStrategy,
     SelectionViaProxy,
@@ -93,6 +97,10 @@ def _make_estimator(strategy):
         return RandomForestClassifier(10, random_state=0)
     if isinstance(strategy, LearningLoss):
         return LossPredictionClassifier(MLP, max_epochs=2, random_state=0)
+    if isinstance(strategy, MinimaxSampling):
+        return MinimaxClassifier(
+            MLP, max_epochs=2, random_state=0, discriminator_width=16
+        )
     return LogisticRegression(max_iter=2000)
 
 
@@ -311,6 +319,7 @@ NETS = {
     LabelPropagationClassifier: {"semi": True, "k": 5},
     BarlowTwinsClassifier: {"semi": True, "augmentation": _noise},
     LossPredictionClassifier: {},
+    MinimaxClassifier: {"semi": True, "discriminator_width": 16},
     BayesByBackpropClassifier: {},
 }
 
@@ -509,6 +518,10 @@ CALLS = {
         "n_classes": 2,
     },
     "to_float_tensor": lambda: {"x": torch.zeros(2, 3)},
+    "minimax_scores": lambda: {
+        "proba": np.array([[0.5, 0.5], [0.9, 0.1]]),
+        "p_labeled": [0.2, 0.8],
+    },
     **{
         name: (
             lambda: dict(
@@ -564,6 +577,9 @@ def test_function_parameters_refuse_bad_values(func, param, value):
         (ImageFiles, {"paths": ["a.png"]}),
         (ExportRow, {"row": 1, "ref": "a.png"}),
         (ImportReport, {}),
+        (GradientReversal, {}),
+        (MinimaxEntropyLoss, {}),
+        (CosineClassifier, {"in_features": 2, "out_features": 2}),
         (LabelStudio, {"url": "http://localhost:8080", "api_key": "k"}),
     ],
     ids=lambda v: getattr(v, "__name__", ""),

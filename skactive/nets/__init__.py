@@ -12,6 +12,7 @@ from .flexmatch import FlexMatchClassifier, flexmatch_thresholds
 from .isda import ISDAClassifier
 from .label_propagation import LabelPropagationClassifier, knn_graph, label_propagation
 from .loss_prediction import LossPredictionClassifier, LossPredictionModule
+from .minimax import CosineClassifier, MinimaxClassifier
 from .mixmatch import MixMatchClassifier
 from .modules import MLP, ResNet18, SmallCNN, WideResNet, make_projector
 from .pseudo_label import PseudoLabelClassifier, confident_pseudo_labels
@@ -39,6 +40,8 @@ __all__ = [
     "BayesLinear",
     "BayesMLP",
     "LossPredictionModule",
+    "MinimaxClassifier",
+    "CosineClassifier",
     "make_projector",
     "to_float_tensor",
     "MLP",

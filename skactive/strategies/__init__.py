@@ -53,6 +53,8 @@ _LAZY = {
     "InitialSelection": "initial",
     "LearningLoss": "learning_loss",
     "VAAL": "vaal",
+    "MinimaxSampling": "mal",
+    "minimax_scores": "mal",
     "SuggestiveAnnotation": "suggestive",
     "SelectionViaProxy": "proxy",
     "frozen_embedding_proxy": "proxy",
@@ -102,6 +104,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .herding import MaxHerding, UncertaintyHerding
     from .initial import InitialSelection
     from .learning_loss import LearningLoss
+    from .mal import MinimaxSampling, minimax_scores
     from .modal_dropout import (
         mc_dropout_bald,
         mc_dropout_max_entropy,
@@ -164,6 +167,8 @@ __all__ = [
     "InitialSelection",
     "LearningLoss",
     "VAAL",
+    "MinimaxSampling",
+    "minimax_scores",
     "SuggestiveAnnotation",
     "SelectionViaProxy",
     "frozen_embedding_proxy",

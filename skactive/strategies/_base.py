@@ -121,8 +121,9 @@ class QueryStrategy(BaseEstimator, metaclass=ABCMeta):
 
     #: What the strategy asks of the estimator: ``"any"`` (any classifier with
     #: ``predict_proba``), ``"net"`` (a skactive net: MC-dropout samples or
-    #: predictions under augmentation), ``"ensemble"`` (a committee) or
-    #: ``"loss_net"`` (a net with a loss-prediction module: ``predict_loss``).
+    #: predictions under augmentation), ``"ensemble"`` (a committee),
+    #: ``"loss_net"`` (a net with a loss-prediction module: ``predict_loss``)
+    #: or ``"minimax_net"`` (a MAL net: ``predict_proba_with_discriminator``).
     needs = "any"
 
     _parameter_constraints = {

@@ -22,7 +22,8 @@ class _Entry(NamedTuple):
     cls: str
     args: tuple  # positional arguments the name fixes (a measure)
     description: str
-    needs: str  # the class's ``needs``: "any", "net", "ensemble" or "loss_net"
+    needs: str  # the class's ``needs``: "any", "net", "ensemble", "loss_net"
+    # or "minimax_net"
     params: tuple = ()  # (keyword, value) pairs the name fixes
 
 
@@ -198,6 +199,13 @@ _STRATEGIES = {
         "most confidently unlabeled under a VAE-latent discriminator (Sinha 2019)",
         "any",
     ),
+    "mal": _Entry(
+        "mal",
+        "MinimaxSampling",
+        (),
+        "highest entropy among rows a discriminator sees as unlabeled (MAL 2021)",
+        "minimax_net",
+    ),
     "label_dispersion": _Entry(
         "dispersion",
         "LabelDispersion",
@@ -326,8 +334,10 @@ def strategy_needs(name):
     str
         ``"net"`` (a skactive net: MC-dropout samples or predictions under
         augmentation), ``"ensemble"`` (a committee or fitted ensemble),
-        ``"loss_net"`` (a net with a loss-prediction module, ``predict_loss``)
-        or ``"any"`` (any classifier with ``predict_proba``).
+        ``"loss_net"`` (a net with a loss-prediction module, ``predict_loss``),
+        ``"minimax_net"`` (a :class:`~skactive.nets.MinimaxClassifier`:
+        probabilities and a labeled/unlabeled discriminator) or ``"any"``
+        (any classifier with ``predict_proba``).
 
     Examples
     --------
