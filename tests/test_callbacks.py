@@ -449,6 +449,9 @@ def test_divergence_guard_catches_a_constructed_collapse():
     assert len(caught) >= 2 and guard.n_collapses_ == len(caught)
     assert "collapsed onto one class" in str(caught[0].message)
     assert net.unlabeled_scale_ == 0.5 ** len(caught)
+    # without an unlabeled term no row is trained towards a pseudo-label
+    _, caught, _, _ = _fixmatch_digits(threshold=0.0, lambda_u=0.0)
+    assert not caught
 
 
 def test_divergence_guard_quiet_on_a_healthy_run():

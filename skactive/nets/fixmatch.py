@@ -267,8 +267,9 @@ class FixMatchClassifier(SemiSupervisedClassifier):
             ``{"loss", "y_pred"`` (logits of the labeled rows),
             ``"loss_labeled"`` (their cross-entropy), ``"pseudo_counts"``
             (the pseudo-labels that passed the threshold, per class) and
-            ``"n_unlabeled"`` (rows of the unlabeled batch)``}``: the
-            divergence guard reads the last three.
+            ``"n_unlabeled"`` (rows of the unlabeled batch; these two only
+            when ``lambda_u > 0``)``}``: the divergence guard reads the last
+            three.
         """
         self._set_training(True)
         x, n, m = self.fixmatch_batch(batch, self.train_generator_)
@@ -294,11 +295,10 @@ class FixMatchClassifier(SemiSupervisedClassifier):
             loss = loss + 0.5 * float(self.weight_decay) * l2
         loss.backward()
         loss_labeled = F.cross_entropy(logits_x.detach(), yl)
-        counts = torch.bincount(pseudo[mask].cpu(), minlength=logits.shape[1])
-        return {
-            "loss": loss,
-            "y_pred": logits[:n],
-            "loss_labeled": loss_labeled,
-            "pseudo_counts": counts,
-            "n_unlabeled": m,
-        }
+        out = {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}
+        if float(self.lambda_u) > 0:  # rows are trained towards the pseudo-labels
+            out["pseudo_counts"] = torch.bincount(
+                pseudo[mask].cpu(), minlength=logits.shape[1]
+            )
+            out["n_unlabeled"] = m
+        return out

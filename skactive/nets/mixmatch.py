@@ -273,7 +273,8 @@ class MixMatchClassifier(SemiSupervisedClassifier):
             ``{"loss": loss, "y_pred": logits of the mixed labeled rows,
             "loss_labeled": their cross-entropy, "pseudo_counts": the argmax
             of the guessed labels per class, "n_unlabeled": rows of the
-            unlabeled batch}`` (the divergence guard reads the last three).
+            unlabeled batch}`` (the divergence guard reads the last three;
+            the last two only when ``lambda_u > 0``).
         """
         self._set_training(True)
         mixed_x, mixed_y, n = self.mixmatch_batch(
@@ -287,13 +288,11 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         with torch.no_grad():
             logp = F.log_softmax(logits[:n].detach().float(), dim=1)
             loss_labeled = -(mixed_y[:n].float() * logp).sum(1).mean()
-        return {
-            "loss": loss,
-            "y_pred": logits[:n],
-            "loss_labeled": loss_labeled,
-            "pseudo_counts": self._pseudo_counts,
-            "n_unlabeled": len(batch.X_unlabeled),
-        }
+        out = {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}
+        if float(self.lambda_u) > 0:  # rows are trained towards the guesses
+            out["pseudo_counts"] = self._pseudo_counts
+            out["n_unlabeled"] = len(batch.X_unlabeled)
+        return out
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """MixMatch loss for a ``(labeled, unlabeled)`` pair, else the criterion.
