@@ -35,6 +35,10 @@ Methods:
 * ``mixmatch``: :class:`~skactive.nets.MixMatchClassifier`;
 * ``fixmatch``: :class:`~skactive.nets.FixMatchClassifier`;
 * ``flexmatch``: :class:`~skactive.nets.FlexMatchClassifier`;
+* ``mixmatch_labels``, ``fixmatch_labels``: MixMatch's and FixMatch's own
+  recipe (optimizer, schedule, augmentation, EMA; MixUp for MixMatch) with
+  ``lambda_u = 0``, i.e. on the labels alone: the paired gain of ``mixmatch``
+  / ``fixmatch`` / ``flexmatch`` over it is what the unlabeled term buys;
 
 each with its defaults (batch sizes, ``mu``, learning rates, ``lambda_u``,
 ramps, thresholds, EMA, divergence guard) unless ``--batch-size`` / ``--mu``
@@ -138,7 +142,11 @@ SEMI = {
 #: The nets with a ``flip`` parameter (named image augmentations).
 FLIPS = ("mixmatch", "fixmatch", "flexmatch")
 
-METHODS = ("supervised", *SEMI, "isda", "barlow")
+#: Each net's own recipe with ``lambda_u = 0``: what its training gives
+#: without the unlabeled term (a twin that isolates that term's gain).
+LABELS_ONLY = {f"{name}_labels": name for name in ("mixmatch", "fixmatch")}
+
+METHODS = ("supervised", *SEMI, *LABELS_ONLY, "isda", "barlow")
 
 
 def _optional(module, name):
@@ -197,6 +205,9 @@ def make_net(method, config, *, steps, steps_per_epoch, seed, overrides):
         max_epochs=max(1, round(steps / steps_per_epoch)),
         **{k: v for k, v in overrides.items() if k in ("batch_size", "mu")},
     )
+    if method in LABELS_ONLY:
+        method = LABELS_ONLY[method]
+        semi["lambda_u"] = 0.0
     if method in SEMI:
         if method in FLIPS:
             semi["flip"] = config["flip"]

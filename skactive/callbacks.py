@@ -736,32 +736,57 @@ class CosineDecay(Callback):
 
 
 class DivergenceWarning(UserWarning):
-    """The labeled training loss kept rising: the unlabeled weight was cut."""
+    """The semi-supervised term was pulling the model away: its weight was cut.
+
+    Raised (as a warning) by :class:`DivergenceGuard` when the labeled
+    training loss kept rising or the pseudo-labels collapsed onto one class.
+    """
 
 
 class DivergenceGuard(Callback):
-    """Back off the unlabeled loss weight when the labeled loss keeps rising.
+    """Back off the unlabeled loss weight when training diverges or collapses.
 
     A semi-supervised net can drift away from its labels: the unlabeled term
     (MixMatch's consistency, FixMatch's pseudo-labels) pulls the model to a
-    self-consistent but wrong solution while the loss on the *labeled* rows
-    climbs. The guard watches that labeled loss, which the semi-supervised
-    nets report as ``loss_labeled`` after every training step: it keeps an
+    self-consistent but wrong solution. The guard watches two signals the
+    semi-supervised nets report after every training step, and backs off when
+    one stays bad for long enough:
+
+    **The labeled loss rises** (``loss_labeled``). The guard keeps an
     exponential moving average ``s_t`` (``smoothing``) of it and its lowest
-    value ``s*`` so far. When ``s_t > max((1 + tolerance) s*, s* +
-    min_delta)`` for ``patience``
-    consecutive steps, the net's ``attribute`` (``unlabeled_scale_``, a factor
-    the nets multiply their unlabeled weight by) is multiplied by ``factor``,
-    a :class:`DivergenceWarning` says so (step, loss, new factor), and the
-    watch restarts from the current loss. Once the factor is at or below
+    value ``s*`` so far; the step is bad when ``s_t > max((1 + tolerance)
+    s*, s* + min_delta)``, and ``patience`` bad steps in a row back off.
+
+    **The pseudo-labels collapse onto one class** (``pseudo_counts``, the
+    number of unlabeled rows of the step whose pseudo-label counts in the
+    loss, per class, and ``n_unlabeled``, the rows of the unlabeled batch).
+    The guard keeps an exponential moving average ``r_t`` of the *majority
+    share* ``max_c pseudo_counts[c] / n_unlabeled`` -- the fraction of the
+    unlabeled rows trained towards the most frequent pseudo-label -- and the
+    step is bad when ``r_t > max_share``; ``share_patience`` bad steps in a
+    row back off (fewer than ``patience``: a collapse is no noise, and it
+    feeds on itself). By default ``max_share = (1 +
+    p) / 2`` with ``p`` the share of the most frequent class among the
+    labeled rows of the fit (``1 / n_classes`` when the labels are not
+    known): 0.55 for ten balanced classes, 0.75 for two. A model that learns
+    from its labels spreads its pseudo-labels over the classes; one that
+    trains most unlabeled rows towards one class does not. This signal
+    catches the collapses the labeled loss misses (a labeled loss that never
+    falls cannot rise above its minimum).
+
+    A back-off multiplies the net's ``attribute`` (``unlabeled_scale_``, a
+    factor the nets multiply their unlabeled weight by) by ``factor``; a
+    :class:`DivergenceWarning` says which signal fired (step, value, new
+    factor), and both watches restart. Once the factor is at or below
     ``min_scale``, it is set to 0 -- the net trains on its labels alone -- and
     the warning says that too. Never a silently worse model: each back-off is
-    reported, and the number of back-offs is kept in ``n_backoffs_``.
+    reported, and counted in ``n_backoffs_`` (``n_collapses_`` of them from
+    the class-share signal).
 
     Parameters
     ----------
     patience : int, default=50
-        Consecutive steps above the tolerance before backing off.
+        Consecutive steps of rising labeled loss before backing off.
     tolerance : float, default=0.2
         Relative rise of the smoothed labeled loss over its minimum.
     min_delta : float, default=0.1
@@ -770,10 +795,15 @@ class DivergenceGuard(Callback):
     factor : float, default=0.5
         Multiplier of the unlabeled weight at each back-off, in ``(0, 1)``.
     smoothing : float, default=0.95
-        EMA factor of the labeled loss, in ``[0, 1)`` (about ``1 / (1 -
+        EMA factor of both signals, in ``[0, 1)`` (about ``1 / (1 -
         smoothing)`` steps of memory).
     min_scale : float, default=1/64
         Below this factor the unlabeled term is switched off.
+    max_share : float or None, default=None
+        Bound of the smoothed majority share of the pseudo-labels, in
+        ``(0, 1]``; ``None``: ``(1 + p) / 2`` as above; 1 never fires.
+    share_patience : int, default=20
+        Consecutive steps above ``max_share`` before backing off.
     attribute : str, optional
         Fitted attribute of the net that holds the factor; by default
         ``"unlabeled_scale_"``.
@@ -782,16 +812,22 @@ class DivergenceGuard(Callback):
     ----------
     n_backoffs_ : int
         Back-offs in the current fit.
+    n_collapses_ : int
+        Those of them the class-share signal triggered.
     smoothed_ : float or None
         Current smoothed labeled loss.
     best_ : float or None
         Its minimum since the last back-off.
+    smoothed_share_ : float or None
+        Current smoothed majority share of the pseudo-labels.
+    share_bound_ : float
+        The bound it is compared with (``max_share`` or the default).
 
     Examples
     --------
     >>> from skactive.callbacks import DivergenceGuard
     >>> guard = DivergenceGuard(patience=2, tolerance=0.1, min_delta=0.0,
-    ...                         smoothing=0.0)
+    ...                         smoothing=0.0, share_patience=2)
     >>> guard = guard.initialize()
     >>> class Net:
     ...     unlabeled_scale_ = 1.0
@@ -803,6 +839,19 @@ class DivergenceGuard(Callback):
     ...         guard.observe(net, loss)
     >>> net.unlabeled_scale_, guard.n_backoffs_, len(caught)
     (0.5, 1, 1)
+
+    The class-share signal (``share_patience=2`` here): 9 of 10 unlabeled
+    rows pseudo-labeled class 3, twice in a row, with ten classes (bound
+    0.55):
+
+    >>> import torch
+    >>> counts = torch.tensor([0, 0, 0, 9, 1, 0, 0, 0, 0, 0])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     for _ in range(2):
+    ...         guard.observe_pseudo_labels(net, counts, 10)
+    >>> net.unlabeled_scale_, guard.n_collapses_
+    (0.25, 1)
     """
 
     _parameter_constraints = {
@@ -812,6 +861,8 @@ class DivergenceGuard(Callback):
         "factor": [Interval(Real, 0, 1, closed="neither")],
         "smoothing": [Interval(Real, 0, 1, closed="left")],
         "min_scale": [Interval(Real, 0, 1, closed="both")],
+        "max_share": [Interval(Real, 0, 1, closed="right"), None],
+        "share_patience": [Interval(Integral, 1, None, closed="left")],
         "attribute": [str],
     }
 
@@ -823,6 +874,8 @@ class DivergenceGuard(Callback):
         factor=0.5,
         smoothing=0.95,
         min_scale=1 / 64,
+        max_share=None,
+        share_patience=20,
         attribute="unlabeled_scale_",
     ):
         self.patience = patience
@@ -831,6 +884,8 @@ class DivergenceGuard(Callback):
         self.factor = factor
         self.smoothing = smoothing
         self.min_scale = min_scale
+        self.max_share = max_share
+        self.share_patience = share_patience
         self.attribute = attribute
 
     def initialize(self):
@@ -849,12 +904,17 @@ class DivergenceGuard(Callback):
             )
         self._reset()
         self.n_backoffs_ = 0
+        self.n_collapses_ = 0
+        self.label_share_ = None
+        self.share_bound_ = None
         return self
 
     def _reset(self):
         self.smoothed_ = None
         self.best_ = None
         self.n_bad_ = 0
+        self.smoothed_share_ = None
+        self.n_collapsed_ = 0
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Start a fit with the full unlabeled weight and a fresh watch.
@@ -866,13 +926,58 @@ class DivergenceGuard(Callback):
         X : array-like, default=None
             Training data (unused).
         y : array-like, default=None
-            Training targets (unused).
+            Training targets, ``-1`` for unlabeled rows: the share of the
+            most frequent labeled class sets the default ``max_share``.
         **kwargs : dict
             Further arguments skorch passes to callbacks (unused).
         """
         setattr(net, self.attribute, 1.0)
         self._reset()
         self.n_backoffs_ = 0
+        self.n_collapses_ = 0
+        self.label_share_ = None
+        self.share_bound_ = None
+        if y is not None:
+            labels = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
+            if labels.ndim == 1 and labels.dtype.kind in "iuf":
+                labels = labels[labels != -1]
+                if labels.size:
+                    _, counts = np.unique(labels, return_counts=True)
+                    self.label_share_ = float(counts.max() / labels.size)
+
+    def _share_bound(self, n_classes):
+        if self.max_share is not None:
+            return float(self.max_share)
+        p = self.label_share_
+        if p is None:
+            p = 1.0 / max(int(n_classes), 1)
+        return (1.0 + p) / 2.0
+
+    def _back_off(self, net, reason):
+        """Multiply the factor by ``factor`` (0 below ``min_scale``), warn."""
+        scale = float(getattr(net, self.attribute, 1.0))
+        if scale == 0.0:
+            self._reset()
+            return False
+        new = scale * float(self.factor)
+        if new <= float(self.min_scale):
+            new = 0.0
+        setattr(net, self.attribute, new)
+        self.n_backoffs_ += 1
+        what = (
+            "the unlabeled term is now off: the net trains on its labels only"
+            if new == 0.0
+            else f"the unlabeled loss weight is now x{new:g}"
+        )
+        warnings.warn(
+            f"{type(net).__name__}: {reason}; {what}. The semi-supervised term "
+            "may be pulling the model away from its labels (check lambda_u, the "
+            "augmentation and flip).",
+            DivergenceWarning,
+            stacklevel=3,
+        )
+        self._reset()
+        return True
 
     def observe(self, net, loss):
         """Fold one labeled loss into the watch; back off if it kept rising.
@@ -903,33 +1008,59 @@ class DivergenceGuard(Callback):
             self.n_bad_ = 0
         if self.n_bad_ < self.patience:
             return
-        scale = float(getattr(net, self.attribute, 1.0))
-        if scale == 0.0:
-            self._reset()
+        self._back_off(
+            net,
+            f"the labeled training loss rose for {self.patience} steps (smoothed "
+            f"{self.smoothed_:.4g} > (1 + {self.tolerance:g}) x its minimum "
+            f"{self.best_:.4g})",
+        )
+
+    def observe_pseudo_labels(self, net, counts, n_unlabeled):
+        """Fold one step's pseudo-labels into the watch; back off on a collapse.
+
+        Parameters
+        ----------
+        net : object
+            Holds ``attribute``.
+        counts : array-like or torch.Tensor of shape (n_classes,)
+            Unlabeled rows of the step whose pseudo-label counts in the loss,
+            per class.
+        n_unlabeled : int
+            Rows of the step's unlabeled batch; a step without any is ignored.
+        """
+        counts = np.asarray(
+            counts.detach().cpu() if isinstance(counts, torch.Tensor) else counts,
+            dtype=np.float64,
+        ).reshape(-1)
+        n_unlabeled = int(n_unlabeled)
+        if n_unlabeled <= 0 or counts.size == 0:
             return
-        new = scale * float(self.factor)
-        if new <= float(self.min_scale):
-            new = 0.0
-        setattr(net, self.attribute, new)
-        self.n_backoffs_ += 1
-        what = (
-            "the unlabeled term is now off: the net trains on its labels only"
-            if new == 0.0
-            else f"the unlabeled loss weight is now x{new:g}"
+        share = float(counts.max()) / n_unlabeled
+        s = float(self.smoothing)
+        self.smoothed_share_ = (
+            share
+            if self.smoothed_share_ is None
+            else s * self.smoothed_share_ + (1 - s) * share
         )
-        warnings.warn(
-            f"{type(net).__name__}: the labeled training loss rose for "
-            f"{self.patience} steps (smoothed {self.smoothed_:.4g} > (1 + "
-            f"{self.tolerance:g}) x its minimum {self.best_:.4g}); {what}. The "
-            "semi-supervised term may be pulling the model away from its labels "
-            "(check lambda_u, the augmentation and flip).",
-            DivergenceWarning,
-            stacklevel=2,
-        )
-        self._reset()
+        self.share_bound_ = bound = self._share_bound(counts.size)
+        if self.smoothed_share_ > bound:
+            self.n_collapsed_ += 1
+        else:
+            self.n_collapsed_ = 0
+        if self.n_collapsed_ < self.share_patience:
+            return
+        majority = int(counts.argmax())
+        if self._back_off(
+            net,
+            f"the pseudo-labels collapsed onto one class: for {self.share_patience} "
+            f"steps a smoothed {self.smoothed_share_:.0%} of the unlabeled rows "
+            f"were trained towards one class (class index {majority} at the "
+            f"last step; bound {bound:.0%})",
+        ):
+            self.n_collapses_ += 1
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
-        """Watch the ``loss_labeled`` a training step reports.
+        """Watch the ``loss_labeled`` and ``pseudo_counts`` a training step reports.
 
         Parameters
         ----------
@@ -940,9 +1071,15 @@ class DivergenceGuard(Callback):
         training : bool, default=False
             Whether the batch was a training batch; others are ignored.
         **kwargs : dict
-            The step's outputs; ``loss_labeled`` is read when present.
+            The step's outputs; ``loss_labeled``, ``pseudo_counts`` and
+            ``n_unlabeled`` are read when present.
         """
-        loss = kwargs.get("loss_labeled")
-        if not training or loss is None:
+        if not training:
             return
-        self.observe(net, loss.item() if isinstance(loss, torch.Tensor) else loss)
+        loss = kwargs.get("loss_labeled")
+        if loss is not None:
+            self.observe(net, loss.item() if isinstance(loss, torch.Tensor) else loss)
+        counts = kwargs.get("pseudo_counts")
+        n_unlabeled = kwargs.get("n_unlabeled")
+        if counts is not None and n_unlabeled is not None:
+            self.observe_pseudo_labels(net, counts, n_unlabeled)

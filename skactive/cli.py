@@ -32,6 +32,10 @@ ESTIMATORS = {
     "ensemble, for query-by-committee)",
     "mixmatch": "semi-supervised: MixMatchClassifier with a small CNN (learns "
     "from the unlabeled pool too)",
+    "fixmatch": "semi-supervised: FixMatchClassifier with a small CNN (flip=False: "
+    "no mirrored images)",
+    "flexmatch": "semi-supervised: FlexMatchClassifier (FixMatch with class-wise "
+    "curriculum thresholds) with a small CNN (flip=False)",
     "labelprop": "semi-supervised: LabelPropagationClassifier with a small CNN",
     "pseudolabel": "semi-supervised: PseudoLabelClassifier (CEAL) with a small CNN",
     "lossnet": "LossPredictionClassifier (Learning Loss) with a small CNN",
@@ -42,7 +46,7 @@ ESTIMATORS = {
     "bayes": "BayesByBackpropClassifier: an MLP of Gaussian weights (weight "
     "draws are the posterior samples)",
 }
-_NETS = ("mlp", "cnn", "mixmatch", "labelprop", "pseudolabel")
+_NETS = ("mlp", "cnn", "mixmatch", "fixmatch", "flexmatch", "labelprop", "pseudolabel")
 #: nets whose posterior samples are members or weight draws (no MC dropout)
 _POSTERIOR_NETS = ("ensemble", "bayes")
 #: strategies that need one skorch net (predictions under augmentation, or
@@ -119,6 +123,8 @@ def _estimator(name, classes, max_epochs=30):
     # the unlabeled pool, fed by the simulation)
     semi = {
         "mixmatch": nets.MixMatchClassifier,
+        "fixmatch": nets.FixMatchClassifier,
+        "flexmatch": nets.FlexMatchClassifier,
         "labelprop": nets.LabelPropagationClassifier,
         "pseudolabel": nets.PseudoLabelClassifier,
         "mal": nets.MinimaxClassifier,

@@ -363,3 +363,105 @@ def test_divergence_guard_reads_loss_labeled_in_a_net(digits_50_labels):
     guard = dict(net.callbacks_)["divergence_guard"]
     assert guard.smoothed_ is not None or guard.n_backoffs_ > 0
     assert net.unlabeled_scale_ == 0.5**guard.n_backoffs_ or net.unlabeled_scale_ == 0
+
+
+def test_divergence_guard_class_share_matches_a_loop():
+    # 10 unlabeled rows a step, ten classes: majority shares 0.3, 0.9, 0.9, ...
+    steps = [3, 9, 9, 9, 2, 10, 10, 10, 10, 10, 10, 10]
+    guard = DivergenceGuard(smoothing=0.5, share_patience=3, max_share=0.6)
+    guard.initialize()
+    net = _Holder()
+    r, bad, scale, scales = None, 0, 1.0, []
+    for top in steps:
+        share = top / 10
+        r = share if r is None else 0.5 * r + 0.5 * share
+        bad = bad + 1 if r > 0.6 else 0
+        if bad >= 3:
+            scale, r, bad = scale * 0.5, None, 0
+        scales.append(scale)
+    got = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for top in steps:
+            counts = torch.zeros(10, dtype=torch.long)
+            others = [c for c in range(10) if c != 4][: 10 - top]
+            counts[others] = 1  # the other rows spread, one per class
+            counts[4] = top
+            guard.observe_pseudo_labels(net, counts, 10)
+            got.append(net.unlabeled_scale_)
+    assert got == scales and scales[-1] == 0.25
+    assert guard.n_collapses_ == guard.n_backoffs_ == 2
+    assert all("collapsed onto one class" in str(w.message) for w in caught)
+    assert "class index 4" in str(caught[0].message)
+    # a step without unlabeled rows is ignored
+    guard.observe_pseudo_labels(net, torch.zeros(10), 0)
+    assert guard.smoothed_share_ is None or guard.smoothed_share_ <= 1
+
+
+def test_divergence_guard_default_share_bound_from_the_labels():
+    guard = DivergenceGuard().initialize()
+    # labeled rows 0, 0, 0, 1 (-1 unlabeled): p = 3/4, bound (1 + 3/4) / 2
+    guard.on_train_begin(_Holder(), y=np.array([0, 0, 1, -1, 0, -1]))
+    assert guard._share_bound(2) == pytest.approx(0.875)
+    guard.on_train_begin(_Holder(), y=None)  # unknown labels: 1 / n_classes
+    assert guard._share_bound(10) == pytest.approx(0.55)
+    assert DivergenceGuard(max_share=0.3).initialize()._share_bound(10) == 0.3
+
+
+def _fixmatch_digits(**kwargs):
+    from sklearn.datasets import load_digits
+
+    from skactive.nets import FixMatchClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = np.round(X.reshape(-1, 8, 8) * (255 / 16)).astype(np.uint8)
+    y_semi = np.where(np.arange(600) < 50, y[:600], -1)
+    params = dict(
+        max_epochs=3,
+        steps_per_epoch=20,
+        batch_size=10,
+        mu=4,
+        weak="none",
+        strong="none",
+        random_state=0,
+        module__hidden_units=(32,),
+        module__dropout=0.0,
+    )
+    params.update(kwargs)
+    net = FixMatchClassifier(MLP, **params)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DivergenceWarning)
+        net.fit(X[:600], y_semi)
+    pred = net.predict(X[1000:])
+    caught = [w for w in caught if issubclass(w.category, DivergenceWarning)]
+    return net, caught, pred, y[1000:]
+
+
+def test_divergence_guard_catches_a_constructed_collapse():
+    # every pseudo-label counts (threshold 0) with a heavy unlabeled weight:
+    # the untrained net's majority class takes every unlabeled row
+    collapse = dict(threshold=0.0, lambda_u=10.0)
+    _, caught, pred, _ = _fixmatch_digits(callbacks__divergence_guard=None, **collapse)
+    assert not caught
+    assert np.bincount(pred).max() / len(pred) > 0.9  # unguarded: one class
+    net, caught, _, _ = _fixmatch_digits(**collapse)
+    guard = dict(net.callbacks_)["divergence_guard"]
+    assert len(caught) >= 2 and guard.n_collapses_ == len(caught)
+    assert "collapsed onto one class" in str(caught[0].message)
+    assert net.unlabeled_scale_ == 0.5 ** len(caught)
+    # without an unlabeled term no row is trained towards a pseudo-label
+    _, caught, _, _ = _fixmatch_digits(threshold=0.0, lambda_u=0.0)
+    assert not caught
+
+
+def test_divergence_guard_quiet_on_a_healthy_run():
+    from sklearn.datasets import load_digits
+
+    # every pseudo-label counts here too, but the labels keep them spread out
+    net, caught, pred, y_test = _fixmatch_digits(threshold=0.0, lambda_u=0.3, lr=0.1)
+    assert not caught and net.unlabeled_scale_ == 1.0
+    guard = dict(net.callbacks_)["divergence_guard"]
+    p = np.bincount(load_digits().target[:50]).max() / 50  # labeled rows
+    assert guard.share_bound_ == pytest.approx((1 + p) / 2)
+    assert guard.smoothed_share_ < guard.share_bound_
+    assert np.mean(pred == y_test) > 0.6

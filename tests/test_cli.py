@@ -207,7 +207,10 @@ def test_strategy_and_estimator_must_fit_together(strategy, estimator, hint, cap
     assert hint in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("estimator", ["labelprop", "pseudolabel", "mixmatch", "mal"])
+@pytest.mark.parametrize(
+    "estimator",
+    ["labelprop", "pseudolabel", "mixmatch", "fixmatch", "flexmatch", "mal"],
+)
 def test_semi_supervised_estimators(estimator, capsys):
     argv = ["simulate", "--estimator", estimator, "--strategy", "entropy"]
     argv += ["--rounds", "1", "--max-epochs", "1", "--threads", "1", "--no-progress"]
@@ -215,6 +218,25 @@ def test_semi_supervised_estimators(estimator, capsys):
     rows = result_rows(capsys.readouterr()[0])
     assert [r[1:3] for r in rows] == [(0, 20), (1, 30)]
     assert all(0.0 <= r[3] <= 1.0 for r in rows)
+
+
+@pytest.mark.parametrize(
+    "estimator, cls",
+    [("mixmatch", "MixMatchClassifier"), ("fixmatch", "FixMatchClassifier")]
+    + [("flexmatch", "FlexMatchClassifier")],
+)
+def test_semi_supervised_estimator_names_build_those_nets(estimator, cls):
+    import numpy as np
+
+    from skactive import nets
+    from skactive.cli import ESTIMATORS, _estimator
+
+    net = _estimator(estimator, np.arange(10), max_epochs=3)
+    assert type(net) is getattr(nets, cls) and net.max_epochs == 3
+    assert net.module is nets.SmallCNN and net.batch_size == 16
+    assert cls.removesuffix("Classifier") in ESTIMATORS[estimator]
+    if estimator != "mixmatch":
+        assert net.flip is False and "flip=False" in ESTIMATORS[estimator]
 
 
 def test_initial_diversity_selection_is_kcenter_in_pixel_space(tmp_path, capsys):
@@ -869,12 +891,24 @@ def test_a_net_strategy_suggests_the_estimators_that_work(strategy, estimator, c
     assert last == (
         f"skactive simulate: error: --strategy {strategy} needs a skactive net (MC "
         f"dropout or predictions under augmentation), not --estimator {estimator}: "
-        "use --estimator mlp, cnn, mixmatch, labelprop or pseudolabel"
+        "use --estimator mlp, cnn, mixmatch, fixmatch, flexmatch, labelprop or "
+        "pseudolabel"
     )
-    assert set(_NETS) == {"mlp", "cnn", "mixmatch", "labelprop", "pseudolabel"}
+    assert set(_NETS) == {
+        "mlp",
+        "cnn",
+        "mixmatch",
+        "fixmatch",
+        "flexmatch",
+        "labelprop",
+        "pseudolabel",
+    }
 
 
-@pytest.mark.parametrize("estimator", ["mlp", "cnn", "mixmatch", "labelprop", "bayes"])
+@pytest.mark.parametrize(
+    "estimator",
+    ["mlp", "cnn", "mixmatch", "fixmatch", "flexmatch", "labelprop", "bayes"],
+)
 def test_the_suggested_estimators_pass_the_check(estimator):
     from skactive.cli import _check_args, build_parser
 

@@ -57,6 +57,104 @@ def test_thresholds_match_a_counter_loop(warmup):
         np.testing.assert_allclose(ours.numpy(), ref, rtol=1e-12)
 
 
+def test_thresholds_hand_worked_warmup_and_kept_effect():
+    # 10 rows: 5 selected as 0, 3 as 1, 2 unused. Warm-up: the denominator is
+    # max(max sigma = 5, unused = 2) = 5, so beta = (1, 3/5, 0) either way and
+    # M(beta) = (1, (3/5) / (7/5) = 3/7, 0).
+    sel = torch.tensor([0, 0, 0, 0, 0, 1, 1, 1, -1, -1])
+    expected = torch.tensor([0.95, 0.95 * 3 / 7, 0.0], dtype=torch.float64)
+    for warmup in (True, False):
+        out = flexmatch_thresholds(sel, 3, 0.95, warmup=warmup)
+        torch.testing.assert_close(out, expected)
+    # 10 rows: 2 as 0, 1 as 1, 7 unused. Warm-up: denominator 7, beta = (2/7,
+    # 1/7, 0), M = (2/7) / (12/7) = 1/6 and (1/7) / (13/7) = 1/13.
+    sel = torch.tensor([0, 0, 1, -1, -1, -1, -1, -1, -1, -1])
+    out = flexmatch_thresholds(sel, 3, 0.9, warmup=True)
+    torch.testing.assert_close(
+        out, torch.tensor([0.9 / 6, 0.9 / 13, 0.0], dtype=torch.float64)
+    )
+    # without warm-up: denominator max sigma = 2, beta = (1, 1/2, 0): (1, 1/3, 0)
+    out = flexmatch_thresholds(sel, 3, 0.9, warmup=False)
+    torch.testing.assert_close(out, torch.tensor([0.9, 0.3, 0.0], dtype=torch.float64))
+    # every row the same entry (all unused, or all one class): USB keeps the
+    # learning effect of the last step; zeros at the start
+    prev = torch.tensor([0.5, 0.25, 1.0], dtype=torch.float64)
+    for same in (torch.full((6,), -1), torch.full((6,), 2)):
+        torch.testing.assert_close(
+            flexmatch_thresholds(same, 3, 0.9), torch.zeros(3, dtype=torch.float64)
+        )
+        out = flexmatch_thresholds(same, 3, 0.9, previous=prev)
+        torch.testing.assert_close(
+            out, torch.tensor([0.9 / 3, 0.9 / 7, 0.9], dtype=torch.float64)
+        )
+    with pytest.raises(ValueError, match="previous"):
+        flexmatch_thresholds(sel, 3, previous=torch.zeros(2))
+
+
+class _USBHook:
+    """USB's FlexMatchThresholdingHook (update + masking) over Python lists."""
+
+    def __init__(self, n, n_classes, warmup, tau):
+        self.selected = [-1] * n
+        self.acc = [0.0] * n_classes
+        self.n_classes, self.warmup, self.tau = n_classes, warmup, tau
+
+    def update(self):
+        counter = Counter(self.selected)
+        if max(counter.values()) < len(self.selected):
+            if self.warmup:
+                denom = max(counter.values())
+            else:
+                denom = max(v for k, v in counter.items() if k != -1)
+            self.acc = [counter[c] / denom for c in range(self.n_classes)]
+
+    def masking(self, probs, idx):
+        mask = []
+        for p, i in zip(probs.tolist(), idx.tolist(), strict=True):
+            conf = max(p)
+            c = p.index(conf)
+            a = self.acc[c]
+            mask.append(conf >= self.tau * a / (2.0 - a))
+            if conf >= self.tau:
+                self.selected[i] = c
+        self.update()
+        return mask
+
+
+@pytest.mark.parametrize("warmup", [True, False])
+def test_a_sequence_of_steps_matches_usb(warmup):
+    net = FlexMatchClassifier(MLP, threshold=0.6, threshold_warmup=warmup)
+    net.n_unlabeled_ = 12
+    net.selected_label_ = None
+    usb = _USBHook(12, 3, warmup, 0.6)
+    g = torch.Generator().manual_seed(0)
+    kept = 0
+    for step in range(40):
+        # steps 0-7: peaked on class 1, every row ends up selected as 1; steps
+        # 8-15: flat rows (confidence < 0.6), so the learning effect is kept
+        logits = torch.randn(5, 3, generator=g, dtype=torch.float64) * 3
+        if step < 8:
+            logits[:, 1] += 30
+        elif step < 16:
+            logits = logits / 20
+        probs = torch.softmax(logits, 1)
+        idx = torch.randperm(12, generator=g)[:5]
+        if step < 8:  # visit every row
+            idx = (torch.arange(5) + 5 * step) % 12
+        all_one = len(set(net.selected_label_.tolist())) == 1 if step else False
+        tau = net.unlabeled_thresholds(probs, idx)
+        if all_one and net.selected_label_[0] >= 0:
+            kept += 1
+            assert tau[1] == pytest.approx(0.6)  # kept: beta_1 = 1, not 0
+        conf, pred = probs.max(1)
+        ours = (conf >= tau[pred]).tolist()
+        assert ours == usb.masking(probs, idx), step
+        assert net.selected_label_.tolist() == usb.selected
+    assert kept >= 5
+    assert (net.selected_label_ >= 0).all()
+    assert len(set(net.selected_label_.tolist())) > 1
+
+
 @pytest.fixture(scope="module")
 def images(digit_images):
     X, y = digit_images

@@ -84,7 +84,9 @@ class _PseudoLabelTraining(SemiSupervisedClassifier):
         -------
         dict
             ``{"loss": loss, "y_pred": logits of the labeled rows,
-            "loss_labeled": their cross-entropy}``.
+            "loss_labeled": their cross-entropy, "pseudo_counts": the
+            pseudo-labels trained on per class, "n_unlabeled": rows of the
+            unlabeled batch}`` (the divergence guard reads the last three).
         """
         self._set_training(True)
         Xl, yl, Xu, iu = batch
@@ -117,4 +119,14 @@ class _PseudoLabelTraining(SemiSupervisedClassifier):
             logits[:n].detach().float(),
             torch.as_tensor(yl, device=logits.device).long(),
         )
-        return {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}
+        n_classes = logits.shape[1]
+        counts = torch.zeros(n_classes, dtype=torch.long)
+        if use_u:
+            counts = torch.bincount(targets.long().cpu(), minlength=n_classes)
+        return {
+            "loss": loss,
+            "y_pred": logits[:n],
+            "loss_labeled": loss_labeled,
+            "pseudo_counts": counts,
+            "n_unlabeled": n_u,
+        }

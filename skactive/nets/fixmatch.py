@@ -49,7 +49,8 @@ class FixMatchClassifier(SemiSupervisedClassifier):
     statistics copied from the trained module; a
     :class:`~skactive.callbacks.DivergenceGuard` (``"divergence_guard"``)
     halves the unlabeled weight, with a warning, when the labeled loss keeps
-    rising (disable it with ``callbacks__divergence_guard=None``).
+    rising or when most unlabeled rows are trained towards one class
+    (disable it with ``callbacks__divergence_guard=None``).
 
     Parameters
     ----------
@@ -264,8 +265,11 @@ class FixMatchClassifier(SemiSupervisedClassifier):
         -------
         dict
             ``{"loss", "y_pred"`` (logits of the labeled rows),
-            ``"loss_labeled"`` (their cross-entropy, for the divergence
-            guard)``}``.
+            ``"loss_labeled"`` (their cross-entropy), ``"pseudo_counts"``
+            (the pseudo-labels that passed the threshold, per class) and
+            ``"n_unlabeled"`` (rows of the unlabeled batch; these two only
+            when ``lambda_u > 0``)``}``: the divergence guard reads the last
+            three.
         """
         self._set_training(True)
         x, n, m = self.fixmatch_batch(batch, self.train_generator_)
@@ -291,4 +295,10 @@ class FixMatchClassifier(SemiSupervisedClassifier):
             loss = loss + 0.5 * float(self.weight_decay) * l2
         loss.backward()
         loss_labeled = F.cross_entropy(logits_x.detach(), yl)
-        return {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}
+        out = {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}
+        if float(self.lambda_u) > 0:  # rows are trained towards the pseudo-labels
+            out["pseudo_counts"] = torch.bincount(
+                pseudo[mask].cpu(), minlength=logits.shape[1]
+            )
+            out["n_unlabeled"] = m
+        return out

@@ -6,21 +6,34 @@ from numbers import Integral, Real
 
 import torch
 
-from .._validation import Interval, validate_params
+from .._validation import Interval, InvalidParameterError, validate_params
 from .fixmatch import FixMatchClassifier
 
 __all__ = ["FlexMatchClassifier", "flexmatch_thresholds"]
 
 
-def _learning_effect(selected_label, n_classes, warmup):
-    """FlexMatch's normalised learning effect ``beta_c`` of every class."""
+def _learning_effect(selected_label, n_classes, warmup, previous=None):
+    """FlexMatch's normalised learning effect ``beta_c`` of every class.
+
+    USB's ``FlexMatchThresholdingHook.update``: while one entry of
+    ``selected_label`` fills every row (every row unused, or every row
+    selected as one class) the learning effect is not recomputed and
+    ``previous`` (zeros at the start of training) is kept.
+    """
     counts = torch.bincount(selected_label.long() + 1, minlength=n_classes + 1)
     counts = counts.to(torch.float64)
     n = selected_label.numel()
-    if n == 0 or counts.max() >= n:  # nothing selected yet (or n == 0)
-        return torch.zeros(n_classes, dtype=torch.float64)
+    if n == 0 or counts.max() >= n:
+        if previous is None:
+            return torch.zeros(n_classes, dtype=torch.float64)
+        return previous.detach().to("cpu", torch.float64).clone()
     denom = counts.max() if warmup else counts[1:].max()
     return counts[1:] / denom
+
+
+def _convex(beta):
+    """FlexMatch's convex mapping ``M(x) = x / (2 - x)``."""
+    return beta / (2.0 - beta)
 
 
 @validate_params(
@@ -29,6 +42,7 @@ def _learning_effect(selected_label, n_classes, warmup):
         "n_classes": [Interval(Integral, 1, None, closed="left")],
         "threshold": [Interval(Real, 0, 1, closed="both")],
         "warmup": ["boolean"],
+        "previous": ["tensor", None],
     }
 )
 def flexmatch_thresholds(
@@ -36,13 +50,14 @@ def flexmatch_thresholds(
     n_classes: int,
     threshold: float = 0.95,
     warmup: bool = True,
+    previous: torch.Tensor | None = None,
 ) -> torch.Tensor:
     r"""FlexMatch's class-wise flexible thresholds (Zhang et al. 2021, eqs. 6-11).
 
     ``selected_label[i]`` is the class that unlabeled row ``i`` was last
     confidently predicted as (its confidence reached ``threshold``), ``-1``
     if never. With ``\sigma_c`` the number of rows selected as class ``c``
-    and ``N`` the number of rows,
+    and ``N`` the number of rows, the learning effect of class ``c`` is
 
     .. math::
 
@@ -53,10 +68,16 @@ def flexmatch_thresholds(
 
     and the threshold of class ``c`` is ``\tau \, \mathcal{M}(\beta_c)`` with
     the convex mapping ``\mathcal{M}(x) = x / (2 - x)``. With warm-up (the
-    paper's threshold warm-up, USB's default) the unused rows count as one
-    more class, so thresholds rise gradually while most rows are still
-    unselected. While no row has been selected, every ``beta_c`` is 0: every
-    pseudo-label counts (threshold 0), as in the reference code.
+    paper's threshold warm-up, eq. 11, USB's default) the unused rows
+    ``N - \sum \sigma`` count as one more class, so the thresholds rise
+    gradually from 0 while most rows are still unselected.
+
+    As in the paper and in USB's ``FlexMatchThresholdingHook``, training
+    starts with every ``beta_c = 0``: **every threshold is 0**, so every
+    pseudo-label counts until rows reach ``threshold``. While one entry
+    fills every row -- no row selected yet, or every row selected as the
+    same class -- USB does not update its learning effect: ``previous`` (the
+    ``beta`` of the last step; zeros when None) is kept.
 
     Parameters
     ----------
@@ -68,6 +89,9 @@ def flexmatch_thresholds(
         The upper threshold ``tau``.
     warmup : bool, default=True
         Threshold warm-up.
+    previous : torch.Tensor of shape (n_classes,) or None, default=None
+        The learning effect ``beta`` of the previous step, kept when it
+        cannot be recomputed (see above); None means zeros.
 
     Returns
     -------
@@ -80,9 +104,16 @@ def flexmatch_thresholds(
     >>> sel = torch.tensor([0, 0, 0, 0, 1, 1, -1, -1])
     >>> flexmatch_thresholds(sel, 2, 0.95, warmup=False)
     tensor([0.9500, 0.3167], dtype=torch.float64)
+    >>> flexmatch_thresholds(torch.tensor([-1, -1, -1]), 2)  # nothing selected
+    tensor([0., 0.], dtype=torch.float64)
     """
-    beta = _learning_effect(selected_label.cpu(), int(n_classes), warmup)
-    return float(threshold) * beta / (2.0 - beta)
+    if previous is not None and previous.shape != (int(n_classes),):
+        raise InvalidParameterError(
+            f"flexmatch_thresholds: previous must have shape ({int(n_classes)},) "
+            f"(one learning effect per class), got {tuple(previous.shape)}."
+        )
+    beta = _learning_effect(selected_label.cpu(), int(n_classes), warmup, previous)
+    return float(threshold) * _convex(beta)
 
 
 class FlexMatchClassifier(FixMatchClassifier):
@@ -96,13 +127,20 @@ class FlexMatchClassifier(FixMatchClassifier):
     ``c``. Classes that are hard to learn get lower thresholds, and early in
     training, when few rows are confident, most pseudo-labels count.
 
-    At every step, as the reference implementation (USB) does: the
-    thresholds are computed from ``selected_label_`` (one entry per unlabeled
-    row: the class it was last predicted with confidence ``>= tau``, ``-1``
-    if never), then ``selected_label_`` is updated with the step's confident
-    weak predictions, and the step's mask uses the thresholds. Everything
-    else -- augmentations, loss, optimizer, schedule, EMA, divergence guard --
-    is FixMatch's.
+    At every step, as the reference implementation (USB) does: the learning
+    effect ``learning_effect_`` is computed from ``selected_label_`` (one
+    entry per unlabeled row: the class it was last predicted with confidence
+    ``>= tau``, ``-1`` if never; kept from the last step while every row
+    has the same entry), then ``selected_label_`` is updated with the step's
+    confident weak predictions, and the step's mask uses the thresholds.
+    Everything else -- augmentations, loss, optimizer, schedule, EMA,
+    divergence guard -- is FixMatch's.
+
+    As in the paper and USB, the thresholds **start at 0**: until rows reach
+    ``tau``, every pseudo-label counts, the untrained model's included. On a
+    short budget this can pull the model to one class; the divergence
+    guard's class-share signal (:class:`~skactive.callbacks.DivergenceGuard`,
+    ``max_share``) then backs the unlabeled term off, with a warning.
 
     Parameters
     ----------
@@ -126,6 +164,9 @@ class FlexMatchClassifier(FixMatchClassifier):
         rows (``-1``: none). Kept
         across ``warm_start`` fits on the same number of unlabeled rows,
         reset otherwise.
+    learning_effect_ : torch.Tensor of float64 of shape (n_classes,)
+        The learning effect ``beta`` of the last step (kept with
+        ``selected_label_``; see :func:`flexmatch_thresholds`).
     class_thresholds_ : torch.Tensor of shape (n_classes,)
         The thresholds of the last step.
 
@@ -172,6 +213,7 @@ class FlexMatchClassifier(FixMatchClassifier):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         if not self.warm_start:
             self.selected_label_ = None
+            self.learning_effect_ = None
 
     def unlabeled_thresholds(self, probs_weak, unlabeled_index):
         """Class-wise thresholds from ``selected_label_``, then update it.
@@ -189,15 +231,19 @@ class FlexMatchClassifier(FixMatchClassifier):
         """
         n_classes = probs_weak.shape[1]
         sel = getattr(self, "selected_label_", None)
+        beta = getattr(self, "learning_effect_", None)
         if sel is None or sel.numel() != self.n_unlabeled_:
             sel = torch.full((self.n_unlabeled_,), -1, dtype=torch.long)
             self.selected_label_ = sel
-        thresholds = flexmatch_thresholds(
-            sel, n_classes, float(self.threshold), bool(self.threshold_warmup)
-        )
+            beta = None
+        if beta is not None and beta.shape != (n_classes,):
+            beta = None
+        beta = _learning_effect(sel, n_classes, bool(self.threshold_warmup), beta)
+        thresholds = float(self.threshold) * _convex(beta)
         conf, pred = probs_weak.max(dim=1)
         chosen = (conf >= float(self.threshold)).cpu()
         idx = torch.as_tensor(unlabeled_index).long().cpu()
         sel[idx[chosen]] = pred.cpu()[chosen]
+        self.learning_effect_ = beta
         self.class_thresholds_ = thresholds
         return thresholds.to(probs_weak.device)

@@ -251,6 +251,8 @@ class MixMatchClassifier(SemiSupervisedClassifier):
                 guess = sharpen(probs, self.temperature).to(targets_x.dtype)
         else:
             guess = targets_x.new_zeros((0, n_classes))
+        # for the divergence guard: every guessed label counts
+        self._pseudo_counts = torch.bincount(guess.argmax(1).cpu(), minlength=n_classes)
         all_x = torch.cat([xl_aug, *xu_augs])
         all_y = torch.cat([targets_x] + [guess] * self.n_augmentations)
         mixed_x, mixed_y, _ = mixup(all_x, all_y, self.alpha, generator=generator)
@@ -269,8 +271,10 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         -------
         dict
             ``{"loss": loss, "y_pred": logits of the mixed labeled rows,
-            "loss_labeled": their cross-entropy}`` (the divergence guard reads
-            ``loss_labeled``).
+            "loss_labeled": their cross-entropy, "pseudo_counts": the argmax
+            of the guessed labels per class, "n_unlabeled": rows of the
+            unlabeled batch}`` (the divergence guard reads the last three;
+            the last two only when ``lambda_u > 0``).
         """
         self._set_training(True)
         mixed_x, mixed_y, n = self.mixmatch_batch(
@@ -284,7 +288,11 @@ class MixMatchClassifier(SemiSupervisedClassifier):
         with torch.no_grad():
             logp = F.log_softmax(logits[:n].detach().float(), dim=1)
             loss_labeled = -(mixed_y[:n].float() * logp).sum(1).mean()
-        return {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}
+        out = {"loss": loss, "y_pred": logits[:n], "loss_labeled": loss_labeled}
+        if float(self.lambda_u) > 0:  # rows are trained towards the guesses
+            out["pseudo_counts"] = self._pseudo_counts
+            out["n_unlabeled"] = len(batch.X_unlabeled)
+        return out
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """MixMatch loss for a ``(labeled, unlabeled)`` pair, else the criterion.
