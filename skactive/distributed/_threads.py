@@ -43,6 +43,12 @@ def worker_threads(n="match"):
         scores may differ from the one-process call in their last bit and
         near-tied rows may change order).
 
+    Yields
+    ------
+    None
+        The setting holds inside the ``with`` block (per context, so
+        threads and asyncio tasks each see their own).
+
     Examples
     --------
     >>> from skactive.distributed import worker_threads
