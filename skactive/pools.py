@@ -123,7 +123,25 @@ def _runs(sorted_idx):
     ]
 
 
-class ArrayFile:
+class _LazyRows:
+    """What every lazy pool shares: its length, ``ndim``, and no ``__array__``.
+
+    Subclasses set ``shape``; ``np.asarray(pool)`` raises instead of reading
+    the whole pool into memory.
+    """
+
+    __array__ = _refuse_materialising
+
+    def __len__(self):
+        return self.shape[0]
+
+    @property
+    def ndim(self):
+        """int: Number of dimensions."""
+        return len(self.shape)
+
+
+class ArrayFile(_LazyRows):
     """Rows of a C-ordered array on disk, read on demand (bounded memory).
 
     Parameters
@@ -163,8 +181,6 @@ class ArrayFile:
     >>> pool.shape, pool[1:3].tolist(), pool[[5, 0]].tolist()
     ((6, 2), [[2.0, 3.0], [4.0, 5.0]], [[10.0, 11.0], [0.0, 1.0]])
     """
-
-    __array__ = _refuse_materialising
 
     _parameter_constraints = {"source": ["path", np.memmap]}
 
@@ -339,14 +355,6 @@ class ArrayFile:
         while done < len(view):
             done += os.pwrite(fd, view[done:], offset + done)
 
-    def __len__(self):
-        return self.shape[0]
-
-    @property
-    def ndim(self):
-        """int: Number of dimensions."""
-        return len(self.shape)
-
     @property
     def nbytes(self):
         """int: Size of the data in bytes."""
@@ -407,7 +415,7 @@ class ArrayFile:
         return f"ArrayFile({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
 
 
-class DatasetRows:
+class DatasetRows(_LazyRows):
     """A :class:`torch.utils.data.Dataset` seen as a pool of rows.
 
     Items are a tensor (or array) or a tuple whose first element is; the
@@ -439,8 +447,6 @@ class DatasetRows:
     ((5, 2), [[8.0, 9.0], [0.0, 1.0]])
     """
 
-    __array__ = _refuse_materialising
-
     _parameter_constraints = {"dataset": [_MapStyleDatasets()]}
 
     def __init__(self, dataset):
@@ -467,14 +473,6 @@ class DatasetRows:
             item = item[0]
         return item
 
-    def __len__(self):
-        return self.shape[0]
-
-    @property
-    def ndim(self):
-        """int: Number of dimensions."""
-        return len(self.shape)
-
     def __getitem__(self, key):
         import torch
 
@@ -493,7 +491,7 @@ class DatasetRows:
         return f"DatasetRows({type(self.dataset).__name__}, {len(self)} rows)"
 
 
-class PoolView:
+class PoolView(_LazyRows):
     """Rows ``indices`` of a pool, by reference (nothing is copied).
 
     Parameters
@@ -521,8 +519,6 @@ class PoolView:
     ((2, 2), [8, 9], [[8, 9], [2, 3]])
     """
 
-    __array__ = _refuse_materialising
-
     _parameter_constraints = {"source": ["array-like"], "indices": ["array-like"]}
 
     def __init__(self, source, indices):
@@ -548,14 +544,6 @@ class PoolView:
         self.dtype = getattr(source, "dtype", None)
         self.shape = (int(self.indices.size), *row_shape)
 
-    def __len__(self):
-        return self.shape[0]
-
-    @property
-    def ndim(self):
-        """int: Number of dimensions."""
-        return len(self.shape)
-
     def __getitem__(self, key):
         from ._rows import take_rows
 
@@ -570,10 +558,8 @@ class PoolView:
         return f"PoolView({len(self)} of the rows of {self.source!r})"
 
 
-class _Concatenation:
+class _Concatenation(_LazyRows):
     """Rows of several pools one after the other (ConcatRows, ShardedArray)."""
-
-    __array__ = _refuse_materialising
 
     def _join(self, parts, row_shape):
         self.parts = parts
@@ -581,14 +567,6 @@ class _Concatenation:
         self.bounds = np.cumsum([0] + [int(p.shape[0]) for p in parts]).astype(np.int64)
         self.dtype = getattr(parts[0], "dtype", None)
         self.shape = (int(self.bounds[-1]), *self.row_shape)
-
-    def __len__(self):
-        return self.shape[0]
-
-    @property
-    def ndim(self):
-        """int: Number of dimensions."""
-        return len(self.shape)
 
     def __getitem__(self, key):
         from ._rows import take_rows
@@ -772,20 +750,14 @@ def concat_pools(a, b):
     return ConcatRows([a, b])
 
 
-class _FlatRows:
+class _FlatRows(_LazyRows):
     """Rows of a lazy pool flattened to 1-D, read on demand (see :func:`flat_rows`)."""
-
-    __array__ = _refuse_materialising
 
     def __init__(self, source):
         self.source = source
         self.dtype = getattr(source, "dtype", None)
         self.row_shape = (int(np.prod(source.shape[1:], dtype=np.int64)),)
         self.shape = (int(source.shape[0]), *self.row_shape)
-        self.ndim = 2
-
-    def __len__(self):
-        return self.shape[0]
 
     def __getitem__(self, key):
         from ._rows import take_rows
