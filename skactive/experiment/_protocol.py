@@ -32,7 +32,6 @@ from .._validation import (
     HasMethods,
     Interval,
     InvalidParameterError,
-    StrOptions,
     validate_params,
 )
 from ._results import SimulationResult, _save_figure
@@ -703,7 +702,6 @@ def _labels_needed(x, curves, target):
         "metric": [str],
         "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
         "confidence": _CONFIDENCE,
-        "method": [StrOptions({"percentile", "t", "jackknife"})],
         "random_state": ["random_state"],
     }
 )
@@ -714,7 +712,6 @@ def labels_saved(
     metric="accuracy",
     n_bootstrap=1000,
     confidence=0.95,
-    method="percentile",
     random_state=0,
 ):
     """Labels each strategy saves to reach the baseline's full-budget accuracy.
@@ -723,31 +720,10 @@ def labels_saved(
     strategy's *labels needed* is where its mean curve first reaches the
     target (to within 1e-12; linear interpolation between budget points);
     its saving is the
-    last budget minus that. The interval is over seeds, paired (the same
-    resampled seeds for the strategy and the target), by ``method``:
-
-    ``"percentile"``
-        The percentiles of the saving over ``n_bootstrap`` bootstrap
-        samples of the seeds. Over few seeds it is too narrow: the
-        bootstrap's spread is the plug-in one, ``sqrt((n - 1) / n)`` times
-        the sample's, and its normal quantiles ignore that the spread itself
-        is estimated from ``n`` seeds.
-    ``"t"``
-        ``saved ± t(n - 1) * se``, with ``se`` the standard deviation of the
-        bootstrap savings times ``sqrt(n / (n - 1))`` (the plug-in
-        correction) and ``t(n - 1)`` Student's quantile with ``n - 1``
-        degrees of freedom: the interval :func:`aubc` gives for a mean,
-        applied to the saving (Efron & Tibshirani 1993, §12-13).
-    ``"jackknife"``
-        ``saved ± t(n - 1) * se_jack``, with the jackknife standard error
-        ``sqrt((n - 1) / n * sum_i (s_(i) - s_(.))**2)`` over the ``n``
-        leave-one-seed-out savings ``s_(i)`` (Efron & Tibshirani 1993,
-        §11); deterministic, and for a statistic that is a mean, exactly
-        Student's interval.
-
-    Samples (bootstrap or leave-one-out) in which the curve never reaches
-    the target are left out of the interval and counted in ``reached``
-    (its share of the bootstrap samples, for every method).
+    last budget minus that. The interval is a paired bootstrap over seeds
+    (the same resampled seeds for the strategy and the target), percentile
+    method; bootstrap samples in which the curve never reaches the target
+    are left out of the interval and counted in ``reached``.
 
     Parameters
     ----------
@@ -758,11 +734,6 @@ def labels_saved(
     metric : str, default="accuracy"
     n_bootstrap : int, default=1000
     confidence : float, default=0.95
-    method : {"percentile", "t", "jackknife"}, default="percentile"
-        How the interval is made (above). With 5 or 10 seeds only ``"t"``
-        and ``"jackknife"`` cover the saving at their nominal rate
-        (``benchmarks/bench_stopping.py --labels-saved``; see the user
-        guide, *Evaluation*).
     random_state : int, RandomState instance or None, default=0
         Draws the bootstrap samples. Pass an int for reproducible output
         across multiple function calls.
@@ -811,55 +782,18 @@ def labels_saved(
             )
         needed = float(_labels_needed(x, values.mean(axis=0), np.asarray(target)))
         needed_b = _labels_needed(x, values[boot].mean(axis=1), target_b)
-        saved = float(x[-1] - needed)
         saved_b = x[-1] - needed_b
         finite = saved_b[np.isfinite(saved_b)]
-        if method == "percentile":
-            low, high = _percentile_interval(finite, lo_q, hi_q)
-        elif method == "t":
-            se = _sd(finite) * np.sqrt(n / (n - 1)) if n > 1 else np.nan
-            low, high = _t_interval(saved, se, n, confidence)
-        else:
-            loo = np.ones((n, n), dtype=bool)
-            np.fill_diagonal(loo, False)
-            idx = np.nonzero(loo)[1].reshape(n, n - 1) if n > 1 else None
-            se = np.nan
-            if idx is not None:
-                needed_j = _labels_needed(
-                    x, values[idx].mean(axis=1), base[idx, -1].mean(axis=1)
-                )
-                s_j = (x[-1] - needed_j)[np.isfinite(needed_j)]
-                if s_j.size > 1:
-                    se = np.sqrt((n - 1) / n * np.sum((s_j - s_j.mean()) ** 2))
-            low, high = _t_interval(saved, se, n, confidence)
         out[name] = {
             "target": target,
             "budget": float(x[-1]),
             "needed": needed,
-            "saved": saved,
-            "low": low,
-            "high": high,
+            "saved": float(x[-1] - needed),
+            "low": float(np.percentile(finite, lo_q)) if finite.size else np.nan,
+            "high": float(np.percentile(finite, hi_q)) if finite.size else np.nan,
             "reached": float(finite.size / n_bootstrap),
         }
     return out
-
-
-def _percentile_interval(values, lo_q, hi_q):
-    if not values.size:
-        return np.nan, np.nan
-    return float(np.percentile(values, lo_q)), float(np.percentile(values, hi_q))
-
-
-def _sd(values):
-    return float(values.std(ddof=1)) if values.size > 1 else np.nan
-
-
-def _t_interval(center, se, n, confidence):
-    """``center ± t(n - 1) * se`` (``nan`` where either is unknown)."""
-    if n < 2 or not np.isfinite(se) or not np.isfinite(center):
-        return np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * se)
-    return center - half, center + half
 
 
 @validate_params({"saved": [dict], "baseline": [str]})

@@ -144,55 +144,6 @@ def test_labels_saved_interpolation_and_bootstrap_by_loop(synthetic):
         labels_saved(result, baseline="x")
 
 
-def test_labels_saved_t_interval_is_the_corrected_bootstrap_se_by_loop(synthetic):
-    curves, x = synthetic
-    result = _result(curves, x)
-    pct = labels_saved(result, n_bootstrap=300, random_state=5)
-    out = labels_saved(result, n_bootstrap=300, random_state=5, method="t")
-    rng = np.random.RandomState(5)
-    boot = rng.randint(0, 8, size=(300, 8))
-    good = curves["good"]
-    saved = []
-    for b in boot:  # the saving of every bootstrap sample, by interpolation
-        mean, target = good[b].mean(axis=0), curves["random"][b, -1].mean()
-        i = next(i for i, m in enumerate(mean) if m >= target)
-        n = x[i - 1] + (target - mean[i - 1]) / (mean[i] - mean[i - 1]) * (
-            x[i] - x[i - 1]
-        )
-        saved.append(100 - n)
-    se = np.std(saved, ddof=1) * np.sqrt(8 / 7)
-    half = stats.t.ppf(0.975, 7) * se
-    assert out["good"]["saved"] == pct["good"]["saved"]
-    assert out["good"]["low"] == pytest.approx(out["good"]["saved"] - half)
-    assert out["good"]["high"] == pytest.approx(out["good"]["saved"] + half)
-    assert out["good"]["reached"] == pct["good"]["reached"] == 1.0
-    # wider than the percentile interval over 8 seeds
-    assert out["good"]["high"] - out["good"]["low"] > (
-        pct["good"]["high"] - pct["good"]["low"]
-    )
-
-
-def test_labels_saved_jackknife_is_student_t_when_the_saving_is_a_mean():
-    # the strategy rises by exactly 0.5 from 10 to 20 labels and random ends
-    # at 0.6 on every seed, so needed = 10 + (0.6 - mean(a)) / 0.5 * 10 and
-    # saved = 20 * mean(a) - 2: a mean of the seeds' 20 * a - 2
-    a = np.array([0.3, 0.35, 0.4, 0.45])
-    curves = {
-        "random": np.tile([0.5, 0.6], (4, 1)),
-        "s": np.column_stack([a, a + 0.5]),
-    }
-    out = labels_saved(_result(curves, np.array([10, 20])), method="jackknife")
-    # by hand: mean(a) = 0.375, saved = 5.5, sd(20 a) = 1.29099 (ddof 1),
-    # se = 1.29099 / 2 = 0.645497, t(3, 0.975) = 3.182446, half = 2.054255
-    assert out["s"]["saved"] == pytest.approx(5.5)
-    assert out["s"]["low"] == pytest.approx(5.5 - 2.054255, abs=1e-5)
-    assert out["s"]["high"] == pytest.approx(5.5 + 2.054255, abs=1e-5)
-    assert out["random"]["saved"] == 0.0
-    assert (out["random"]["low"], out["random"]["high"]) == (0.0, 0.0)
-    with pytest.raises(InvalidParameterError, match="method"):
-        labels_saved(_result(curves, np.array([10, 20])), method="bca")
-
-
 def test_plot_penalty_matrix_writes_a_file(tmp_path, synthetic):
     curves, x = synthetic
     names, P = penalty_matrix(_result(curves, x))
