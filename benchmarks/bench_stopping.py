@@ -14,7 +14,8 @@ Goal 1 (stopping). Every criterion of :mod:`skactive.stopping` is consulted
 every round with its defaults, the whole pool as the stop set and the same
 head as the model (``simulate(stop=...)``; the run goes on after it fires),
 and the labels of the first round it fires in are recorded. The *plateau*
-of a seed's curve is defined exactly as:
+of a seed's curve is defined exactly as
+(:func:`skactive.stopping.plateau_labels`):
 
     final = accuracy at the last budget of the run;
     plateau = the smallest label count ``n_r`` of the grid such that
@@ -69,6 +70,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_label_efficiency import load  # noqa: E402
 
+from skactive.stopping import plateau_labels  # noqa: E402
+
 STRATEGIES = ("auto", "random")
 
 
@@ -117,13 +120,6 @@ _STATS = (
     "least_confidence",
     "min_confidence",
 )
-
-
-def plateau_labels(n, acc, tol=0.01):
-    """First label count from which accuracy stays within ``tol`` of the last."""
-    n, acc = np.asarray(n, dtype=float), np.asarray(acc, dtype=float)
-    off = np.flatnonzero(np.abs(acc - acc[-1]) > tol)
-    return float(n[off[-1] + 1]) if off.size else float(n[0])
 
 
 # ---- replaying the rules on the recorded statistics ----------------------
