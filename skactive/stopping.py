@@ -31,6 +31,10 @@ Criteria
 :class:`MetricPlateau`
     A metric (validation accuracy, say) that stopped improving.
 
+:func:`plateau_labels` is the yardstick a criterion is judged by in a
+simulation: the labels from which the learning curve stays within a
+tolerance of its final value.
+
 :func:`estimate_labels_saved` turns a live loop's criterion (and its
 learning curve so far) into one line: the labels stopping saves against the
 full budget, and what continuing would buy by extrapolation.
@@ -70,6 +74,7 @@ __all__ = [
     "LabelBudget",
     "MetricPlateau",
     "cohen_kappa",
+    "plateau_labels",
     "estimate_labels_saved",
 ]
 
@@ -115,6 +120,66 @@ def cohen_kappa(a, b):
     if p_e >= 1.0:
         return 1.0 if p_o == 1.0 else 0.0
     return (p_o - p_e) / (1.0 - p_e)
+
+
+@validate_params(
+    {
+        "labels": ["array-like"],
+        "metric": ["array-like"],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+)
+def plateau_labels(labels, metric, *, tol=0.01):
+    """Where a learning curve plateaus: labels from which it stays near its end.
+
+    The smallest ``labels[r]`` such that ``|metric[s] - metric[-1]| <= tol``
+    for every ``s >= r`` (to within 1e-12, so that a difference of exactly
+    ``tol`` counts as within): the accuracy is within ``tol`` (1 point, by
+    default) of its final value from there on. It is the point a stopping
+    rule should find in a simulation (``benchmarks/bench_stopping.py``
+    counts a rule as right when it fires within 10% of it). It depends on
+    where the run ends: on a curve that still rises, it moves with the
+    budget.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_rounds,)
+        Labels at every round, strictly increasing.
+    metric : array-like of shape (n_rounds,)
+        The metric at every round (finite).
+    tol : float, default=0.01
+        Largest distance from the final value that counts as on the plateau.
+
+    Returns
+    -------
+    float
+        The labels where the plateau starts (``labels[-1]`` if only the last
+        round is within ``tol``).
+
+    Examples
+    --------
+    >>> from skactive.stopping import plateau_labels
+    >>> plateau_labels([10, 20, 30, 40, 50], [0.5, 0.795, 0.78, 0.81, 0.80])
+    40.0
+    """
+    labels = np.asarray(labels, dtype=np.float64)
+    metric = np.asarray(metric, dtype=np.float64)
+    if (
+        labels.ndim != 1
+        or labels.shape != metric.shape
+        or labels.size == 0
+        or not np.all(np.isfinite(labels))
+        or not np.all(np.isfinite(metric))
+        or np.any(np.diff(labels) <= 0)
+    ):
+        raise InvalidParameterError(
+            "plateau_labels: labels and metric must be non-empty finite 1-D "
+            "arrays of the same length, labels strictly increasing; got shapes "
+            f"{labels.shape} and {metric.shape}."
+        )
+    # a tolerance: 0.81 - 0.80 is 0.010000000000000009 in floating point
+    off = np.flatnonzero(np.abs(metric - metric[-1]) > tol + 1e-12)
+    return float(labels[off[-1] + 1]) if off.size else float(labels[0])
 
 
 class StoppingCriterion(BaseEstimator):

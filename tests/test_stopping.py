@@ -18,6 +18,7 @@ from skactive.stopping import (
     StabilizingPredictions,
     cohen_kappa,
     estimate_labels_saved,
+    plateau_labels,
 )
 from skactive.strategies import RandomSampling
 
@@ -459,3 +460,37 @@ def test_learner_estimate_is_the_function_on_its_criterion(digits_split):
     assert est["n_points"] == learner.stop.n_calls_
     with pytest.raises(InvalidParameterError, match="no stopping criterion"):
         ActiveLearner(LogisticRegression()).estimate_labels_saved(10)
+
+
+# ---- plateau_labels: where the learning curve plateaus
+
+
+def test_plateau_labels_hand_worked_and_by_loop():
+    # final 0.80; 0.795 at 20 is within 0.01 but 0.78 at 30 is not: 40
+    labels, acc = [10, 20, 30, 40, 50], [0.5, 0.795, 0.78, 0.81, 0.80]
+    assert plateau_labels(labels, acc) == 40.0
+    assert plateau_labels(labels, acc, tol=0.03) == 20.0
+    assert plateau_labels(labels, acc, tol=0.0) == 50.0
+    assert plateau_labels([5], [0.3]) == 5.0
+    rng = np.random.RandomState(0)
+    for _ in range(50):
+        n = rng.randint(1, 12)
+        x = np.cumsum(rng.randint(1, 30, n)).astype(float)
+        v = rng.rand(n).round(2)
+        first = next(  # brute force: the first round from which all stay near
+            x[r]
+            for r in range(n)
+            if all(abs(v[s] - v[-1]) <= 0.1 + 1e-12 for s in range(r, n))
+        )
+        assert plateau_labels(x, v, tol=0.1) == first
+
+
+@pytest.mark.parametrize(
+    "labels, metric",
+    [([], []), ([1, 2], [0.5]), ([2, 1], [0.5, 0.6]), ([1, 2], [0.5, np.nan])],
+)
+def test_plateau_labels_refuses_bad_curves(labels, metric):
+    with pytest.raises(InvalidParameterError, match="plateau_labels: labels"):
+        plateau_labels(labels, metric)
+    with pytest.raises(InvalidParameterError, match="tol"):
+        plateau_labels([1, 2], [0.5, 0.6], tol=-1)
