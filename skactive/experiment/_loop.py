@@ -77,6 +77,33 @@ def _predict_rows(learner, X):
     )
 
 
+def _accuracy_macro_f1(y_true, y_pred):
+    """``accuracy_score`` and ``f1_score(average="macro")`` in one pass.
+
+    The same arithmetic as scikit-learn's (per label of ``y_true`` or
+    ``y_pred``: ``2 tp / (true + pred)``, then the plain mean), so the
+    values are bit-identical, without its input validation, which cost a
+    fast-mode evaluation more than the metric itself (19 ms of f1 per round
+    on 2,000 test rows). 1-D labels only; others go to scikit-learn.
+    """
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.ndim != 1 or y_pred.shape != y_true.shape or y_true.size == 0:
+        return (
+            float(accuracy_score(y_true, y_pred)),
+            float(f1_score(y_true, y_pred, average="macro")),
+        )
+    labels, codes = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
+    t, p = codes[: y_true.size], codes[y_true.size :]
+    hit = t == p
+    n = labels.size
+    tp = np.bincount(t[hit], minlength=n).astype(np.float64)
+    true_sum = np.bincount(t, minlength=n).astype(np.float64)
+    pred_sum = np.bincount(p, minlength=n).astype(np.float64)
+    f = 2.0 * tp / (true_sum + pred_sum)
+    return float(np.average(hit)), float(np.mean(f))
+
+
 def _check_stop(stop, checkpoint):
     """``{record column: criterion}`` from ``stop`` (one criterion or a dict)."""
     if stop is None:
@@ -331,11 +358,7 @@ class _Run:
 
     def evaluate(self, learner):
         """Test accuracy and macro F1 of ``learner``."""
-        pred = _predict_rows(learner, self.X_test)
-        return (
-            float(accuracy_score(self.y_test, pred)),
-            float(f1_score(self.y_test, pred, average="macro")),
-        )
+        return _accuracy_macro_f1(self.y_test, _predict_rows(learner, self.X_test))
 
     def record(
         self,

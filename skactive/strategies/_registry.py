@@ -224,8 +224,10 @@ _STRATEGIES = {
         "tcm",
         "TCM",
         (3,),
-        "budget-aware default: TypiClust below 3 labels per class, then margin",
+        "budget-aware default: TypiClust below 3 labels per class, then margin "
+        "once nearest labeled rows disagree on half of the labels",
         "any",
+        (("min_purity", 0.5),),
     ),
     "stochastic_entropy": _Entry(
         "stochastic",

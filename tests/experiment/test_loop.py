@@ -542,3 +542,32 @@ def test_a_result_file_that_appears_during_the_run_is_kept(
         run(split, RandomSampling(), out=tmp_path, **SMALL)
     assert (tmp_path / "results.json").read_text() == "written meanwhile"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_fast_metrics_are_scikit_learns_bit_for_bit():
+    import warnings
+
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from skactive.experiment._loop import _accuracy_macro_f1
+
+    rng = np.random.RandomState(0)
+    for i in range(200):
+        n, k = rng.randint(1, 500), rng.randint(1, 8)
+        y_true = rng.randint(0, k, n)
+        # some predictions outside y_true's labels, some labels never predicted
+        y_pred = np.where(rng.rand(n) < rng.rand(), y_true, rng.randint(0, k + 2, n))
+        if i % 2:
+            y_true = np.array([f"c{v}" for v in y_true])
+            y_pred = np.array([f"c{v}" for v in y_pred])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = (
+                float(accuracy_score(y_true, y_pred)),
+                float(f1_score(y_true, y_pred, average="macro")),
+            )
+        assert _accuracy_macro_f1(y_true, y_pred) == expected
+    # by hand: label 0: tp 1, true 2, pred 1; label 1: tp 1, true 1, pred 2
+    acc, f1 = _accuracy_macro_f1(np.array([0, 0, 1]), np.array([0, 1, 1]))
+    assert acc == 2 / 3
+    assert f1 == pytest.approx(np.mean([2 / 3, 2 / 3]))
