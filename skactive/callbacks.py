@@ -772,7 +772,19 @@ class DivergenceGuard(Callback):
     from its labels spreads its pseudo-labels over the classes; one that
     trains most unlabeled rows towards one class does not. This signal
     catches the collapses the labeled loss misses (a labeled loss that never
-    falls cannot rise above its minimum).
+    falls cannot rise above its minimum). The share is watched only once the
+    model has learned something from its labels: once the smoothed labeled
+    loss has fallen below ``share_arm * log(n_classes)`` (``log(n_classes)``
+    is the loss of a uniform guess), or after ``share_warmup`` of the planned
+    training steps (``net.planned_steps_``) whatever the loss (``r_t`` is
+    smoothed from the first step, and judged from then on). An untrained
+    network sends nearly every row to the one class its initial weights
+    favour, whatever the unlabeled term does -- FlexMatch's warm-up
+    thresholds (0 at the start) and MixMatch's guesses (all counted) then
+    read as a collapse; watched from the first step, the guard fired on
+    every FlexMatch run of scikit-learn's digits and early on MixMatch,
+    where the pseudo-labels spread over the classes by themselves once the
+    labels are learned.
 
     A back-off multiplies the net's ``attribute`` (``unlabeled_scale_``, a
     factor the nets multiply their unlabeled weight by) by ``factor``; a
@@ -782,6 +794,14 @@ class DivergenceGuard(Callback):
     the warning says that too. Never a silently worse model: each back-off is
     reported, and counted in ``n_backoffs_`` (``n_collapses_`` of them from
     the class-share signal).
+
+    **The weight comes back when training recovers.** After ``recovery``
+    healthy steps in a row (the labeled loss within its bound and, once
+    watched, the majority share within its bound) the factor is divided by
+    ``factor`` again, one level at a time, up to 1 (from 0, back to the last
+    level above ``min_scale``), counted in ``n_restores_``. A back-off is
+    then a pause of the unlabeled term, not a verdict for the rest of
+    training; ``recovery=None`` keeps the old one-way behaviour.
 
     Parameters
     ----------
@@ -804,6 +824,16 @@ class DivergenceGuard(Callback):
         ``(0, 1]``; ``None``: ``(1 + p) / 2`` as above; 1 never fires.
     share_patience : int, default=20
         Consecutive steps above ``max_share`` before backing off.
+    share_arm : float or None, default=0.5
+        The share is watched once the smoothed labeled loss is below
+        ``share_arm * log(n_classes)``; ``None`` watches it from the first
+        step.
+    share_warmup : float, default=0.25
+        ... or once this fraction of ``net.planned_steps_`` has passed
+        (ignored when the net has no ``planned_steps_``), in ``[0, 1]``.
+    recovery : int or None, default=25
+        Healthy steps in a row before one back-off is undone; ``None``
+        never restores.
     attribute : str, optional
         Fitted attribute of the net that holds the factor; by default
         ``"unlabeled_scale_"``.
@@ -814,6 +844,10 @@ class DivergenceGuard(Callback):
         Back-offs in the current fit.
     n_collapses_ : int
         Those of them the class-share signal triggered.
+    n_restores_ : int
+        Back-offs undone after ``recovery`` healthy steps.
+    share_armed_ : bool
+        Whether the class-share signal is watched yet.
     smoothed_ : float or None
         Current smoothed labeled loss.
     best_ : float or None
@@ -827,7 +861,7 @@ class DivergenceGuard(Callback):
     --------
     >>> from skactive.callbacks import DivergenceGuard
     >>> guard = DivergenceGuard(patience=2, tolerance=0.1, min_delta=0.0,
-    ...                         smoothing=0.0, share_patience=2)
+    ...                         smoothing=0.0, share_patience=2, share_arm=None)
     >>> guard = guard.initialize()
     >>> class Net:
     ...     unlabeled_scale_ = 1.0
@@ -863,6 +897,9 @@ class DivergenceGuard(Callback):
         "min_scale": [Interval(Real, 0, 1, closed="both")],
         "max_share": [Interval(Real, 0, 1, closed="right"), None],
         "share_patience": [Interval(Integral, 1, None, closed="left")],
+        "share_arm": [Interval(Real, 0, None, closed="left"), None],
+        "share_warmup": [Interval(Real, 0, 1, closed="both")],
+        "recovery": [Interval(Integral, 1, None, closed="left"), None],
         "attribute": [str],
     }
 
@@ -876,6 +913,9 @@ class DivergenceGuard(Callback):
         min_scale=1 / 64,
         max_share=None,
         share_patience=20,
+        share_arm=0.5,
+        share_warmup=0.25,
+        recovery=25,
         attribute="unlabeled_scale_",
     ):
         self.patience = patience
@@ -886,6 +926,9 @@ class DivergenceGuard(Callback):
         self.min_scale = min_scale
         self.max_share = max_share
         self.share_patience = share_patience
+        self.share_arm = share_arm
+        self.share_warmup = share_warmup
+        self.recovery = recovery
         self.attribute = attribute
 
     def initialize(self):
@@ -902,12 +945,24 @@ class DivergenceGuard(Callback):
                 f"DivergenceGuard: attribute={self.attribute!r} must name a fitted "
                 "attribute (ending with '_')."
             )
+        self._start()
+        return self
+
+    def _start(self):
+        """The state of a fresh fit."""
         self._reset()
         self.n_backoffs_ = 0
         self.n_collapses_ = 0
+        self.n_restores_ = 0
         self.label_share_ = None
         self.share_bound_ = None
-        return self
+        self.share_armed_ = self.share_arm is None
+        self.n_steps_ = 0
+        self.n_healthy_ = 0
+        self._loss_seen = False
+        self._n_classes = None
+        self._levels = []  # the factors before each back-off still in force
+        self._planned = None
 
     def _reset(self):
         self.smoothed_ = None
@@ -932,11 +987,7 @@ class DivergenceGuard(Callback):
             Further arguments skorch passes to callbacks (unused).
         """
         setattr(net, self.attribute, 1.0)
-        self._reset()
-        self.n_backoffs_ = 0
-        self.n_collapses_ = 0
-        self.label_share_ = None
-        self.share_bound_ = None
+        self._start()
         if y is not None:
             labels = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
             if labels.ndim == 1 and labels.dtype.kind in "iuf":
@@ -962,8 +1013,10 @@ class DivergenceGuard(Callback):
         new = scale * float(self.factor)
         if new <= float(self.min_scale):
             new = 0.0
+        self._levels.append(scale)
         setattr(net, self.attribute, new)
         self.n_backoffs_ += 1
+        self.n_healthy_ = 0
         what = (
             "the unlabeled term is now off: the net trains on its labels only"
             if new == 0.0
@@ -978,6 +1031,31 @@ class DivergenceGuard(Callback):
         )
         self._reset()
         return True
+
+    def _healthy(self, net):
+        """Count a healthy step; undo one back-off after ``recovery`` of them."""
+        self.n_healthy_ += 1
+        if self.recovery is None or not self._levels:
+            return
+        if self.n_healthy_ < self.recovery:
+            return
+        setattr(net, self.attribute, self._levels.pop())
+        self.n_restores_ += 1
+        self.n_healthy_ = 0
+
+    def _arm_share(self, net):
+        """Whether the class-share signal is watched at this step."""
+        if self.share_armed_:
+            return True
+        n_classes = getattr(self, "_n_classes", None)
+        if self.smoothed_ is not None and n_classes and n_classes > 1:
+            chance = math.log(n_classes)
+            if self.smoothed_ < float(self.share_arm) * chance:
+                self.share_armed_ = True
+        planned = getattr(net, "planned_steps_", None)
+        if planned and self.n_steps_ >= float(self.share_warmup) * planned:
+            self.share_armed_ = True
+        return self.share_armed_
 
     def observe(self, net, loss):
         """Fold one labeled loss into the watch; back off if it kept rising.
@@ -1002,10 +1080,13 @@ class DivergenceGuard(Callback):
             (1.0 + float(self.tolerance)) * self.best_,
             self.best_ + float(self.min_delta),
         )
+        self._loss_seen = True
         if self.smoothed_ > limit:
             self.n_bad_ += 1
+            self.n_healthy_ = 0
         else:
             self.n_bad_ = 0
+            self._healthy(net)
         if self.n_bad_ < self.patience:
             return
         self._back_off(
@@ -1035,6 +1116,8 @@ class DivergenceGuard(Callback):
         n_unlabeled = int(n_unlabeled)
         if n_unlabeled <= 0 or counts.size == 0:
             return
+        self.n_steps_ += 1
+        self._n_classes = counts.size
         share = float(counts.max()) / n_unlabeled
         s = float(self.smoothing)
         self.smoothed_share_ = (
@@ -1043,10 +1126,15 @@ class DivergenceGuard(Callback):
             else s * self.smoothed_share_ + (1 - s) * share
         )
         self.share_bound_ = bound = self._share_bound(counts.size)
+        if not self._arm_share(net):  # smoothed from the start, judged once armed
+            return
         if self.smoothed_share_ > bound:
             self.n_collapsed_ += 1
+            self.n_healthy_ = 0
         else:
             self.n_collapsed_ = 0
+            if not getattr(self, "_loss_seen", False):
+                self._healthy(net)
         if self.n_collapsed_ < self.share_patience:
             return
         majority = int(counts.argmax())

@@ -374,6 +374,22 @@ def test_make_augmentation_standard(shape, padding, flip):
     assert aug(x, generator=_gen()).shape == x.shape
 
 
+@pytest.mark.parametrize(
+    "size, padding",
+    [(4, 0), (7, 0), (8, 1), (12, 1), (15, 1), (16, 2), (20, 2), (28, 2)]
+    + [(29, 3), (30, 3), (31, 3), (32, 4), (64, 4)],
+)
+def test_make_augmentation_standard_padding_at_most_an_eighth(size, padding):
+    # hand-worked: the 2/3/4 px table, capped at size // 8 (FixMatch's 4 of 32)
+    aug = make_augmentation("standard", (1, size, size), flip=False)
+    assert aug[0].padding == padding
+    assert aug[0].padding <= size / 8
+    x = torch.rand(3, 1, size, size)
+    out = aug(x, generator=_gen())
+    if padding == 0:
+        assert torch.equal(out, x)
+
+
 def test_make_augmentation_ssl_and_none():
     x = _images(n=8)
     ssl = make_augmentation("ssl", (3, 32, 32))

@@ -368,7 +368,9 @@ def test_divergence_guard_reads_loss_labeled_in_a_net(digits_50_labels):
 def test_divergence_guard_class_share_matches_a_loop():
     # 10 unlabeled rows a step, ten classes: majority shares 0.3, 0.9, 0.9, ...
     steps = [3, 9, 9, 9, 2, 10, 10, 10, 10, 10, 10, 10]
-    guard = DivergenceGuard(smoothing=0.5, share_patience=3, max_share=0.6)
+    guard = DivergenceGuard(
+        smoothing=0.5, share_patience=3, max_share=0.6, share_arm=None
+    )
     guard.initialize()
     net = _Holder()
     r, bad, scale, scales = None, 0, 1.0, []
@@ -465,3 +467,115 @@ def test_divergence_guard_quiet_on_a_healthy_run():
     assert guard.share_bound_ == pytest.approx((1 + p) / 2)
     assert guard.smoothed_share_ < guard.share_bound_
     assert np.mean(pred == y_test) > 0.6
+
+
+def test_divergence_guard_restores_stepwise_after_recovery_healthy_steps():
+    # smoothing 0: rising 3 steps backs off (patience 3), then 4 healthy
+    # steps (recovery 4) undo one back-off at a time, up to 1
+    guard = DivergenceGuard(
+        patience=3, tolerance=0.1, min_delta=0.0, smoothing=0.0, recovery=4
+    ).initialize()
+    net = _Holder()
+    losses = [1.0, 2.0, 2.0, 2.0]  # back-off 1 at step 3 (scale 0.5)
+    losses += [1.0, 1.5, 1.5, 1.5]  # watch restarted at 1.0: back-off 2 (0.25)
+    losses += [1.0] * 4  # 4 healthy: 0.5
+    losses += [1.0] * 3 + [5.0]  # 3 healthy, one bad: the count restarts
+    losses += [1.0] * 4  # 1.0
+    losses += [1.0] * 8  # already at 1: nothing to restore
+    # reference loop
+    s_best, bad, healthy, levels, scale, ref = None, 0, 0, [], 1.0, []
+    for loss in losses:
+        s_best = loss if s_best is None or loss < s_best else s_best
+        if loss > 1.1 * s_best:
+            bad, healthy = bad + 1, 0
+        else:
+            bad, healthy = 0, healthy + 1
+            if levels and healthy >= 4:
+                scale, healthy = levels.pop(), 0
+        if bad >= 3:
+            levels.append(scale)
+            scale, s_best, bad, healthy = scale * 0.5, None, 0, 0
+        ref.append(scale)
+    got = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for loss in losses:
+            guard.observe(net, loss)
+            got.append(net.unlabeled_scale_)
+    assert got == ref
+    assert got[3] == 0.5 and got[7] == 0.25 and got[11] == 0.5 and got[-1] == 1.0
+    assert guard.n_backoffs_ == 2 and guard.n_restores_ == 2 and len(caught) == 2
+    # recovery=None: one way
+    oneway = DivergenceGuard(
+        patience=3, tolerance=0.1, min_delta=0.0, smoothing=0.0, recovery=None
+    ).initialize()
+    held = _Holder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        for loss in losses:
+            oneway.observe(held, loss)
+    assert held.unlabeled_scale_ == 0.25 and oneway.n_restores_ == 0
+
+
+def test_divergence_guard_restores_from_off_to_the_last_level():
+    guard = DivergenceGuard(
+        patience=1,
+        tolerance=0.0,
+        min_delta=0.0,
+        smoothing=0.0,
+        min_scale=0.3,
+        recovery=2,
+    ).initialize()
+    net = _Holder()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for loss in [1.0, 2.0, 1.0, 2.0]:  # 0.5, then 0.25 <= 0.3: off
+            guard.observe(net, loss)
+    assert net.unlabeled_scale_ == 0.0 and "labels only" in str(caught[-1].message)
+    for loss in [1.0, 1.0]:
+        guard.observe(net, loss)
+    assert net.unlabeled_scale_ == 0.5
+    for loss in [1.0, 1.0]:
+        guard.observe(net, loss)
+    assert net.unlabeled_scale_ == 1.0 and guard.n_restores_ == 2
+
+
+class _Planned(_Holder):
+    planned_steps_ = 100
+
+
+def _one_class(top, n=10):
+    counts = torch.zeros(n, dtype=torch.long)
+    counts[0] = top
+    return counts
+
+
+def test_divergence_guard_share_waits_for_the_labels_to_be_learned():
+    # an untrained net: labeled loss at chance (log 10), every row one class
+    guard = DivergenceGuard(smoothing=0.0, share_patience=3).initialize()
+    net = _Planned()
+    chance = math.log(10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning before the arm
+        for _ in range(24):  # 24 < 0.25 * 100 steps, loss never below chance / 2
+            guard.observe(net, chance)
+            guard.observe_pseudo_labels(net, _one_class(10), 10)
+    assert not guard.share_armed_ and net.unlabeled_scale_ == 1.0
+    assert guard.smoothed_share_ == 1.0  # smoothed all along
+    # the 25th step arms by the step count: 3 collapsed steps back off
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            guard.observe(net, chance)
+            guard.observe_pseudo_labels(net, _one_class(10), 10)
+    assert guard.share_armed_ and guard.n_collapses_ == 1 and len(caught) == 1
+    # armed by the loss: below 0.5 * log(10) = 1.151
+    early = DivergenceGuard(smoothing=0.0, share_patience=3).initialize()
+    other = _Planned()
+    for loss in [2.3, 1.2, 1.16]:
+        early.observe(other, loss)
+        early.observe_pseudo_labels(other, _one_class(10), 10)
+    assert not early.share_armed_
+    early.observe(other, 1.15)
+    early.observe_pseudo_labels(other, _one_class(10), 10)
+    assert early.share_armed_ and early.n_collapsed_ == 1
