@@ -540,7 +540,7 @@ def test_divergence_guard_restores_from_off_to_the_last_level():
     assert net.unlabeled_scale_ == 1.0 and guard.n_restores_ == 2
 
 
-class _Planned(_Holder):
+class _PlannedHolder(_Holder):
     planned_steps_ = 100
 
 
@@ -553,7 +553,7 @@ def _one_class(top, n=10):
 def test_divergence_guard_share_waits_for_the_labels_to_be_learned():
     # an untrained net: labeled loss at chance (log 10), every row one class
     guard = DivergenceGuard(smoothing=0.0, share_patience=3).initialize()
-    net = _Planned()
+    net = _PlannedHolder()
     chance = math.log(10)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning before the arm
@@ -571,7 +571,7 @@ def test_divergence_guard_share_waits_for_the_labels_to_be_learned():
     assert guard.share_armed_ and guard.n_collapses_ == 1 and len(caught) == 1
     # armed by the loss: below 0.5 * log(10) = 1.151
     early = DivergenceGuard(smoothing=0.0, share_patience=3).initialize()
-    other = _Planned()
+    other = _PlannedHolder()
     for loss in [2.3, 1.2, 1.16]:
         early.observe(other, loss)
         early.observe_pseudo_labels(other, _one_class(10), 10)
