@@ -251,8 +251,15 @@ def main(argv=None):
     if args.quick:  # smaller defaults; flags given explicitly win
         quick = {"seeds": 3, "pool": 1000, "test": 500, "rounds": 3, "epochs": 8}
         quick["vaal_iterations"] = 150
+        given = sys.argv[1:] if argv is None else list(argv)
+        explicit = {
+            action.dest
+            for action in parser._actions
+            for opt in action.option_strings
+            if any(a == opt or a.startswith(opt + "=") for a in given)
+        }
         for key, value in quick.items():
-            if getattr(args, key) == parser.get_default(key):
+            if key not in explicit:  # (--quick --seeds 5 means 5 seeds)
                 setattr(args, key, value)
     import torch
 
