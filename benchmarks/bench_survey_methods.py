@@ -76,6 +76,29 @@ def _load(path, n_pool, n_test, seed):
     )
 
 
+def repeat_loader(dataset, *, min_steps=1, batch_size=16, shuffle=True, **kwargs):
+    """skorch's training ``DataLoader``, with at least ``min_steps`` batches an epoch.
+
+    A labeled set of 20 rows is two batches of 16: eight epochs would be 16
+    gradient steps and leave the CNN near chance. When the rows make fewer
+    than ``min_steps`` batches, the epoch draws ``min_steps * batch_size``
+    rows (whole shuffled passes over the set, from torch's generator, which
+    the net seeds during ``fit``); otherwise it is one ordinary pass.
+    """
+    import torch
+
+    if -(-len(dataset) // batch_size) >= min_steps:
+        return torch.utils.data.DataLoader(
+            dataset, batch_size=batch_size, shuffle=shuffle, **kwargs
+        )
+    sampler = torch.utils.data.RandomSampler(
+        dataset, num_samples=min_steps * batch_size
+    )
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, sampler=sampler, **kwargs
+    )
+
+
 def _groups(args, classes):
     from skactive.nets import (
         MLP,
@@ -100,11 +123,20 @@ def _groups(args, classes):
     )
 
     net = {"max_epochs": args.epochs, "batch_size": 16, "lr": 2e-3, "classes": classes}
+    # supervised nets: at least --min-steps gradient steps per fit, spread over
+    # the epochs (MAL's net already takes ceil(pool / 64) steps an epoch)
+    per_epoch = max(1, -(-args.min_steps // args.epochs))
+    sup = {
+        **net,
+        "iterator_train": repeat_loader,
+        "iterator_train__min_steps": per_epoch,
+    }
     entropy = UncertaintySampling("entropy")
     proxy = DeepClassifier(MLP, module__hidden_units=(32,), **{**net, "max_epochs": 3})
+    # the proxy stays cheap: three plain passes over the labeled rows
     groups = {
         "cnn": (
-            DeepClassifier(SmallCNN, **net),
+            DeepClassifier(SmallCNN, **sup),
             {
                 "random": RandomSampling(),
                 "entropy": entropy,
@@ -115,7 +147,7 @@ def _groups(args, classes):
             },
         ),
         "lossnet": (
-            LossPredictionClassifier(SmallCNN, **net),
+            LossPredictionClassifier(SmallCNN, **sup),
             {
                 "random": RandomSampling(),
                 "entropy": entropy,
@@ -123,7 +155,7 @@ def _groups(args, classes):
             },
         ),
         "ensemble": (
-            DeepEnsembleClassifier(DeepClassifier(SmallCNN, **net), n_estimators=3),
+            DeepEnsembleClassifier(DeepClassifier(SmallCNN, **sup), n_estimators=3),
             {
                 "random": RandomSampling(),
                 "variation_ratio": VariationRatios(n_samples=3),
@@ -131,7 +163,7 @@ def _groups(args, classes):
             },
         ),
         "bbb": (
-            BayesByBackpropClassifier(module__hidden_units=(128,), **net),
+            BayesByBackpropClassifier(module__hidden_units=(128,), **sup),
             {"random": RandomSampling(), "bald": BALD(n_samples=10)},
         ),
         "mal": (
@@ -154,7 +186,10 @@ def _groups(args, classes):
             },
         ),
     }
-    return {k: v for k, v in groups.items() if k in args.groups}
+    return {
+        k: (est, {s: v for s, v in strats.items() if s not in args.skip})
+        for k, (est, strats) in ((g, groups[g]) for g in args.groups)
+    }
 
 
 def _report(name, group, result):
@@ -188,6 +223,9 @@ def main(argv=None):
         nargs="+",
         default=["cnn", "lossnet", "ensemble", "bbb", "mal"],
     )
+    parser.add_argument(
+        "--skip", nargs="+", default=[], help="strategy names to leave out"
+    )
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--pool", type=int, default=3000)
     parser.add_argument("--test", type=int, default=1000)
@@ -195,6 +233,12 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--n-instances", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument(
+        "--min-steps",
+        type=int,
+        default=400,
+        help="gradient steps per fit at least (more passes over a small labeled set)",
+    )
     parser.add_argument("--vaal-iterations", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
@@ -207,8 +251,15 @@ def main(argv=None):
     if args.quick:  # smaller defaults; flags given explicitly win
         quick = {"seeds": 3, "pool": 1000, "test": 500, "rounds": 3, "epochs": 8}
         quick["vaal_iterations"] = 150
+        given = sys.argv[1:] if argv is None else list(argv)
+        explicit = {
+            action.dest
+            for action in parser._actions
+            for opt in action.option_strings
+            if any(a == opt or a.startswith(opt + "=") for a in given)
+        }
         for key, value in quick.items():
-            if getattr(args, key) == parser.get_default(key):
+            if key not in explicit:  # (--quick --seeds 5 means 5 seeds)
                 setattr(args, key, value)
     import torch
 
@@ -218,6 +269,7 @@ def main(argv=None):
     print(
         f"seeds={args.seeds} pool={args.pool} test={args.test} initial={args.initial} "
         f"rounds={args.rounds} x {args.n_instances} epochs={args.epochs} "
+        f"min-steps={args.min_steps} "
         f"threads={args.threads}"
     )
     for name in args.datasets:

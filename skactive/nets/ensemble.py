@@ -23,8 +23,21 @@ from .._validation import (
 __all__ = ["DeepEnsembleClassifier"]
 
 
-def _fit_member(estimator, X, y, fit_params):
+def _fit_member(estimator, X, y, fit_params, rows):
+    if rows is not None:
+        X, y = X[rows], y[rows]
     return estimator.fit(X, y, **fit_params)
+
+
+def _stratified_bootstrap(y, seed):
+    """Rows drawn with replacement within each class, class counts kept."""
+    rng = np.random.default_rng(seed)
+    classes, codes = np.unique(y, return_inverse=True)
+    parts = [
+        rng.choice(np.flatnonzero(codes == c), size=int(np.sum(codes == c)))
+        for c in range(len(classes))
+    ]
+    return np.sort(np.concatenate(parts))
 
 
 class DeepEnsembleClassifier(ClassifierMixin, BaseEstimator):
@@ -32,8 +45,10 @@ class DeepEnsembleClassifier(ClassifierMixin, BaseEstimator):
 
     ``n_estimators`` clones of ``estimator`` differ only in their
     ``random_state`` (initialisation, shuffling, dropout), are trained on the
-    same rows, in parallel through joblib, and predict the mean of their
-    probabilities,
+    same rows -- as in the paper, whose members differ only in their random
+    initialisation, and in Lakshminarayanan et al., who found that bagging
+    the rows hurt -- in parallel through joblib, and predict the mean of
+    their probabilities,
 
     .. math::
 
@@ -53,12 +68,18 @@ class DeepEnsembleClassifier(ClassifierMixin, BaseEstimator):
         The member template; it must take a ``random_state`` parameter.
     n_estimators : int, default=5
         Number of members ``M >= 2`` (the paper's 5 to 10).
+    bootstrap : bool, default=False
+        Train each member on its own bootstrap resample of the labeled rows
+        (bagging, as the ensemble of Suggestive Annotation, Yang et al. 2017):
+        within each class, as many rows as the class has, drawn with
+        replacement, so that every member sees every class; seeded per member.
+        ``False``: every member sees every row once.
     n_jobs : int or None, default=None
         joblib workers training the members (``-1``: all cores).
     random_state : int, RandomState instance or None, default=None
-        Seeds the members' ``random_state`` and the choice of members in
-        :meth:`predict_proba_samples`. Pass an int for reproducible output
-        across multiple function calls.
+        Seeds the members' ``random_state``, their bootstrap resamples and
+        the choice of members in :meth:`predict_proba_samples`. Pass an int
+        for reproducible output across multiple function calls.
 
     Attributes
     ----------
@@ -66,6 +87,9 @@ class DeepEnsembleClassifier(ClassifierMixin, BaseEstimator):
         The fitted members.
     classes_ : ndarray of shape (n_classes,)
         Class labels (those of the first member; every member must agree).
+    estimators_samples_ : list of ndarray or None
+        With ``bootstrap=True``, the sorted row indices (repeats included)
+        each member was trained on; ``None`` otherwise.
 
     References
     ----------
@@ -93,18 +117,28 @@ class DeepEnsembleClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict_proba"])],
         "n_estimators": [Interval(numbers.Integral, 2, None, closed="left")],
+        "bootstrap": ["boolean"],
         "n_jobs": N_JOBS,
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator, *, n_estimators=5, n_jobs=None, random_state=None):
+    def __init__(
+        self,
+        estimator,
+        *,
+        n_estimators=5,
+        bootstrap=False,
+        n_jobs=None,
+        random_state=None,
+    ):
         self.estimator = estimator
         self.n_estimators = n_estimators
+        self.bootstrap = bootstrap
         self.n_jobs = n_jobs
         self.random_state = random_state
 
     def fit(self, X, y, **fit_params):
-        """Train ``n_estimators`` members, each with its own seed.
+        """Train ``n_estimators`` members, each with its own seed (and rows).
 
         Parameters
         ----------
@@ -113,7 +147,8 @@ class DeepEnsembleClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Labels.
         **fit_params : dict
-            Passed to every member's ``fit``.
+            Passed to every member's ``fit`` (not resampled with
+            ``bootstrap=True``).
 
         Returns
         -------
@@ -129,8 +164,24 @@ class DeepEnsembleClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seeds = rng.randint(0, np.iinfo(np.int32).max, size=self.n_estimators)
         members = [clone(self.estimator).set_params(random_state=int(s)) for s in seeds]
+        if self.bootstrap:
+            # drawn after the member seeds, so bootstrap=False keeps its members
+            row_seeds = rng.randint(0, np.iinfo(np.int32).max, size=self.n_estimators)
+            if not hasattr(X, "__getitem__") or not hasattr(X, "__len__"):
+                raise InvalidParameterError(
+                    f"{type(self).__name__}: bootstrap=True needs rows it can "
+                    f"index; X is a {type(X).__name__}."
+                )
+            if isinstance(X, (list, tuple)):
+                X = np.asarray(X)
+            y = np.asarray(y)
+            rows = [_stratified_bootstrap(y, int(s)) for s in row_seeds]
+        else:
+            rows = [None] * self.n_estimators
+        self.estimators_samples_ = rows if self.bootstrap else None
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(m, X, y, fit_params) for m in members
+            delayed(_fit_member)(m, X, y, fit_params, r)
+            for m, r in zip(members, rows, strict=True)
         )
         classes = [np.asarray(m.classes_) for m in self.estimators_]
         if any(len(c) != len(classes[0]) or np.any(c != classes[0]) for c in classes):
