@@ -231,10 +231,10 @@ class TCM(QueryStrategy):
 
         X_labeled, y_labeled = None, None
         if self.min_purity is not None:
-            X_labeled = kwargs.get("X_labeled", getattr(learner, "X_training", None))
-            y_labeled = kwargs.pop("y_labeled", None)
-            if y_labeled is None and "X_labeled" not in kwargs:
-                y_labeled = getattr(learner, "y_training", None)
+            # read from a copy: TypiClust still needs ``X_labeled`` below
+            X_labeled, y_labeled = self._labeled_rows(
+                estimator, learner, dict(kwargs), labels=True
+            )
         phase = self.phase(
             estimator,
             n_labeled=_n_labeled(learner, kwargs),
