@@ -42,7 +42,8 @@ ESTIMATORS = {
     "mal": "semi-supervised: MinimaxClassifier (MAL: minimax entropy and a "
     "labeled/unlabeled discriminator) with a small CNN",
     "ensemble": "DeepEnsembleClassifier: 3 independently trained small CNNs "
-    "(their predictions are the posterior samples of BALD, variation ratio)",
+    "(their predictions are the posterior samples of BALD, variation ratio; "
+    "their votes the committee of qbc)",
     "bayes": "BayesByBackpropClassifier: an MLP of Gaussian weights (weight "
     "draws are the posterior samples)",
 }
