@@ -42,7 +42,8 @@ ESTIMATORS = {
     "mal": "semi-supervised: MinimaxClassifier (MAL: minimax entropy and a "
     "labeled/unlabeled discriminator) with a small CNN",
     "ensemble": "DeepEnsembleClassifier: 3 independently trained small CNNs "
-    "(their predictions are the posterior samples of BALD, variation ratio)",
+    "(their predictions are the posterior samples of BALD, variation ratio; "
+    "their votes the committee of qbc)",
     "bayes": "BayesByBackpropClassifier: an MLP of Gaussian weights (weight "
     "draws are the posterior samples)",
 }
@@ -52,6 +53,8 @@ _POSTERIOR_NETS = ("ensemble", "bayes")
 #: strategies that need one skorch net (predictions under augmentation, or
 #: over the training epochs), which an ensemble of nets is not
 _ONE_NET = ("consistency", "consistency_embedding", "label_dispersion")
+#: estimators whose members are a committee (``estimators_``, for qbc)
+_COMMITTEES = ("forest", "ensemble")
 
 EMBEDDERS = {
     "pixels": "standardised, flattened pixels (no training)",
@@ -677,11 +680,12 @@ def _check_args(args):
                 f"{', '.join(_NETS[:-1])}, {_NETS[-1]} or bayes"
             )
         if need == "net" and args.estimator not in (*_NETS, *_POSTERIOR_NETS):
+            # an ensemble gives posterior samples, not one net's predictions
+            ok = (*_NETS, "bayes") if name in _ONE_NET else (*_NETS, *_POSTERIOR_NETS)
             raise _UsageError(
                 f"--strategy {name} needs a skactive net (MC dropout or "
                 f"predictions under augmentation), not --estimator "
-                f"{args.estimator}: use --estimator {', '.join(_NETS[:-1])} or "
-                f"{_NETS[-1]}"
+                f"{args.estimator}: use --estimator {', '.join(ok[:-1])} or {ok[-1]}"
             )
         if need == "loss_net" and args.estimator != "lossnet":
             raise _UsageError(
@@ -694,10 +698,10 @@ def _check_args(args):
                 f"discriminator, not --estimator {args.estimator}: use "
                 "--estimator mal"
             )
-        if need == "ensemble" and args.estimator != "forest":
+        if need == "ensemble" and args.estimator not in _COMMITTEES:
             raise _UsageError(
                 f"--strategy {name} needs an ensemble (a committee), not "
-                f"--estimator {args.estimator}: use --estimator forest"
+                f"--estimator {args.estimator}: use --estimator forest or ensemble"
             )
 
 

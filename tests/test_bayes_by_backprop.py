@@ -117,6 +117,56 @@ def test_weight_samples_are_seeded_consistent_and_varied(bbb_net, digits):
         bbb_net.predict_proba_samples(X[:3], n_samples=1)
 
 
+def test_weight_samples_are_reparameterised_networks_by_hand(bbb_net, digits):
+    """Each sample is the MLP with w = mu + softplus(rho) * eps, computed here
+    layer by layer from the eps the documented seeds draw."""
+    from skactive._random import seed_from_random_state
+
+    X, _ = digits
+    rows = torch.as_tensor(X[900:940])
+    T = 4
+    S = bbb_net.predict_proba_samples(X[900:940], n_samples=T, random_state=3)
+    layers = [m for m in bbb_net.module_.modules() if isinstance(m, BayesLinear)]
+    seeds = np.random.SeedSequence(seed_from_random_state(3)).generate_state(
+        T, np.uint64
+    )
+    for t in range(T):
+        g = torch.Generator().manual_seed(int(seeds[t] >> 1))
+        h = rows
+        with torch.no_grad():
+            for k, layer in enumerate(layers):
+                eps_w = torch.randn(layer.weight_mu.shape, generator=g)
+                eps_b = torch.randn(layer.bias_mu.shape, generator=g)
+                w = layer.weight_mu + torch.log1p(torch.exp(layer.weight_rho)) * eps_w
+                b = layer.bias_mu + torch.log1p(torch.exp(layer.bias_rho)) * eps_b
+                h = h @ w.T + b
+                if k < len(layers) - 1:
+                    h = torch.relu(h)
+        np.testing.assert_allclose(S[t], torch.softmax(h, 1).numpy(), atol=1e-5)
+    # the mean network is predict_proba
+    with torch.no_grad():
+        h = rows
+        for k, layer in enumerate(layers):
+            h = h @ layer.weight_mu.T + layer.bias_mu
+            h = torch.relu(h) if k < len(layers) - 1 else h
+    np.testing.assert_allclose(
+        bbb_net.predict_proba(X[900:940]), torch.softmax(h, 1).numpy(), atol=1e-5
+    )
+
+
+def test_variation_ratios_read_the_weight_samples(bbb_net, digits):
+    from skactive._inference import mc_samples
+    from skactive.strategies import VariationRatios
+
+    X, _ = digits
+    pool = X[800:1000]
+    scores = VariationRatios(n_samples=6, random_state=0).score_pool(bbb_net, pool)
+    P = mc_samples(bbb_net, pool, 6, random_state=np.random.RandomState(0))
+    votes = P.argmax(-1)
+    expected = [1 - max(list(v).count(c) for c in set(v)) / 6 for v in votes.T]
+    np.testing.assert_allclose(scores, expected, atol=1e-6)
+
+
 def test_bald_reads_the_weight_samples(bbb_net, digits):
     X, _ = digits
     pool = X[800:1000]

@@ -884,15 +884,20 @@ NET_STRATEGIES = [n for n in available_strategies() if strategy_needs(n) == "net
 @pytest.mark.parametrize("strategy", NET_STRATEGIES)
 @pytest.mark.parametrize("estimator", ["logreg", "forest"])
 def test_a_net_strategy_suggests_the_estimators_that_work(strategy, estimator, capsys):
-    from skactive.cli import _NETS
+    from skactive.cli import _NETS, _ONE_NET
 
     assert main(["simulate", "--strategy", strategy, "--estimator", estimator]) == 2
     last = capsys.readouterr().err.splitlines()[-1]
+    # an ensemble's members are posterior samples, not one net's predictions
+    tail = (
+        "pseudolabel or bayes"
+        if strategy in _ONE_NET
+        else ("pseudolabel, ensemble or bayes")
+    )
     assert last == (
         f"skactive simulate: error: --strategy {strategy} needs a skactive net (MC "
         f"dropout or predictions under augmentation), not --estimator {estimator}: "
-        "use --estimator mlp, cnn, mixmatch, fixmatch, flexmatch, labelprop or "
-        "pseudolabel"
+        f"use --estimator mlp, cnn, mixmatch, fixmatch, flexmatch, labelprop, {tail}"
     )
     assert set(_NETS) == {
         "mlp",
@@ -927,6 +932,18 @@ def test_an_ensemble_passes_for_posterior_strategies_not_one_net_ones(capsys):
             assert "needs one net's predictions" in capsys.readouterr().err
         else:
             _check_args(build_parser().parse_args(argv))  # raises nothing
+
+
+def test_qbc_runs_on_a_deep_ensemble(capsys):
+    # the ensemble's members are the committee (Beluch et al. 2018)
+    argv = ["simulate", "--estimator", "ensemble", "--strategy", "qbc"]
+    argv += ["--rounds", "1", "--max-epochs", "1", "--n-instances", "5"]
+    assert main([*argv, "--initial", "30", "--no-progress", "--threads", "1"]) == 0
+    rows = result_rows(capsys.readouterr()[0])
+    assert [r[1:3] for r in rows] == [(0, 30), (1, 35)]
+    # any other estimator is refused, naming both that work
+    assert main(["simulate", "--strategy", "qbc", "--estimator", "bayes"]) == 2
+    assert "use --estimator forest or ensemble" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("estimator", ["ensemble", "bayes"])

@@ -75,8 +75,24 @@ def test_bald_and_variation_ratio_read_the_members(ensemble, digits):
 
 def test_query_by_committee_sees_the_members(ensemble, digits):
     X, _ = digits
-    idx = QueryByCommittee(random_state=0)(ensemble, X[150:400], 4)
-    assert idx.shape == (4,) and len(set(idx)) == 4
+    pool = X[150:400]
+    # vote entropy of the members' predicted labels, counted by a loop
+    votes = [m.predict(pool) for m in ensemble.estimators_]
+    expected = np.empty(len(pool))
+    for i in range(len(pool)):
+        labels = [v[i] for v in votes]
+        fractions = [labels.count(c) / 3 for c in set(labels)]
+        expected[i] = -sum(f * np.log(f) for f in fractions)
+    qbc = QueryByCommittee(random_state=0)
+    np.testing.assert_allclose(qbc.score_pool(ensemble, pool), expected, atol=1e-12)
+    assert expected.max() > 0  # the members disagree somewhere
+    idx, scores = qbc.select(ensemble, pool, 4)
+    np.testing.assert_allclose(scores, np.sort(expected)[::-1][:4])
+    # consensus entropy: the entropy of the ensemble's mean prediction
+    mean = np.mean([m.predict_proba(pool) for m in ensemble.estimators_], 0)
+    h = -(mean * np.log(np.clip(mean, 1e-300, None))).sum(1)
+    got = QueryByCommittee(measure="consensus_entropy").score_pool(ensemble, pool)
+    np.testing.assert_allclose(got, h, rtol=1e-5, atol=1e-6)
 
 
 def test_parallel_training_gives_the_same_members(digits):

@@ -99,6 +99,34 @@ def test_the_module_sees_the_intended_intermediate_features():
     torch.testing.assert_close(taps.features()[0], x)
 
 
+def test_resnet_stages_are_the_papers_four_blocks():
+    from skactive.nets import ResNet18, WideResNet
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 16, 16)
+    resnet = ResNet18(in_channels=3, n_classes=4).eval()
+    names = loss_blocks(resnet)
+    assert names == ["layer1", "layer2", "layer3", "layer4"]
+    with torch.no_grad(), _tapped(resnet, names, resnet.classifier) as taps:
+        resnet(x)
+        h = resnet.stem(x)
+        expected = []
+        for stage in (resnet.layer1, resnet.layer2, resnet.layer3, resnet.layer4):
+            h = stage(h)
+            expected.append(h.mean(dim=(2, 3)))  # global average pooling
+    assert [f.shape[1] for f in taps.features()] == [64, 128, 256, 512]
+    for got, want in zip(taps.features(), expected, strict=True):
+        torch.testing.assert_close(got, want)
+    wrn = WideResNet(depth=10, widen_factor=1, n_classes=4).eval()
+    names = loss_blocks(wrn)
+    assert names == ["block1", "block2", "block3"]
+    with torch.no_grad(), _tapped(wrn, names, wrn.classifier) as taps:
+        wrn(x)
+        h = wrn.block1(wrn.stem(x))
+        torch.testing.assert_close(taps.features()[0], h.mean(dim=(2, 3)))
+    assert [f.shape[1] for f in taps.features()] == [16, 32, 64]
+
+
 def test_net_reads_its_blocks_and_predicts_a_loss_per_row(digits):
     X, y = digits
     net = LossPredictionClassifier(

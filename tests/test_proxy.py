@@ -92,6 +92,19 @@ def test_simulate_reports_selection_time_and_accuracy_side_by_side(digits):
     rounds = frame[frame["round"] > 0]
     assert rounds["query_seconds"].notna().all() and (rounds["query_seconds"] > 0).all()
     assert rounds["accuracy"].between(0, 1).all()
+    # the summary puts selection time and final accuracy side by side
+    summary = {row["strategy"]: row for row in result.summary(baseline="bald")}
+    for name in ("bald", "svp-bald"):
+        mine = rounds[rounds["strategy"] == name]
+        last = frame[(frame["strategy"] == name) & (frame["round"] == 2)]
+        assert summary[name]["query_seconds_mean"] == pytest.approx(
+            mine["query_seconds"].mean()
+        )
+        assert summary[name]["fit_seconds_mean"] == pytest.approx(
+            mine["fit_seconds"].mean()
+        )
+        assert summary[name]["final_mean"] == pytest.approx(last["accuracy"].mean())
+    assert "diff_mean" in summary["svp-bald"]
 
 
 def test_the_wrapped_strategy_covers_the_labeled_rows(digits):

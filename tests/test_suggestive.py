@@ -51,6 +51,30 @@ def test_greedy_matches_a_brute_force_loop(seed, monkeypatch):
     np.testing.assert_allclose(gains, expected, rtol=1e-5)
 
 
+def test_greedy_reads_the_pool_in_blocks_never_n_by_n(monkeypatch):
+    monkeypatch.setattr(max_cover, "_BLOCK_ROWS", 16)
+    shapes = []
+    unit_rows = max_cover._unit_rows
+
+    def recording(a):
+        out = unit_rows(a)
+        shapes.append(out.shape)
+        return out
+
+    monkeypatch.setattr(max_cover, "_unit_rows", recording)
+    rng = np.random.RandomState(0)
+    pool = rng.rand(200, 5)
+    cand = pool[:9]
+    idx, _ = greedy_max_cover(cand, pool, 3, random_state=0)
+    # the candidates once, then the pool 16 rows at a time: the largest
+    # similarity block is 9 x 16, not 200 x 200
+    assert shapes[0] == (9, 5)
+    assert max(rows for rows, _ in shapes[1:]) == 16
+    assert sum(rows for rows, _ in shapes[1:]) == 2 * 3 * 200  # gains + cover
+    monkeypatch.setattr(max_cover, "_unit_rows", unit_rows)
+    assert idx.tolist() == _greedy_brute(cand, pool, 3)
+
+
 def test_greedy_is_within_the_submodular_bound_of_the_best_subset():
     rng = np.random.RandomState(0)
     pool = rng.rand(30, 3)

@@ -303,8 +303,13 @@ class SimulationResult:
         -------
         list of dict
             One per strategy: ``strategy``, ``auc_mean``, ``auc_sem`` (0 with
-            one repeat), ``final_mean`` (mean of the last point of the curves)
-            and, when the baseline is present, on the other strategies' rows
+            one repeat), ``final_mean`` (mean of the last point of the curves),
+            ``fit_seconds_mean`` and ``query_seconds_mean`` (the mean seconds
+            per round of the refit and of the selection, over the rounds
+            after the first; present when the rows record them), so that,
+            say, a strategy and its :class:`~skactive.strategies.SelectionViaProxy`
+            compare selection time and final accuracy side by side; and, when
+            the baseline is present, on the other strategies' rows
             ``diff_mean``, ``diff_low``, ``diff_high``.
 
         Examples
@@ -330,6 +335,7 @@ class SimulationResult:
                 "auc_sem": float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
                 "final_mean": float(curves[name][1][:, -1].mean()),
             }
+            row.update(self._mean_seconds(name))
             if baseline in aucs and name != baseline:
                 diff = values - aucs[baseline]
                 mean = float(diff.mean())
@@ -344,6 +350,19 @@ class SimulationResult:
                 row.update(diff_mean=mean, diff_low=mean - half, diff_high=mean + half)
             rows.append(row)
         return rows
+
+    def _mean_seconds(self, name):
+        """``{key_mean: seconds}`` per round of ``name``'s queries and refits."""
+        rows = [
+            r for r in self.records if r["strategy"] == name and r.get("round", 0) > 0
+        ]
+        out = {}
+        for key in ("fit_seconds", "query_seconds"):
+            if rows and all(key in r for r in rows):
+                values = np.asarray([r[key] for r in rows], dtype=np.float64)
+                if np.isfinite(values).any():
+                    out[f"{key}_mean"] = float(np.nanmean(values))
+        return out
 
     def to_csv(self, path):
         """Write the rows as CSV (atomically).

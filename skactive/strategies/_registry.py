@@ -117,7 +117,11 @@ _STRATEGIES = {
         "net",
     ),
     "variation_ratios": _Entry(
-        "bayesian", "VariationRatios", (), "MC-dropout variation ratio", "net"
+        "bayesian",
+        "VariationRatios",
+        (),
+        "variation ratio of MC-dropout passes or ensemble members (Beluch 2018)",
+        "net",
     ),
     "mean_std": _Entry(
         "bayesian", "MeanSTD", (), "MC-dropout mean standard deviation", "net"

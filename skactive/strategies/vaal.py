@@ -55,6 +55,9 @@ class VAAL(QueryStrategy):
     pool rows the discriminator is most confident are unlabeled, the lowest
     :math:`D(\mu(x))`; the score returned is :math:`1 - D(\mu(x))`.
 
+    The VAE is a fully connected :math:`\beta`-VAE over flat rows, where
+    the paper's, for images, is convolutional.
+
     VAAL is task-agnostic: by default it reads the rows themselves
     (flattened and standardised), never the estimator, so it works beside
     any estimator, fitted or not. Without labeled rows (cold start) it

@@ -38,6 +38,24 @@ def test_auc_summary_and_paired_difference(paired):
     )
 
 
+def test_summary_means_the_seconds_of_the_rounds_after_the_first():
+    rows = [
+        {"strategy": "a", "repeat": k, "round": r, "n_labels": 10 + 5 * r,
+         "accuracy": 0.5, "fit_seconds": f, "query_seconds": q}
+        for k, runs in enumerate([[(9.0, 0.0), (1.0, 2.0), (3.0, 4.0)],
+                                  [(9.0, 0.0), (2.0, float("nan")), (2.0, 6.0)]])
+        for r, (f, q) in enumerate(runs)
+    ]  # fmt: skip
+    (row,) = SimulationResult(rows).summary()
+    assert row["fit_seconds_mean"] == pytest.approx((1 + 3 + 2 + 2) / 4)
+    assert row["query_seconds_mean"] == pytest.approx((2 + 4 + 6) / 3)  # nan skipped
+    # rows without timings have no such keys
+    (row,) = SimulationResult(
+        [{k: v for k, v in r.items() if "seconds" not in k} for r in rows]
+    ).summary()
+    assert "fit_seconds_mean" not in row and "query_seconds_mean" not in row
+
+
 def test_learning_curve_auc_and_class_distance():
     assert learning_curve_auc([0, 1], [0.4, 0.4]) == pytest.approx(0.4)
     assert learning_curve_auc([10, 20, 40], [0.0, 1.0, 1.0]) == pytest.approx(
