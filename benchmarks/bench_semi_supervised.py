@@ -64,11 +64,13 @@ Usage::
         [--datasets mnist cifar10 digits] [--methods supervised fixmatch ...]
         [--steps N] [--steps-per-epoch N] [--threads 1] [--seeds 0 1 2]
         [--batch-size B] [--mu M] [--channels C1 C2] [--recipe cpu|gpu]
+        [--set NET.PARAM=VALUE ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import math
 import os
@@ -410,6 +412,15 @@ def main(argv=None):
         help="unlabeled rows per labeled row for every semi-supervised net "
         "(default: each net's own)",
     )
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="NET.PARAM=VALUE",
+        help="change one parameter of one net, e.g. fixmatch.ema_decay=None or "
+        "fixmatch.callbacks__lr_decay__min_total=None (a Python literal; it "
+        "applies to the net's _labels twin too); for one-factor studies",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument(
         "--seeds",
@@ -443,6 +454,17 @@ def main(argv=None):
         args.overrides["batch_size"] = args.batch_size
     if args.mu is not None:
         args.overrides["mu"] = args.mu
+    for item in args.set:
+        net_param, sep, value = item.partition("=")
+        net, dot, param = net_param.partition(".")
+        if not (sep and dot and net in SEMI and param):
+            names = ", ".join(SEMI)
+            parser.error(f"--set {item!r}: expected NET.PARAM=VALUE, NET in {names}")
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parser.error(f"--set {item!r}: {value!r} is not a Python literal")
+        args.overrides.setdefault("per_method", {}).setdefault(net, {})[param] = value
     if args.recipe == "gpu":
         if not torch.cuda.is_available():
             print("--recipe gpu needs CUDA; none here. Nothing run.")
@@ -451,7 +473,9 @@ def main(argv=None):
         args.steps = args.steps or GPU_RECIPE["steps"]
         args.steps_per_epoch = GPU_RECIPE["steps_per_epoch"]
         args.overrides["device"] = GPU_RECIPE["device"]
-        args.overrides["per_method"] = GPU_RECIPE["per_method"]
+        for net, params in GPU_RECIPE["per_method"].items():
+            per_method = args.overrides.setdefault("per_method", {})
+            per_method[net] = {**params, **per_method.get(net, {})}
         DATASETS["cifar10"].update(
             module=GPU_RECIPE["module"], module_kw=dict(GPU_RECIPE["module_kw"])
         )
@@ -488,7 +512,12 @@ def main(argv=None):
     print()
     print(format_table(summarise(rows)))
     seeds = " ".join(map(str, args.seeds))
-    sizes = ", ".join(f"{k}={v}" for k, v in args.overrides.items()) or "each net's own"
+    sizes = ", ".join(
+        f"{k}={v}" for k, v in args.overrides.items() if k in ("batch_size", "mu")
+    )
+    sizes = sizes or "each net's own"
+    if args.set:
+        sizes += "; changed: " + " ".join(args.set)
     print(
         f"\nSeeds {seeds}; batch sizes / mu: {sizes}; {args.threads} torch "
         "thread(s). 'gain' is the mean over the seeds of the accuracy minus that "

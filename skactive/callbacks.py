@@ -606,17 +606,31 @@ class CosineDecay(Callback):
 
     .. math:: \\eta_t = \\eta \\cos\\left(\\frac{7 \\pi t}{16 T}\\right)
 
-    with ``7/16 = fraction`` and ``T`` the planned steps of the fit, read from
-    the net attribute named ``total`` (``planned_steps_``, which the
-    semi-supervised nets set); ``eta`` is the net's ``lr``. FixMatch's schedule
-    never reaches 0: at the last step ``eta_T = eta cos(7 pi / 16) ~ 0.2 eta``.
+    with ``7/16 = fraction`` and ``T = max(planned, min_total)``: ``planned``
+    the planned steps of the fit, read from the net attribute named ``total``
+    (``planned_steps_``, which the semi-supervised nets set), and ``eta`` the
+    net's ``lr``. FixMatch's schedule never reaches 0: at the last planned
+    step ``eta_T = eta cos(7 pi / 16) ~ 0.2 eta``.
+
+    **Short fits.** With ``min_total`` set, a fit planned for fewer steps
+    follows the first steps of the schedule of a ``min_total``-step run (the
+    learning rate at step ``t`` is that of such a run at step ``t``) instead
+    of compressing the whole decay into its own length. FixMatch and
+    FlexMatch set it to the paper's ``2**20`` steps: a fit of a few thousand
+    steps then keeps ``lr`` almost constant, as the paper's run does over its
+    first thousands of steps, while the confident pseudo-labels are still
+    growing.
 
     Parameters
     ----------
     fraction : float, default=7/16
         ``eta_t = eta cos(pi * fraction * t / T)``; in ``[0, 0.5]``.
     total : str, optional
-        Net attribute holding ``T``; by default ``"planned_steps_"``.
+        Net attribute holding the planned steps; by default
+        ``"planned_steps_"``.
+    min_total : int or None, default=None
+        Lower bound of ``T``; ``None`` decays over the planned steps, however
+        few.
 
     Attributes
     ----------
@@ -632,16 +646,21 @@ class CosineDecay(Callback):
     >>> decay = CosineDecay().initialize()
     >>> round(decay.lr_at(0.03, 0, 1000), 4), round(decay.lr_at(0.03, 1000, 1000), 4)
     (0.03, 0.0059)
+    >>> long = CosineDecay(min_total=2**20).initialize()
+    >>> round(long.lr_at(0.03, 1000, 1000), 4)  # step 1000 of a 2**20-step run
+    0.03
     """
 
     _parameter_constraints = {
         "fraction": [Interval(Real, 0, 0.5, closed="both")],
         "total": [str],
+        "min_total": [Interval(Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, fraction=7 / 16, total="planned_steps_"):
+    def __init__(self, fraction=7 / 16, total="planned_steps_", min_total=None):
         self.fraction = fraction
         self.total = total
+        self.min_total = min_total
 
     def initialize(self):
         """Validate the parameters and reset the state; called by skorch.
@@ -666,13 +685,16 @@ class CosineDecay(Callback):
         t : int
             Steps done.
         total : int
-            Planned steps.
+            Planned steps (raised to ``min_total`` when that is larger).
 
         Returns
         -------
         float
         """
-        x = min(float(t) / max(float(total), 1.0), 1.0)
+        total = float(total)
+        if self.min_total is not None:
+            total = max(total, float(self.min_total))
+        x = min(float(t) / max(total, 1.0), 1.0)
         return float(lr) * math.cos(math.pi * float(self.fraction) * x)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):

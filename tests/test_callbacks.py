@@ -281,6 +281,26 @@ def test_cosine_decay_values_and_restart(digits):
     assert rec[0] == pytest.approx(0.2)
 
 
+def test_cosine_decay_min_total_follows_the_start_of_a_longer_schedule(digits):
+    X, y = digits
+    decay = CosineDecay(fraction=0.25, total="planned_", min_total=32)
+    rec = []
+
+    class _LR(Callback):
+        def on_batch_begin(self, net, training=False, **kwargs):
+            if training:
+                rec.append(net.optimizer_.param_groups[0]["lr"])
+
+    net = _net([("plan", _Planned()), ("decay", decay), ("lr", _LR())], lr=0.2)
+    net.fit(X[:100], y[:100])  # 8 planned steps: the first 8 of a 32-step decay
+    expected = [0.2 * math.cos(math.pi * 0.25 * t / 32) for t in range(8)]
+    assert rec == pytest.approx(expected)
+    # a fit planned longer than min_total decays over its own length
+    expected_40 = 0.2 * math.cos(math.pi * 0.25 * 40 / 64)
+    assert decay.lr_at(0.2, 40, 64) == pytest.approx(expected_40)
+    assert decay.lr_at(0.2, 64, 64) == pytest.approx(0.2 * math.cos(math.pi * 0.25))
+
+
 class _Holder:
     unlabeled_scale_ = 1.0
 

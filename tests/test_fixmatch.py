@@ -143,11 +143,29 @@ def test_cosine_lr_decay_over_the_planned_steps(images):
     X, _, y_semi = images
     rec = _LRs()
     net = _net(weak="none", strong="none", max_epochs=2, lr=0.05)
-    net.set_params(callbacks=[("lrs", rec)])
+    net.set_params(callbacks=[("lrs", rec)], callbacks__lr_decay__min_total=None)
     net.fit(X, y_semi)
     assert net.planned_steps_ == 6
     expected = [0.05 * math.cos(7 * math.pi * t / (16 * 6)) for t in range(6)]
     assert rec.lrs_ == pytest.approx(expected)
+
+
+def test_short_fit_follows_the_start_of_the_papers_schedule(images):
+    # by default T = max(planned_steps_, 2**20): 6 steps are the first 6 of a
+    # 2**20-step cosine decay, not a whole decay squeezed into 6 steps
+    X, _, y_semi = images
+    rec = _LRs()
+    net = _net(weak="none", strong="none", max_epochs=2, lr=0.05)
+    net.set_params(callbacks=[("lrs", rec)])
+    net.fit(X, y_semi)
+    expected = [0.05 * math.cos(7 * math.pi * t / (16 * 2**20)) for t in range(6)]
+    assert rec.lrs_ == pytest.approx(expected, rel=1e-12)
+    assert dict(net.callbacks_)["lr_decay"].min_total == 2**20
+    # a fit as long as the paper's decays over its own length, to 0.2 lr
+    decay = dict(net.callbacks_)["lr_decay"]
+    assert decay.lr_at(0.03, 2**21, 2**21) == pytest.approx(
+        0.03 * math.cos(7 * math.pi / 16)
+    )
 
 
 def test_defaults_are_the_papers():

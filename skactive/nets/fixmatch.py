@@ -14,6 +14,10 @@ from ._semi import AUGMENTATION, SemiSupervisedClassifier, decayed_weights
 
 __all__ = ["FixMatchClassifier"]
 
+#: The paper's training length (``2**20`` steps): the cosine decay of a
+#: shorter fit follows the first steps of a run of this length.
+PAPER_STEPS = 2**20
+
 
 class FixMatchClassifier(SemiSupervisedClassifier):
     """FixMatch semi-supervised classifier (Sohn et al., 2020).
@@ -42,8 +46,16 @@ class FixMatchClassifier(SemiSupervisedClassifier):
        linear layers (the reference's L2 on its ``kernel`` variables).
 
     SGD with Nesterov momentum 0.9 and the cosine decay
-    ``lr * cos(7 pi t / (16 T))`` over the ``T = planned_steps_`` steps of the
-    fit (:class:`~skactive.callbacks.CosineDecay`, callback ``"lr_decay"``);
+    ``lr * cos(7 pi t / (16 T))`` with ``T = max(planned_steps_, 2**20)``
+    (:class:`~skactive.callbacks.CosineDecay` with ``min_total=2**20``,
+    callback ``"lr_decay"``): a fit as long as the paper's or longer decays
+    over its own planned steps, as the paper does, and a shorter one follows
+    the first ``planned_steps_`` steps of the paper's schedule, i.e. keeps
+    ``lr`` nearly constant (decaying a short fit over its own length cost
+    FixMatch 1 to 3 points per seed on digits with 50 labels, 300 steps, and
+    6 to 9 on MNIST with 100 labels, 200 steps: the learning rate was gone
+    before the confident pseudo-labels came; set
+    ``callbacks__lr_decay__min_total=None`` for that schedule);
     an :class:`~skactive.callbacks.EMA` of the weights (``"ema"``,
     ``ema_decay = 0.999``) evaluates and predicts after training, batch-norm
     statistics copied from the trained module; a
@@ -184,7 +196,7 @@ class FixMatchClassifier(SemiSupervisedClassifier):
     def get_default_callbacks(self):
         """skorch's defaults, cosine lr decay, the weight EMA, the divergence guard."""
         callbacks = list(super().get_default_callbacks())
-        callbacks.append(("lr_decay", CosineDecay()))
+        callbacks.append(("lr_decay", CosineDecay(min_total=PAPER_STEPS)))
         if self.ema_decay is not None:
             callbacks.append(("ema", EMA(decay=self.ema_decay)))
         callbacks.append(("divergence_guard", DivergenceGuard()))
