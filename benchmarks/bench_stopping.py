@@ -66,6 +66,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_label_efficiency import load  # noqa: E402
@@ -75,6 +76,17 @@ from skactive.stopping import plateau_labels  # noqa: E402
 STRATEGIES = ("auto", "random")
 
 
+class FitRecordingHead(LogisticRegression):
+    """The benchmark's head (scikit-learn's default logistic regression) that
+    keeps the rows it was fitted on, so :class:`Recorder` can estimate its
+    accuracy from the labeled rows alone, as a live loop could."""
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight=sample_weight)
+        self.X_fit_, self.y_fit_ = np.asarray(X), np.asarray(y)
+        return self
+
+
 class Recorder:
     """A plain callable consulted like a criterion: records every round.
 
@@ -82,19 +94,33 @@ class Recorder:
     object (criteria with ``get_params`` are cloned per run); the runs of one
     call come one after the other, and a new run starts when ``n_labels``
     does not grow.
+
+    Besides the statistics on the pool, two accuracy estimates a live loop
+    has without a test set (``y`` is the pool's labels, read only at the
+    rows the loop labeled): ``cv_accuracy``, stratified ``cv``-fold
+    cross-validated accuracy of a fresh head on the labeled rows (from
+    ``cv_from`` labels on; ``nan`` before), and ``next_accuracy``, the
+    accuracy of the previous round's model on the rows labeled since (biased
+    low for uncertainty picks).
     """
 
-    def __init__(self):
+    def __init__(self, y=None, *, cv=3, cv_from=200):
         self.runs = []
         self._last = None
+        self.y = y
+        self.cv = cv
+        self.cv_from = cv_from
+        self._index = None
 
     def __call__(self, estimator, X, *, n_labels=None, metric=None):
         from skactive._inference import predict_proba_pool
+        from skactive._validation import unwrap_estimator
         from skactive.stopping import _uncertainty, cohen_kappa
 
         if not self.runs or n_labels <= self.runs[-1]["n_labels"][-1]:
             self.runs.append({k: [] for k in _STATS})
             self._last = None
+            self._seen = set()
         proba = np.asarray(predict_proba_pool(estimator, X))
         pred = proba.argmax(axis=1)
         run = self.runs[-1]
@@ -108,7 +134,33 @@ class Recorder:
             float(np.mean(_uncertainty(proba, "least_confidence")))
         )
         run["min_confidence"].append(float(proba.max(axis=1).min()))
+        cv_acc, next_acc = np.nan, np.nan
+        head = unwrap_estimator(estimator)
+        if self.y is not None and hasattr(head, "X_fit_"):
+            if self._index is None:
+                pool = np.asarray(X, dtype=np.float64)
+                self._index = {r.tobytes(): i for i, r in enumerate(pool)}
+            rows = np.asarray(head.X_fit_, dtype=np.float64)
+            idx = np.array([self._index[r.tobytes()] for r in rows])
+            new = np.array(sorted(set(idx.tolist()) - self._seen), dtype=int)
+            if last is not None and new.size:
+                next_acc = float(np.mean(last[new] == self.y[new]))
+            self._seen = set(idx.tolist())
+            cv_acc = self._cv(head, head.X_fit_, head.y_fit_)
+        run["cv_accuracy"].append(cv_acc)
+        run["next_accuracy"].append(next_acc)
         return False
+
+    def _cv(self, head, X, y):
+        from sklearn.base import clone
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+        counts = np.bincount(np.unique(y, return_inverse=True)[1])
+        if len(y) < self.cv_from or counts.min() < self.cv:
+            return np.nan
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=0)
+        model = LogisticRegression(**clone(head).get_params())
+        return float(np.mean(cross_val_score(model, X, y, cv=folds)))
 
 
 _STATS = (
@@ -119,6 +171,8 @@ _STATS = (
     "entropy",
     "least_confidence",
     "min_confidence",
+    "cv_accuracy",
+    "next_accuracy",
 )
 
 
@@ -231,7 +285,7 @@ def run_dataset(name, args):
     per_class = sorted(set(per_class) | {2, 4, 10, 20})
     out = {"records": [], "stats": {}, "budgets": [b * k for b in per_class]}
     for strategy in args.strategies:
-        recorder = Recorder()
+        recorder = Recorder(y)
         t0 = time.perf_counter()
         res = evaluate_strategies(
             [strategy],
@@ -241,6 +295,7 @@ def run_dataset(name, args):
             y_test=y_test,
             budgets_per_class=per_class,
             n_seeds=args.seeds,
+            head=FitRecordingHead(max_iter=1000),
             random_state=args.seed,
             stop={"rec": recorder, **criteria()},
         )
