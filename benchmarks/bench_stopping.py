@@ -206,8 +206,27 @@ def fire_plateau(stats, patience=3, min_delta=0.01):
     return np.nan
 
 
+def fire_gain(stats, metric="accuracy", budget=None, **params):
+    """Labels where ExtrapolatedGain fires on the recorded ``metric``.
+
+    ``budget`` defaults to the run's last labels; rounds whose ``metric`` is
+    ``nan`` (no estimate yet, e.g. too few labels per class to
+    cross-validate) are not consulted.
+    """
+    from skactive.stopping import ExtrapolatedGain
+
+    n = stats["n_labels"]
+    stop = ExtrapolatedGain(int(n[-1] if budget is None else budget), **params)
+    for labels, value in zip(n, stats[metric], strict=True):
+        if np.isfinite(value) and stop(n_labels=int(labels), metric=float(value)):
+            return float(stop.stop_labels_)
+    return np.nan
+
+
 def replay(stats, rule, **params):
     n = stats["n_labels"]
+    if rule.startswith("gain"):
+        return fire_gain(stats, **params)
     if rule == "kappa":
         return fire_kappa(stats, **params)
     if rule == "change":
@@ -359,6 +378,107 @@ GRIDS = {
 }
 
 
+#: ExtrapolatedGain's grid, for each accuracy estimate it may be fed
+GAIN_FITS = [(fit, w) for fit in ("linear", "log") for w in (0.5, 0.7)]
+GAIN_Z = (0.0, 1.0, 2.0, 3.0)
+GAIN_MIN = (0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04)
+#: the accuracy estimates: the test accuracy (an oracle), and two a live
+#: loop has (see :class:`Recorder`)
+GAIN_METRICS = ("accuracy", "cv_accuracy", "next_accuracy")
+
+
+def slope_bounds(stats, metric, fit, window, min_points=5):
+    """``(labels, b, se, span)`` of ExtrapolatedGain's fit at every round.
+
+    The same least squares as :class:`skactive.stopping.ExtrapolatedGain`
+    (checked against it in :func:`tune_gain`), once per round, so that the
+    whole ``z`` x ``min_gain`` grid is a comparison.
+    """
+    n = np.asarray(stats["n_labels"], dtype=float)
+    v = np.asarray(stats[metric], dtype=float)
+    ok = np.isfinite(v)
+    n, v = n[ok], v[ok]
+    budget = float(stats["n_labels"][-1])
+    b = np.full(n.size, np.nan)
+    se = np.full(n.size, np.nan)
+    for r in range(n.size):
+        keep = (n[: r + 1] >= window * n[r]).nonzero()[0]
+        if keep.size < min_points:
+            continue
+        x = n[keep] if fit == "linear" else np.log(n[keep])
+        xc = x - x.mean()
+        sxx = xc @ xc
+        b[r] = xc @ (v[keep] - v[keep].mean()) / sxx
+        res = v[keep] - v[keep].mean() - b[r] * xc
+        se[r] = np.sqrt(res @ res / (keep.size - 2) / sxx)
+    span = budget - n if fit == "linear" else np.log(budget / n)
+    return n, b, se, span
+
+
+def fire_from_bounds(bounds, z, min_gain):
+    n, b, se, span = bounds
+    gain = np.maximum(b + z * se, 0.0) * span
+    gain[n >= n.max()] = 0.0  # at the budget
+    hit = np.flatnonzero(np.isfinite(gain) & (gain <= min_gain))
+    return float(n[hit[0]]) if hit.size else np.nan
+
+
+def tune_gain(all_data, tune_on="mnist"):
+    """ExtrapolatedGain's parameters chosen on ``tune_on``, for each metric."""
+    print(f"\n=== --tune: ExtrapolatedGain chosen on {tune_on} only ===")
+    first = next(iter(all_data[tune_on]["stats"].values()))[0]
+    metrics = [m for m in GAIN_METRICS if m in first]
+    chosen = {}
+    for metric in metrics:
+        bounds = {
+            (name, strategy, fit, w): [slope_bounds(s, metric, fit, w) for s in runs]
+            for name, data in all_data.items()
+            for strategy, runs in data["stats"].items()
+            for fit, w in GAIN_FITS
+        }
+        plateaus = {
+            (name, strategy): [
+                plateau_labels(s["n_labels"], s["accuracy"]) for s in runs
+            ]
+            for name, data in all_data.items()
+            for strategy, runs in data["stats"].items()
+        }
+        scores = []
+        for fit, w in GAIN_FITS:
+            for z in GAIN_Z:
+                for g in GAIN_MIN:
+                    hits = [
+                        score(
+                            [
+                                fire_from_bounds(bd, z, g)
+                                for bd in bounds[(name, strategy, fit, w)]
+                            ],
+                            plateaus[name, strategy],
+                        )[0]
+                        for (name, strategy) in plateaus
+                        if name == tune_on
+                    ]
+                    scores.append((min(hits), np.mean(hits), (fit, w, z, g)))
+        scores.sort(key=lambda t: (t[0], t[1]), reverse=True)
+        for worst, _, params in scores[:3]:
+            print(
+                f"  {metric} fit, window, z, min_gain = {params}: within 10% on "
+                f"{100 * worst:.0f}% of {tune_on}'s seeds (worst strategy)"
+            )
+        fit, w, z, g = scores[0][2]
+        chosen[metric] = dict(fit=fit, window=w, z=z, min_gain=g)
+        for (name, strategy), plateau in plateaus.items():
+            runs = all_data[name]["stats"][strategy]
+            fired = [
+                fire_from_bounds(bd, z, g) for bd in bounds[(name, strategy, fit, w)]
+            ]
+            # the replay is ExtrapolatedGain's own rule
+            again = [fire_gain(s, metric=metric, **chosen[metric]) for s in runs[:5]]
+            assert np.allclose(fired[:5], again, equal_nan=True), (fired[:5], again)
+            print(line(f"{name} {strategy} gain[{metric}]", fired, plateau))
+    return chosen
+
+
 def report_tune(all_data, tune_on="mnist"):
     print(f"\n=== --tune: rule parameters chosen on {tune_on} only ===")
     best = {}
@@ -383,6 +503,62 @@ def report_tune(all_data, tune_on="mnist"):
                 fired = [replay(s, rule, **params) for s in runs]
                 print(line(f"{strategy} {rule} {params}", fired, plateau))
     return best
+
+
+def report_limits(all_data):
+    """What no rule can beat: hindsight label counts, a noise ceiling, the horizon.
+
+    * *best fixed count*: the share of seeds hit by the best single label
+      count, chosen in hindsight on all seeds of the column (a rule that
+      ignores the seed's own curve cannot do better);
+    * *noise ceiling*: each seed's curve is smoothed (the power law
+      ``a - b n**-c`` of :func:`skactive.stopping.estimate_labels_saved`,
+      fitted from 40 labels on), and the residuals of every *other* seed
+      (round by round, so their autocorrelation is kept) are added to it;
+      the best label count for that seed, in hindsight over those 49
+      noisy copies, hits a share of them; its mean over seeds bounds a rule
+      that knew each seed's expected curve exactly;
+    * *horizon*: the share of seeds whose plateau moves by more than 10%
+      when the run ends two rounds (40 labels) earlier, and the median
+      plateau for runs ending at 600, 800 and 1,000 labels.
+    """
+    from skactive.stopping import _power_law_fit
+
+    print("\n=== what the plateau's definition allows ===")
+    for name, data in all_data.items():
+        for strategy, runs in data["stats"].items():
+            n = np.asarray(runs[0]["n_labels"], dtype=float)
+            A = np.array([s["accuracy"] for s in runs])
+            P = np.array([plateau_labels(n, a) for a in A])
+            fixed = max((score([c] * len(P), P)[0], c) for c in n)
+            m = n >= 40
+            F = np.array([[_power_law_fit(n[m], a[m])(x) for x in n] for a in A])
+            R = A - F
+            ceiling = []
+            for i in range(len(A)):
+                Pi = np.array(
+                    [plateau_labels(n, F[i] + R[j]) for j in range(len(A)) if j != i]
+                )
+                ceiling.append(max(score([c] * Pi.size, Pi)[0] for c in n))
+            moved = np.mean(
+                [
+                    abs(plateau_labels(n[:-2], a[:-2]) - p) > 0.1 * p
+                    for a, p in zip(A, P, strict=True)
+                ]
+            )
+            ends = []
+            for end in (600, 800, 1000):
+                k = int(np.searchsorted(n, end)) + 1
+                if k <= n.size and n[k - 1] == end:
+                    at = np.median([plateau_labels(n[:k], a[:k]) for a in A])
+                    ends.append(f"{end}: {at:.0f}")
+            print(
+                f"  {name} {strategy}: best fixed count {fixed[1]:.0f} labels hits "
+                f"{100 * fixed[0]:.0f}%; noise ceiling {100 * np.mean(ceiling):.0f}% "
+                f"(seeds {100 * min(ceiling):.0f}-{100 * max(ceiling):.0f}%); "
+                f"plateau moves > 10% on {100 * moved:.0f}% of seeds when the run "
+                f"ends 2 rounds earlier; median plateau by run end {', '.join(ends)}"
+            )
 
 
 def report_goal2(name, data, args):
@@ -459,6 +635,8 @@ def main(argv=None):
         report_goal1(name, all_data[name])
     if args.tune and "mnist" in all_data:
         report_tune(all_data)
+        tune_gain(all_data)
+        report_limits(all_data)
     if args.labels_saved:
         for name, data in all_data.items():
             report_goal2(name, data, args)
