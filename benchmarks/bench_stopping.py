@@ -270,9 +270,10 @@ def line(name, fired, plateau):
 # ---- the runs --------------------------------------------------------------
 
 
-def criteria():
+def criteria(budget):
     from skactive.stopping import (
         ClassificationChange,
+        ExtrapolatedGain,
         MaxConfidence,
         MetricPlateau,
         OverallUncertainty,
@@ -285,6 +286,7 @@ def criteria():
         "uncertainty": OverallUncertainty(),
         "confidence": MaxConfidence(),
         "plateau": MetricPlateau(),
+        "gain": ExtrapolatedGain(budget),
     }
 
 
@@ -316,7 +318,7 @@ def run_dataset(name, args):
             n_seeds=args.seeds,
             head=FitRecordingHead(max_iter=1000),
             random_state=args.seed,
-            stop={"rec": recorder, **criteria()},
+            stop={"rec": recorder, **criteria(args.max)},
         )
         print(
             f"{name} {strategy}: {len(per_class)} budgets x {args.seeds} seeds "
@@ -337,7 +339,7 @@ def run_dataset(name, args):
             by_repeat[rep] = match[0]
         out["stats"][strategy] = [by_repeat[r] for r in sorted(by_repeat)]
         fired = res.stopping
-        for rule in criteria():
+        for rule in criteria(args.max):
             live = fired(f"stop_{rule}")[strategy]
             again = np.array([replay(s, rule) for s in out["stats"][strategy]])
             assert np.array_equal(live, again, equal_nan=True), (rule, live, again)
@@ -476,6 +478,10 @@ def tune_gain(all_data, tune_on="mnist"):
             again = [fire_gain(s, metric=metric, **chosen[metric]) for s in runs[:5]]
             assert np.allclose(fired[:5], again, equal_nan=True), (fired[:5], again)
             print(line(f"{name} {strategy} gain[{metric}]", fired, plateau))
+            # the earliest of it and Bloodgood & Vijay-Shanker's default rule
+            kappa = [fire_kappa(s) for s in runs]
+            either = np.fmin(fired, kappa)
+            print(line(f"{name} {strategy} kappa OR gain[{metric}]", either, plateau))
     return chosen
 
 
