@@ -34,7 +34,18 @@ changed predictions, mean entropy and least confidence, smallest
 confidence) are recorded too, by a plain recorder callable beside the
 criteria, so ``--tune`` can replay the rules at other thresholds without
 refitting; the replay is checked against the live criteria at their
-defaults.
+defaults. So are two accuracy estimates a live loop has without a test set
+(:class:`Recorder`): the 3-fold cross-validated accuracy of the head on the
+labeled rows (from 200 labels on), and the accuracy of the previous round's
+model on the rows labeled since. :class:`skactive.stopping.ExtrapolatedGain`
+(told the budget, ``--max``) is consulted live on the test accuracy, and
+``--tune`` chooses its parameters on MNIST alone for each of the three
+estimates (test, CV, next rows), then prints them on CIFAR-10 unchanged,
+beside the earliest of it and the kappa rule. Last, ``--tune`` prints what
+the plateau's definition allows any rule (:func:`report_limits`): the best
+single label count in hindsight, a noise ceiling for a rule that knew each
+seed's expected curve, and how far the plateau moves with the end of the
+run.
 
 Goal 2 (labels saved). ``--labels-saved`` takes the runs' prefixes on the
 label-efficiency budgets (10, 20, 40, 100, 200 labels: 1, 2, 4, 10, 20 per
@@ -60,7 +71,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -69,7 +79,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_label_efficiency import load  # noqa: E402
+from _data import add_data_arguments, load  # noqa: E402
 
 from skactive.stopping import plateau_labels  # noqa: E402
 
@@ -603,20 +613,9 @@ def report_goal2(name, data, args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data",
-        default=os.environ.get(
-            "SKACTIVE_DATA",
-            str(Path(__file__).resolve().parents[2] / "shared" / "data"),
-        ),
-    )
     parser.add_argument("--datasets", nargs="+", default=["mnist", "cifar10"])
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--pool", type=int, default=5000)
-    parser.add_argument("--test", type=int, default=2000)
-    parser.add_argument("--dim", type=int, default=50)
+    add_data_arguments(parser, seeds=20)
     parser.add_argument("--step", type=int, default=20, help="labels per round")
     parser.add_argument("--max", type=int, default=1000, help="labels at the end")
     parser.add_argument("--out", default=None, help="folder for the JSON runs")
