@@ -226,7 +226,7 @@ class StoppingCriterion(BaseEstimator):
             ``stop_labels_``).
         metric : float or None, default=None
             A score of this round, higher is better (:class:`MetricPlateau`
-            needs it).
+            and :class:`ExtrapolatedGain` need it).
 
         Returns
         -------
@@ -973,7 +973,8 @@ def estimate_labels_saved(stop, budget, *, n_labels=None, curve=None):
     criterion has fired, stopping at the labels it fired at saves
     ``budget - stop_labels_`` labels; if it has not, nothing is saved yet.
     When a learning curve of the loop so far is known (``curve``, or the
-    metric history of a :class:`MetricPlateau`), the estimate also says what
+    metric history of a :class:`MetricPlateau` or an
+    :class:`ExtrapolatedGain`), the estimate also says what
     continuing would buy: a power law ``f(n) = a - b n**-c`` (``b >= 0``)
     fitted by least squares to the curve, extrapolated to ``budget``.
 
@@ -996,7 +997,7 @@ def estimate_labels_saved(stop, budget, *, n_labels=None, curve=None):
     stop : StoppingCriterion
         The loop's criterion, consulted once per round (its ``labels_`` and
         ``stop_labels_`` give the labels, its ``history_`` the metric of a
-        :class:`MetricPlateau`).
+        :class:`MetricPlateau` or an :class:`ExtrapolatedGain`).
     budget : int
         Labels the loop would otherwise go to.
     n_labels : int or None, default=None
@@ -1007,7 +1008,8 @@ def estimate_labels_saved(stop, budget, *, n_labels=None, curve=None):
     curve : tuple of (array-like, array-like) or None, default=None
         ``(labels, metric)`` of the rounds so far (at least 3 finite points
         for the extrapolation); ``None`` uses a :class:`MetricPlateau`'s
-        own history, and no extrapolation for other criteria.
+        or an :class:`ExtrapolatedGain`'s own history, and no extrapolation
+        for other criteria.
 
     Returns
     -------
