@@ -538,7 +538,7 @@ _STOPPING_RULES = {
         ("budget",),
         "test accuracy's recent trend, extrapolated to budget labels on its slope "
         "+ z standard errors, gains <= min_gain (an oracle; budget required; "
-        "0.01, window 0.5, linear, z=2)",
+        "0.01, window 0.5, linear, z=3)",
     ),
 }
 
