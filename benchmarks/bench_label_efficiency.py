@@ -36,10 +36,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _data import FILES, default_folder, load  # noqa: E402, F401 (imported from here)
 
 STRATEGIES = (
     "random",
@@ -54,21 +58,6 @@ STRATEGIES = (
     "auto",
     "stochastic_entropy",
 )
-
-FILES = {
-    "mnist": "mnist_train10k_test10k.npz",
-    "cifar10": "cifar10_jpeg_10k_2k.npz",
-}
-
-
-def load(name, folder, n_pool, n_test):
-    path = Path(folder) / FILES[name]
-    if not path.exists():
-        raise SystemExit(f"{path} is missing: pass --data or set SKACTIVE_DATA.")
-    with np.load(path) as d:
-        X = d["X_train"][:n_pool].reshape(n_pool, -1).astype(np.float32) / 255.0
-        X_test = d["X_test"][:n_test].reshape(n_test, -1).astype(np.float32) / 255.0
-        return X, d["y_train"][:n_pool], X_test, d["y_test"][:n_test]
 
 
 def probcover_delta(E, n_classes, seed=0, purity=0.95):
@@ -265,13 +254,7 @@ def stopping(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data",
-        default=os.environ.get(
-            "SKACTIVE_DATA",
-            str(Path(__file__).resolve().parents[2] / "shared" / "data"),
-        ),
-    )
+    parser.add_argument("--data", default=default_folder())
     parser.add_argument(
         "--datasets", nargs="+", default=["mnist", "cifar10"], choices=sorted(FILES)
     )

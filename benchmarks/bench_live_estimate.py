@@ -18,22 +18,19 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _data import default_folder  # noqa: E402
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data",
-        default=os.environ.get(
-            "SKACTIVE_DATA",
-            str(Path(__file__).resolve().parents[2] / "shared" / "data"),
-        ),
-    )
+    parser.add_argument("--data", default=default_folder())
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--pool", type=int, default=5000)

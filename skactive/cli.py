@@ -528,6 +528,21 @@ _STOPPING_RULES = {
         (),
         "test accuracy gained < min_delta over patience rounds (an oracle; 3, 0.01)",
     ),
+    "gain": _Rule(
+        "ExtrapolatedGain",
+        {
+            "budget": _Param("budget", int, 1),
+            "min_gain": _Param("min_gain", float, 0),
+            "window": _Param("window", float, 0, 1, "neither"),
+            "fit": _Param("fit", str, choices=("linear", "log")),
+            "z": _Param("z", float, 0),
+            "min_points": _Param("min_points", int, 3),
+        },
+        ("budget",),
+        "test accuracy's recent trend, extrapolated to budget labels on its slope "
+        "+ z standard errors, gains <= min_gain (an oracle; budget required; "
+        "0.01, window 0.5, linear, z=3)",
+    ),
 }
 
 

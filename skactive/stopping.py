@@ -30,6 +30,9 @@ Criteria
     A fixed number of labels.
 :class:`MetricPlateau`
     A metric (validation accuracy, say) that stopped improving.
+:class:`ExtrapolatedGain`
+    The recent trend of a metric, extrapolated to the label budget, promises
+    less than a given gain (the budget is part of the rule).
 
 :func:`plateau_labels` is the yardstick a criterion is judged by in a
 simulation: the labels from which the learning curve stays within a
@@ -73,6 +76,7 @@ __all__ = [
     "MaxConfidence",
     "LabelBudget",
     "MetricPlateau",
+    "ExtrapolatedGain",
     "cohen_kappa",
     "plateau_labels",
     "estimate_labels_saved",
@@ -222,7 +226,7 @@ class StoppingCriterion(BaseEstimator):
             ``stop_labels_``).
         metric : float or None, default=None
             A score of this round, higher is better (:class:`MetricPlateau`
-            needs it).
+            and :class:`ExtrapolatedGain` need it).
 
         Returns
         -------
@@ -716,6 +720,199 @@ class MetricPlateau(StoppingCriterion):
         return float(metric), recent - before < self.min_delta
 
 
+_FITS = [StrOptions({"linear", "log"})]
+
+
+def _trend_gain(labels, values, n_labels, budget, *, window, fit, z, min_points):
+    """Upper bound of the gain from ``n_labels`` to ``budget`` of a fitted trend.
+
+    The rounds with labels ``>= window * n_labels`` are fitted by least
+    squares with ``values = a + b x`` (``x`` the labels, or their log); the
+    slope's upper bound ``b + z * se(b)`` (``se`` the ordinary least-squares
+    standard error), floored at 0, times ``x(budget) - x(n_labels)``.
+    ``nan`` with fewer than ``min_points`` rounds (or fewer than 3: no
+    standard error), 0 once ``n_labels >= budget``.
+    """
+    if n_labels >= budget:
+        return 0.0
+    labels = np.asarray(labels, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    keep = labels >= window * n_labels
+    k = int(keep.sum())
+    if k < max(min_points, 3):
+        return float("nan")
+    x = labels[keep] if fit == "linear" else np.log(labels[keep])
+    v = values[keep]
+    xc = x - x.mean()
+    sxx = float(xc @ xc)
+    if sxx <= 0.0:
+        return float("nan")
+    b = float(xc @ (v - v.mean())) / sxx
+    resid = v - v.mean() - b * xc
+    se = np.sqrt(float(resid @ resid) / (k - 2) / sxx)
+    span = budget - n_labels if fit == "linear" else np.log(budget / n_labels)
+    return float(max(b + z * se, 0.0) * span)
+
+
+class ExtrapolatedGain(StoppingCriterion):
+    """Stop when the metric's recent trend promises < ``min_gain`` by the budget.
+
+    The criterion knows the label budget the loop would otherwise go to.
+    Every round it fits a straight line to the metric of the recent rounds
+    (those with at least ``window`` times the current labels), against the
+    labels (``fit="linear"``) or their logarithm (``fit="log"``), takes the
+    slope's upper bound ``b + z * se(b)`` (ordinary least-squares standard
+    error; floored at 0) and extrapolates it to ``budget``::
+
+        gain = max(b + z * se(b), 0) * (x(budget) - x(n_labels))
+
+    It fires once that gain is at most ``min_gain``: continuing to the
+    budget would, even on the optimistic slope, buy less than ``min_gain``.
+    On a concave learning curve a straight line through the recent rounds
+    overestimates what is left, and the standard error keeps a noisy, flat
+    stretch early in the run from stopping it; at the budget the gain is 0.
+
+    The metric is the caller's: a validation accuracy, a cross-validated
+    score of the model on the labeled rows, or, in
+    :func:`~skactive.experiment.simulate`, the test accuracy (an oracle).
+    ``benchmarks/bench_stopping.py`` measures how close it fires to the
+    plateau of :func:`plateau_labels`, with both.
+
+    Parameters
+    ----------
+    budget : int
+        Labels the loop would go to; the plateau of :func:`plateau_labels`
+        is measured against the metric there.
+    min_gain : float, default=0.01
+        Gain by ``budget`` below which the criterion stops (the
+        tolerance of :func:`plateau_labels`, 1 point, by default).
+    window : float, default=0.5
+        The rounds fitted: those with labels ``>= window * n_labels``, in
+        ``(0, 1)``.
+    fit : {"linear", "log"}, default="linear"
+        The trend: a straight line in the labels, or in their logarithm.
+    z : float, default=3.0
+        Standard errors added to the fitted slope (0: the slope itself).
+        The default is the value ``benchmarks/bench_stopping.py --tune``
+        chose on MNIST with the cross-validated accuracy as the metric
+        (checked on CIFAR-10 without re-tuning; see the user guide's
+        *Do the stopping rules find the plateau?*).
+    min_points : int, default=5
+        Fewest rounds in the window for a fit (at least 3); before that the
+        gain is ``nan`` and the criterion does not fire.
+
+    Attributes
+    ----------
+    history_ : list of float
+        The metric of every round.
+    gains_ : list of float
+        The extrapolated gain of every round (``nan`` without a fit).
+
+    See Also
+    --------
+    MetricPlateau : Stop when the metric stopped improving (no budget).
+    estimate_labels_saved : What stopping saves, with a power-law fit.
+
+    Examples
+    --------
+    A hand-worked case: in round 6, at 70 labels, the rounds from 35
+    labels on (40 to 70) rise by 0.00026 per label, so 30 more labels would
+    buy 0.0078 < 0.01.
+
+    >>> from skactive.stopping import ExtrapolatedGain
+    >>> stop = ExtrapolatedGain(100, z=0.0, min_points=3)
+    >>> curve = [(10, 0.50), (20, 0.60), (30, 0.66), (40, 0.68), (50, 0.685),
+    ...          (60, 0.687), (70, 0.688)]
+    >>> [stop(n_labels=n, metric=m) for n, m in curve]
+    [False, False, False, False, False, False, True]
+    >>> [round(g, 4) for g in stop.gains_[3:]], stop.stop_labels_
+    ([0.24, 0.0625, 0.0344, 0.0078], 70)
+    """
+
+    _parameter_constraints = {
+        "budget": [Interval(numbers.Integral, 1, None, closed="left")],
+        "min_gain": [Interval(numbers.Real, 0, None, closed="left")],
+        "window": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "fit": _FITS,
+        "z": [Interval(numbers.Real, 0, None, closed="left")],
+        "min_points": [Interval(numbers.Integral, 3, None, closed="left")],
+    }
+
+    def __init__(
+        self, budget, *, min_gain=0.01, window=0.5, fit="linear", z=3.0, min_points=5
+    ):
+        self.budget = budget
+        self.min_gain = min_gain
+        self.window = window
+        self.fit = fit
+        self.z = z
+        self.min_points = min_points
+
+    def reset(self):
+        """Forget every round consulted (a new loop starts).
+
+        Returns
+        -------
+        self
+        """
+        super().reset()
+        self.gains_ = []
+        return self
+
+    def set_state(self, state):
+        """Restore the rounds of :meth:`get_state`; the gains are refitted.
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`~StoppingCriterion.get_state`.
+
+        Returns
+        -------
+        self
+        """
+        super().set_state(state)
+        self.gains_ = [
+            self._gain(self.labels_[: i + 1], self.history_[: i + 1])
+            for i in range(self.n_calls_)
+        ]
+        return self
+
+    def _gain(self, labels, values):
+        if any(v is None for v in labels):
+            return float("nan")
+        return _trend_gain(
+            labels,
+            values,
+            labels[-1],
+            self.budget,
+            window=self.window,
+            fit=self.fit,
+            z=self.z,
+            min_points=self.min_points,
+        )
+
+    def _update(self, estimator, X, n_labels, metric):
+        if n_labels is None or n_labels < 1:
+            raise InvalidParameterError(
+                "ExtrapolatedGain needs n_labels >= 1, the number of labels so "
+                f"far, got {n_labels!r}."
+            )
+        if metric is None or not np.isfinite(metric):
+            raise InvalidParameterError(
+                f"ExtrapolatedGain needs a finite metric of the round, got {metric!r}."
+            )
+        last = self.labels_[-1] if self.labels_ else None
+        if last is not None and n_labels <= last:
+            raise InvalidParameterError(
+                "ExtrapolatedGain: n_labels must grow from round to round, got "
+                f"{n_labels} after {last}."
+            )
+        gain = self._gain([*self.labels_, int(n_labels)], [*self.history_, metric])
+        self.gains_.append(gain)
+        return float(metric), bool(np.isfinite(gain) and gain <= self.min_gain)
+
+
 #: exponents ``c`` of the power law ``a - b * n**-c`` tried by the fit
 _EXPONENTS = np.geomspace(0.05, 3.0, 60)
 
@@ -780,7 +977,8 @@ def estimate_labels_saved(stop, budget, *, n_labels=None, curve=None):
     criterion has fired, stopping at the labels it fired at saves
     ``budget - stop_labels_`` labels; if it has not, nothing is saved yet.
     When a learning curve of the loop so far is known (``curve``, or the
-    metric history of a :class:`MetricPlateau`), the estimate also says what
+    metric history of a :class:`MetricPlateau` or an
+    :class:`ExtrapolatedGain`), the estimate also says what
     continuing would buy: a power law ``f(n) = a - b n**-c`` (``b >= 0``)
     fitted by least squares to the curve, extrapolated to ``budget``.
 
@@ -803,7 +1001,7 @@ def estimate_labels_saved(stop, budget, *, n_labels=None, curve=None):
     stop : StoppingCriterion
         The loop's criterion, consulted once per round (its ``labels_`` and
         ``stop_labels_`` give the labels, its ``history_`` the metric of a
-        :class:`MetricPlateau`).
+        :class:`MetricPlateau` or an :class:`ExtrapolatedGain`).
     budget : int
         Labels the loop would otherwise go to.
     n_labels : int or None, default=None
@@ -814,7 +1012,8 @@ def estimate_labels_saved(stop, budget, *, n_labels=None, curve=None):
     curve : tuple of (array-like, array-like) or None, default=None
         ``(labels, metric)`` of the rounds so far (at least 3 finite points
         for the extrapolation); ``None`` uses a :class:`MetricPlateau`'s
-        own history, and no extrapolation for other criteria.
+        or an :class:`ExtrapolatedGain`'s own history, and no extrapolation
+        for other criteria.
 
     Returns
     -------
@@ -850,7 +1049,7 @@ def estimate_labels_saved(stop, budget, *, n_labels=None, curve=None):
             "was not consulted with n_labels > 0); pass n_labels."
         )
     n_labels = int(n_labels)
-    if curve is None and isinstance(stop, MetricPlateau):
+    if curve is None and isinstance(stop, (MetricPlateau, ExtrapolatedGain)):
         labels = getattr(stop, "labels_", [])
         if labels and all(v is not None for v in labels):
             curve = (labels, stop.history_)

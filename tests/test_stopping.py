@@ -11,6 +11,7 @@ from skactive._validation import InvalidParameterError, invalid_values
 from skactive.experiment import simulate
 from skactive.stopping import (
     ClassificationChange,
+    ExtrapolatedGain,
     LabelBudget,
     MaxConfidence,
     MetricPlateau,
@@ -157,6 +158,7 @@ def test_label_budget_and_plateau():
         MaxConfidence(),
         LabelBudget(10),
         MetricPlateau(),
+        ExtrapolatedGain(10),
     ],
     ids=lambda c: type(c).__name__,
 )
@@ -494,3 +496,154 @@ def test_plateau_labels_refuses_bad_curves(labels, metric):
         plateau_labels(labels, metric)
     with pytest.raises(InvalidParameterError, match="tol"):
         plateau_labels([1, 2], [0.5, 0.6], tol=-1)
+
+
+# ---- ExtrapolatedGain ------------------------------------------------------
+
+
+def _reference_gain(labels, values, budget, window, fit, z, min_points):
+    """The gain of the newest round by the matrix formulas of least squares."""
+    labels, values = np.asarray(labels, float), np.asarray(values, float)
+    n = labels[-1]
+    if n >= budget:
+        return 0.0
+    keep = labels >= window * n
+    if keep.sum() < max(min_points, 3):
+        return np.nan
+    x = labels[keep] if fit == "linear" else np.log(labels[keep])
+    A = np.column_stack([np.ones(keep.sum()), x])
+    coef, *_ = np.linalg.lstsq(A, values[keep], rcond=None)
+    resid = values[keep] - A @ coef
+    cov = resid @ resid / (keep.sum() - 2) * np.linalg.inv(A.T @ A)
+    slope = max(coef[1] + z * np.sqrt(cov[1, 1]), 0.0)
+    return slope * ((budget - n) if fit == "linear" else np.log(budget / n))
+
+
+def test_extrapolated_gain_hand_worked():
+    # exactly linear in log(labels): slope 0.1 / log 2, no residual, so the
+    # gain from 80 to 160 labels is 0.1 whatever z
+    stop = ExtrapolatedGain(160, min_gain=0.11, fit="log", window=0.1, min_points=3)
+    fired = [stop(n_labels=n, metric=m) for n, m in [(10, 0.5), (20, 0.6), (40, 0.7)]]
+    assert fired == [False, False, False]  # gain 0.2 at 40 labels
+    np.testing.assert_allclose(stop.gains_[2], 0.2)
+    assert stop(n_labels=80, metric=0.8) and stop.stop_labels_ == 80
+    np.testing.assert_allclose(stop.gains_, [np.nan, np.nan, 0.2, 0.1], atol=1e-12)
+    # window=0.5 at 70 labels keeps 40..70: slope 0.13 / 500 per label
+    stop = ExtrapolatedGain(100, z=0.0, min_points=3)
+    for n, m in [(10, 0.5), (20, 0.6), (30, 0.66), (40, 0.68), (50, 0.685)]:
+        stop(n_labels=n, metric=m)
+    assert not stop(n_labels=60, metric=0.687)
+    assert stop(n_labels=70, metric=0.688)
+    np.testing.assert_allclose(stop.gains_[-1], 0.13 / 500 * 30)
+
+
+@pytest.mark.parametrize("fit", ["linear", "log"])
+@pytest.mark.parametrize("z", [0.0, 1.5])
+def test_extrapolated_gain_against_the_matrix_least_squares(fit, z):
+    rng = np.random.RandomState(0)
+    labels = np.arange(10, 410, 20)
+    values = 0.9 - 0.5 * labels**-0.5 + rng.normal(0, 0.01, labels.size)
+    stop = ExtrapolatedGain(500, min_gain=0.0, window=0.4, fit=fit, z=z)
+    for n, v in zip(labels, values, strict=True):
+        stop(n_labels=int(n), metric=float(v))
+    expected = [
+        _reference_gain(labels[: i + 1], values[: i + 1], 500, 0.4, fit, z, 5)
+        for i in range(labels.size)
+    ]
+    np.testing.assert_allclose(stop.gains_, expected, rtol=1e-9, atol=1e-12)
+    assert np.isnan(stop.gains_[0]) and np.isfinite(stop.gains_[-1])
+
+
+def test_extrapolated_gain_standard_error_delays_a_noisy_flat_stretch():
+    # flat then rising: the slope of the flat stretch is ~0, its noise is not
+    rng = np.random.RandomState(1)
+    labels = np.arange(20, 620, 20)
+    values = np.where(labels < 300, 0.3, 0.3 + 0.0004 * (labels - 300))
+    values = values + rng.normal(0, 0.01, labels.size)
+
+    def fired(z):
+        stop = ExtrapolatedGain(1000, window=0.5, z=z)
+        for n, v in zip(labels, values, strict=True):
+            stop(n_labels=int(n), metric=float(v))
+        return stop.stop_labels_
+
+    assert fired(0.0) is not None and fired(0.0) < 300
+    assert fired(2.0) is None  # no fit is confident the rise is < 1 point
+
+
+def test_extrapolated_gain_fires_at_the_budget_and_refuses_bad_calls():
+    stop = ExtrapolatedGain(30)
+    assert [stop(n_labels=n, metric=0.1 * n) for n in (10, 20, 30)] == [
+        False,
+        False,
+        True,
+    ]
+    assert stop.gains_[-1] == 0.0
+    with pytest.raises(InvalidParameterError, match="needs n_labels"):
+        ExtrapolatedGain(30)(metric=0.5)
+    with pytest.raises(InvalidParameterError, match="finite metric"):
+        ExtrapolatedGain(30)(n_labels=10, metric=float("nan"))
+    stop = ExtrapolatedGain(30)
+    stop(n_labels=10, metric=0.5)
+    with pytest.raises(InvalidParameterError, match="n_labels must grow"):
+        stop(n_labels=10, metric=0.6)
+
+
+def test_extrapolated_gain_state_round_trip():
+    import json
+
+    curve = [(10, 0.5), (20, 0.6), (30, 0.66), (40, 0.68), (50, 0.685), (60, 0.687)]
+    curve += [(70, 0.688), (80, 0.6885)]
+
+    def consult(stop, points):
+        for n, m in points:
+            stop(n_labels=n, metric=m)
+        return stop
+
+    make = lambda: ExtrapolatedGain(100, z=0.0, min_points=3)  # noqa: E731
+    whole = consult(make(), curve)
+    state = json.loads(json.dumps(consult(make(), curve[:4]).get_state()))
+    resumed = consult(make().set_state(state), curve[4:])
+    assert resumed.stop_round_ == whole.stop_round_ == 6
+    np.testing.assert_array_equal(resumed.gains_, whole.gains_)
+    assert resumed.get_state() == whole.get_state()
+
+
+def test_extrapolated_gain_in_simulate_matches_a_replay(digits_split):
+    X, y, X_test, y_test = digits_split
+    res = simulate(
+        LogisticRegression(max_iter=300),
+        {"random": RandomSampling()},
+        X,
+        y,
+        X_test=X_test,
+        y_test=y_test,
+        initial=20,
+        n_rounds=8,
+        n_instances=10,
+        n_repeats=2,
+        progress=False,
+        batch_metrics=False,
+        stop={"gain": ExtrapolatedGain(200, min_gain=0.05, z=0.0, min_points=3)},
+    )
+    for repeat in (0, 1):
+        rows = [r for r in res.records if r["repeat"] == repeat]
+        labels = [r["n_labels"] for r in rows]
+        acc = [r["accuracy"] for r in rows]
+        expected = np.nan
+        for i in range(len(rows)):
+            g = _reference_gain(labels[: i + 1], acc[: i + 1], 200, 0.5, "linear", 0, 3)
+            if np.isfinite(g) and g <= 0.05:
+                expected = labels[i]
+                break
+        got = res.stopping("stop_gain")["random"][repeat]
+        assert (np.isnan(got) and np.isnan(expected)) or got == expected
+
+
+def test_estimate_labels_saved_reads_the_extrapolated_gain_history():
+    stop = ExtrapolatedGain(100, z=0.0, min_points=3)
+    curve = [(10, 0.50), (20, 0.60), (30, 0.66), (40, 0.68), (50, 0.685)]
+    for n, m in curve + [(60, 0.687), (70, 0.688)]:
+        stop(n_labels=n, metric=m)
+    est = estimate_labels_saved(stop, 100)
+    assert est["fired"] and est["saved"] == 30 and est["n_points"] == 7
