@@ -49,7 +49,7 @@ Usage::
 
     python benchmarks/bench_cold_start_ssl.py --quick      # smoke, ~2 min
     python benchmarks/bench_cold_start_ssl.py --seeds 0 1 2 3 4 \\
-        --steps 1500 --out results.json
+        --steps 1000 --out results.json
     python benchmarks/bench_cold_start_ssl.py --report a.json b.json
 """
 
@@ -134,6 +134,38 @@ def sanity(emb, X_pool, y_pool, X_test, y_test):
         probe.append(clf.fit(E_pool[idx], y_pool[idx]).score(E_test, y_test))
     knn = KNeighborsClassifier(10).fit(E_pool, y_pool).score(E_test, y_test)
     return float(np.mean(probe)), float(knn)
+
+
+def coverage(emb, data, n, seeds):
+    """Classes covered by ``n`` picks at ``T`` in {0, 0.5, 1} and at random.
+
+    No training: :func:`~skactive.diversity.diversity_sampling` on the pool
+    embedded once (what :func:`initial_selection` runs), over ``seeds``
+    seeds; mean number of classes, its min, and the mean class-distribution
+    distance ``max_c |p~_c - p_c|``.
+    """
+    from skactive.metrics import evaluate_initial_set
+    from skactive.selection import diversity_sampling
+
+    X_pool, y_pool = data[0], data[1]
+    E = emb.transform(X_pool)
+    out = {}
+    for T in (0.0, 0.5, 1.0, None):
+        ncls, cdd = [], []
+        for s in range(seeds):
+            if T is None:
+                idx = np.random.RandomState(s).choice(len(y_pool), n, replace=False)
+            else:
+                idx = diversity_sampling(E, n, temperature=T, random_state=s)
+            m = evaluate_initial_set(idx, y_pool, E)
+            ncls.append(m["n_classes_selected"])
+            cdd.append(m["class_distribution_distance"])
+        out["random" if T is None else f"T={T:g}"] = dict(
+            classes=float(np.mean(ncls)),
+            classes_min=int(np.min(ncls)),
+            class_distance=float(np.mean(cdd)),
+        )
+    return out
 
 
 def make_net(seed, args):
@@ -350,7 +382,20 @@ def run(args):
         f"pool labels {knn:.3f}",
         flush=True,
     )
+    cov = coverage(emb, data, args.initial, args.coverage_seeds)
+    print(
+        f"classes covered by {args.initial} picks over {args.coverage_seeds} seeds "
+        "(mean, min; class-distribution distance): "
+        + "; ".join(
+            f"{k} {v['classes']:.2f}, {v['classes_min']}; {v['class_distance']:.3f}"
+            for k, v in cov.items()
+        ),
+        flush=True,
+    )
+    if args.coverage_only:
+        return 0
     meta = dict(
+        coverage=cov,
         settings={k: v for k, v in vars(args).items() if k != "report"},
         dataset="mnist",
         pool=len(data[1]),
@@ -430,11 +475,22 @@ def main(argv=None):
     parser.add_argument("--initial", type=int, default=10)
     parser.add_argument("--query", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--steps-per-epoch", type=int, default=100)
     parser.add_argument("--n-augmentations", type=int, default=50)
     parser.add_argument("--ssl-epochs", type=int, default=30)
     parser.add_argument("--cache", default="/work/benchlogs")
+    parser.add_argument(
+        "--coverage-seeds",
+        type=int,
+        default=200,
+        help="seeds of the class-coverage check of the initial sets (no training)",
+    )
+    parser.add_argument(
+        "--coverage-only",
+        action="store_true",
+        help="print the embedding and class-coverage checks, train nothing",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=None, help="JSON file of the results")
     parser.add_argument(
