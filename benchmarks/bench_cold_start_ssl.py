@@ -281,17 +281,10 @@ def report(records):
         seeds = sorted({r["seed"] for r in rows})
         arms = [a for a in ARMS if any(r["arm"] == a for r in rows)]
         lines.append(f"\n### {labels} labels")
-        lines.append(
-            "| seed | "
-            + " | ".join(f"{a} acc (classes)" for a in arms)
-            + " | "
-            + " | ".join(f"{a}-{b}" for a, b in PAIRS if a in arms and b in arms)
-            + " |"
-        )
-        lines.append(
-            "|---" * (1 + len(arms) + sum(a in arms and b in arms for a, b in PAIRS))
-            + "|"
-        )
+        header = ["seed", *(f"{a} acc (classes)" for a in arms)]
+        header += [f"{a}-{b}" for a, b in PAIRS if a in arms and b in arms]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|---" * len(header) + "|")
         for s in seeds:
             cells = [
                 f"{acc[(a, s)]['acc']:.3f} ({acc[(a, s)]['classes_labeled']})"
