@@ -26,6 +26,27 @@ def default_folder():
     )
 
 
+def data_folder(arg):
+    """The data folder: ``arg`` when given, else :func:`default_folder`."""
+    return Path(arg) if arg else Path(default_folder())
+
+
+def draw(path, n_pool, n_test, seed):
+    """``X, y, X_test, y_test``: ``n_pool`` training and ``n_test`` test images
+    of the file ``path``, drawn at random (``seed``) and kept in file order,
+    as stored (not rescaled)."""
+    with np.load(path) as d:
+        rng = np.random.RandomState(seed)
+        pool = np.sort(rng.choice(len(d["y_train"]), n_pool, replace=False))
+        test = np.sort(rng.choice(len(d["y_test"]), n_test, replace=False))
+        return (
+            d["X_train"][pool],
+            d["y_train"][pool],
+            d["X_test"][test],
+            d["y_test"][test],
+        )
+
+
 def add_data_arguments(parser, *, seeds):
     """``--data``, ``--seeds`` (default ``seeds``), ``--seed``, ``--pool``,
     ``--test`` and ``--dim`` (the PCA dimension), as the fast-mode scripts

@@ -42,7 +42,6 @@ embedders (each measures distances in its own space).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -52,6 +51,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _data import data_folder, draw  # noqa: E402  (benchmarks/_data.py)
 
 FILES = {
     "mnist": "mnist_train10k_test10k.npz",
@@ -66,23 +67,6 @@ EMBEDDERS = (
     "BarlowTwins",
     "DeepCluster",
 )
-
-
-def _data_dir(arg):
-    if arg:
-        return Path(arg)
-    env = os.environ.get("SKACTIVE_DATA")
-    if env:
-        return Path(env)
-    return ROOT.parent / "shared" / "data"
-
-
-def _load(path, n_pool, n_test, seed):
-    d = np.load(path)
-    rng = np.random.RandomState(seed)
-    pool = np.sort(rng.choice(len(d["y_train"]), n_pool, replace=False))
-    test = np.sort(rng.choice(len(d["y_test"]), n_test, replace=False))
-    return d["X_train"][pool], d["y_train"][pool], d["X_test"][test], d["y_test"][test]
 
 
 def _embedders(epochs, seed):
@@ -216,7 +200,7 @@ def _fmt(mean, sd=None):
 def run_dataset(name, path, args):
     import torch
 
-    X_pool, y_pool, X_test, y_test = _load(path, args.n_pool, args.n_test, args.seed)
+    X_pool, y_pool, X_test, y_test = draw(path, args.n_pool, args.n_test, args.seed)
     data = (X_pool, y_pool, X_test, y_test)
     print(
         f"\n## {name}: pool {X_pool.shape} {X_pool.dtype}, test {X_test.shape}, "
@@ -350,7 +334,7 @@ def main(argv=None):
 
         torch.set_num_threads(args.threads)
         threadpool_limits(args.threads)
-    data = _data_dir(args.data)
+    data = data_folder(args.data)
     ran = False
     print(
         f"parameters: pool {args.n_pool}, test {args.n_test}, embedder epochs "

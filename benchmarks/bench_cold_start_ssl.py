@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import sys
 import time
@@ -69,29 +68,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _data import data_folder, draw  # noqa: E402  (benchmarks/_data.py)
 
 FILE = "mnist_train10k_test10k.npz"
 ARMS = ("P", "R", "M")
 PAIRS = (("P", "R"), ("M", "R"), ("P", "M"))
-
-
-def _data_dir(arg):
-    if arg:
-        return Path(arg)
-    env = os.environ.get("SKACTIVE_DATA")
-    if env:
-        return Path(env)
-    return ROOT.parent / "shared" / "data"
-
-
-def load(path, n_pool, n_test, seed):
-    """A pool of training images and a test set, drawn once with ``seed``."""
-    d = np.load(path)
-    rng = np.random.RandomState(seed)
-    pool = np.sort(rng.choice(len(d["y_train"]), n_pool, replace=False))
-    test = np.sort(rng.choice(len(d["y_test"]), n_test, replace=False))
-    y_pool = d["y_train"][pool].astype(np.int64)
-    return d["X_train"][pool], y_pool, d["X_test"][test], d["y_test"][test]
 
 
 def embedder(X_pool, args):
@@ -362,11 +344,12 @@ def run(args):
         threadpool_limits(args.threads)
     except ImportError:  # pragma: no cover
         pass
-    path = _data_dir(args.data) / FILE
+    path = data_folder(args.data) / FILE
     if not path.exists():
         print(f"{path} not found; pass --data or set SKACTIVE_DATA. Skipped.")
         return 0
-    data = load(path, args.pool, args.test, args.data_seed)
+    X_pool, y_pool, X_test, y_test = draw(path, args.pool, args.test, args.data_seed)
+    data = X_pool, y_pool.astype(np.int64), X_test, y_test
     t_all = time.perf_counter()
     emb, fit_s, cache = embedder(data[0], args)
     probe, knn = sanity(emb, *data)

@@ -112,7 +112,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -123,6 +122,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _data import data_folder  # noqa: E402  (benchmarks/_data.py)
 from _timing import ForwardTimer  # noqa: E402  (benchmarks/_timing.py)
 
 # inference methods whose CPU time counts as the forward pass
@@ -189,15 +189,6 @@ def _seed(*keys):
 
 
 # ----------------------------------------------------------------------- data
-def _data_dir(arg):
-    if arg:
-        return Path(arg)
-    env = os.environ.get("SKACTIVE_DATA")
-    if env:
-        return Path(env)
-    return ROOT.parent / "shared" / "data"
-
-
 def load_dataset(path, n_pool, n_test):
     """Float32 images in [0, 1]; ``n_pool`` / ``n_test`` rows (None: all)."""
     with np.load(path) as d:
@@ -837,7 +828,7 @@ def main(argv=None):
         threadpool_limits(args.threads)
     except ImportError:
         pass
-    data_dir = _data_dir(args.data)
+    data_dir = data_folder(args.data)
     paths = {d: data_dir / FILES[d] for d in args.datasets}
     missing = [d for d, p in paths.items() if not p.is_file()]
     for d in missing:
