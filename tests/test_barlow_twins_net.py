@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -75,6 +77,67 @@ def test_joint_loss_is_ce_plus_gamma_barlow_by_hand(semi_images):
     torch.testing.assert_close(loss, ce_hand + 0.001 * bt_hand)
     assert logits.shape == (12, 10)
     assert barlow.item() > 0
+
+
+def test_divergence_guard_scales_the_barlow_term(semi_images):
+    X, y, y_semi = semi_images
+    net = _net(module__dropout=0.0).fit(X, y_semi)
+    assert net.unlabeled_scale_ == 1.0  # a healthy 3-step fit: no back-off
+    net.module_.eval()  # deterministic batch norm for the comparison
+    net.unlabeled_scale_ = 0.25
+    loss, ce, barlow, _ = net.joint_loss(_batch(X, y), torch.Generator().manual_seed(2))
+    torch.testing.assert_close(loss, ce + 0.001 * 0.25 * barlow)
+    assert barlow.item() > 0
+
+
+def _strict_guard(**kwargs):
+    # back off at the first step whose labeled loss exceeds the lowest so far
+    return _net(
+        max_epochs=3,
+        gamma=1.0,
+        callbacks__divergence_guard__patience=1,
+        callbacks__divergence_guard__tolerance=0.0,
+        callbacks__divergence_guard__min_delta=0.0,
+        callbacks__divergence_guard__smoothing=0.0,
+        callbacks__divergence_guard__recovery=None,
+        **kwargs,
+    )
+
+
+def test_divergence_guard_backs_off_on_a_rising_labeled_loss(semi_images):
+    from skactive.callbacks import DivergenceWarning
+
+    X, _, y_semi = semi_images
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DivergenceWarning)
+        net = _strict_guard().fit(X, y_semi)
+    guard = dict(net.callbacks_)["divergence_guard"]
+    ce = [b["ce_loss"] for epoch in net.history for b in epoch["batches"]]
+    # with no smoothing and no tolerance, a back-off is a step above the
+    # running minimum of the labeled loss (the watch restarts after each)
+    rises, best = 0, None
+    for loss in ce:
+        if best is not None and loss > best:
+            rises, best = rises + 1, None
+        else:
+            best = loss if best is None else min(best, loss)
+    assert guard.n_backoffs_ == rises > 0
+    assert net.unlabeled_scale_ == pytest.approx(0.5**rises)
+    backoffs = [w for w in caught if issubclass(w.category, DivergenceWarning)]
+    assert len(backoffs) == rises
+
+
+def test_divergence_guard_can_be_switched_off(semi_images):
+    from skactive.callbacks import DivergenceWarning
+
+    X, _, y_semi = semi_images
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DivergenceWarning)
+        net = _net(max_epochs=3, gamma=1.0, callbacks__divergence_guard=None)
+        net.fit(X, y_semi)
+    assert "divergence_guard" not in dict(net.callbacks_)
+    assert net.unlabeled_scale_ == 1.0
+    assert not [w for w in caught if issubclass(w.category, DivergenceWarning)]
 
 
 def test_unlabeled_rows_enter_only_the_barlow_term(semi_images):

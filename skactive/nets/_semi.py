@@ -255,7 +255,8 @@ class SemiSupervisedClassifier(DeepClassifier):
         torch's global generator, which :meth:`fit` seeds from
         ``random_state``. Nets with an ``augmentation`` parameter (MixMatch,
         Barlow Twins) get ``augmentation_``, built once here for the shape of
-        the rows of ``X`` after ``input_transform``.
+        the rows of ``X`` after ``input_transform``. ``unlabeled_scale_``, the
+        divergence guard's factor on the unlabeled term, starts every fit at 1.
 
         Parameters
         ----------
@@ -279,6 +280,7 @@ class SemiSupervisedClassifier(DeepClassifier):
         if hasattr(self, "augmentation"):
             self.augmentation_ = self._make_augmentation(X)
         self.planned_steps_ = self._estimate_planned_steps(y)
+        self.unlabeled_scale_ = 1.0
 
     def _estimate_planned_steps(self, y):
         """``max_epochs`` times the steps of an epoch, before the split is known.

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .._validation import Interval, validate_estimator_params
+from ..callbacks import DivergenceGuard
 from ..losses.barlow_twins import BarlowTwinsLoss
 from ._semi import AUGMENTATION, SemiSupervisedClassifier
 from .modules import _check_projector_dims, make_projector
@@ -95,6 +96,15 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
     saved, moved to the device and optimised with the rest), but is not
     used for prediction.
 
+    A :class:`~skactive.callbacks.DivergenceGuard` (callback
+    ``"divergence_guard"``) watches the cross-entropy of the labeled rows:
+    when it keeps rising, the guard halves the weight of the Barlow Twins
+    term (``gamma`` times ``unlabeled_scale_``), with a
+    :class:`~skactive.callbacks.DivergenceWarning`, and restores it after
+    ``recovery`` healthy steps, as in the other semi-supervised nets (the
+    guard's class-share signal does not apply: this net makes no
+    pseudo-labels). Disable it with ``callbacks__divergence_guard=None``.
+
     Parameters
     ----------
     module : torch.nn.Module class or instance
@@ -138,6 +148,9 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
     ----------
     augmentation_ : callable
         The augmentation used.
+    unlabeled_scale_ : float
+        The divergence guard's factor on ``gamma`` at the end of the fit (1
+        unless it backed off).
     module_ : torch.nn.Module
         The backbone (``module_.backbone``) and the projector
         (``module_.projector``).
@@ -249,6 +262,20 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         return self
 
     # --------------------------------------------------------------- training
+    def get_default_callbacks(self):
+        """skorch's defaults and the divergence guard (``"divergence_guard"``).
+
+        Returns
+        -------
+        list of (str, Callback)
+            The default callbacks; the guard scales the Barlow Twins term
+            through ``unlabeled_scale_``.
+        """
+        return [
+            *super().get_default_callbacks(),
+            ("divergence_guard", DivergenceGuard()),
+        ]
+
     def joint_loss(self, batch, generator, **fit_params):
         """The joint loss of one step and its two terms.
 
@@ -264,7 +291,8 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         Returns
         -------
         loss : torch.Tensor
-            ``ce + gamma * barlow``, a scalar.
+            ``ce + gamma * s * barlow``, a scalar, with ``s`` the divergence
+            guard's ``unlabeled_scale_`` (1 unless it backed off).
         ce : torch.Tensor
             Cross-entropy (the net's criterion) of the un-distorted labeled
             rows.
@@ -280,6 +308,7 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         ce = self.get_loss(logits, yl, X=Xl, training=True)
         barlow = ce.new_zeros(())
         gamma = float(self.gamma)
+        scale = float(getattr(self, "unlabeled_scale_", 1.0))
         xu = self._model_input(Xu)
         x_all = torch.cat([xl, xu]) if xu.shape[0] else xl
         if gamma > 0 and x_all.shape[0] >= 2:
@@ -290,7 +319,7 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
             barlow = BarlowTwinsLoss(lambda_offdiag=float(self.lambda_offdiag))(
                 z1.float(), z2.float()
             )
-        return ce + gamma * barlow, ce, barlow, logits
+        return ce + gamma * scale * barlow, ce, barlow, logits
 
     def train_step_single(self, batch, **fit_params):
         """One joint step (see the class docstring).
@@ -304,7 +333,9 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         Returns
         -------
         dict
-            ``{"loss": loss, "y_pred": logits of the labeled rows}``.
+            ``{"loss": loss, "y_pred": logits of the labeled rows,
+            "loss_labeled": their cross-entropy}`` (the divergence guard
+            reads the last).
         """
         self._set_training(True)
         loss, ce, barlow, logits = self.joint_loss(
@@ -313,4 +344,4 @@ class BarlowTwinsClassifier(SemiSupervisedClassifier):
         loss.backward()
         self.history.record_batch("ce_loss", ce.item())
         self.history.record_batch("barlow_loss", barlow.item())
-        return {"loss": loss, "y_pred": logits}
+        return {"loss": loss, "y_pred": logits, "loss_labeled": ce.detach()}

@@ -219,7 +219,6 @@ class FixMatchClassifier(SemiSupervisedClassifier):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.weak_ = self._make_augmentation(X, self.weak)
         self.strong_ = self._make_augmentation(X, self.strong)
-        self.unlabeled_scale_ = 1.0
 
     def unlabeled_thresholds(self, probs_weak, unlabeled_index):
         """The confidence threshold(s) of a step: ``threshold`` for every class.
